@@ -1,0 +1,10 @@
+//! Sluice's data model: Kafka Connect schemas and values, Debezium change events, converters (JSON, Avro) and the schema registry.
+//!
+//! # Layout
+//!
+//! (modules arrive with issue #4: schema, value, envelope, json, avro, registry)
+//! - [`error`]: the crate's error type and `Result` alias.
+
+pub mod error;
+
+pub use error::{Error, Result};
