@@ -12,6 +12,96 @@ pub enum Error {
         #[source]
         source: io::Error,
     },
+
+    // --- schema registry and Avro (modules `registry`, `avro`) ---
+    /// The registry has no subject of that name.
+    #[error("Subject '{subject}' not found.")]
+    SubjectNotFound { subject: String },
+
+    /// The subject exists but has no such version.
+    #[error("Version {version} not found for subject '{subject}'.")]
+    VersionNotFound { subject: String, version: String },
+
+    /// No schema matches the id or text that was asked for.
+    #[error("Schema not found: {what}")]
+    SchemaNotFound { what: String },
+
+    /// A version string is neither a positive integer nor `latest`.
+    #[error(
+        "The specified version '{value}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string \"latest\""
+    )]
+    InvalidVersion { value: String },
+
+    /// The subject has no compatibility level of its own (ask with `defaultToGlobal=true`).
+    #[error("Subject '{subject}' does not have subject-level compatibility configured")]
+    SubjectCompatibilityNotConfigured { subject: String },
+
+    /// A new schema breaks the subject's compatibility rule; each problem names a field and both types.
+    #[error("Schema being registered is incompatible with an earlier schema for subject '{subject}' ({level}): {}", problems.join("; "))]
+    IncompatibleSchema {
+        subject: String,
+        level: String,
+        problems: Vec<String>,
+    },
+
+    /// Schema text is not a valid Avro schema (or not a supported schema type).
+    #[error("Invalid schema: {reason}")]
+    InvalidAvroSchema {
+        reason: String,
+        #[source]
+        source: Option<apache_avro::Error>,
+    },
+
+    /// A compatibility level name is not one of NONE, BACKWARD, FORWARD, FULL (+ `_TRANSITIVE`).
+    #[error(
+        "Invalid compatibility level `{value}`; valid values are NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL, FULL_TRANSITIVE"
+    )]
+    InvalidCompatibilityLevel { value: String },
+
+    /// A record of the registry's durable log could not be read back.
+    #[error("schema registry store `{location}` is corrupt at record {record}: {reason}")]
+    CorruptRegistryStore {
+        location: String,
+        record: usize,
+        reason: String,
+    },
+
+    /// A registry request body or stored record is not the JSON the registry expects.
+    #[error("{context}: {source}")]
+    RegistryJson {
+        context: String,
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// An HTTP request to a remote schema registry failed before an answer arrived.
+    #[error("schema registry request {method} {url} failed: {source}")]
+    RegistryHttp {
+        method: &'static str,
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// `schema.registry.url` cannot be used as a registry address.
+    #[error("schema.registry.url `{url}` is invalid: {reason}")]
+    InvalidRegistryUrl { url: String, reason: String },
+
+    /// A remote schema registry answered with an error body.
+    #[error(
+        "schema registry {method} {url} answered HTTP {status} (error_code {error_code}): {message}"
+    )]
+    RegistryResponse {
+        method: &'static str,
+        url: String,
+        status: u16,
+        error_code: i64,
+        message: String,
+    },
+
+    /// Avro-encoded bytes could not be decoded; `offset` is the byte position of the problem.
+    #[error("malformed Avro data at byte {offset}: {reason}")]
+    MalformedAvro { offset: usize, reason: String },
 }
 
 /// Result alias used throughout sluice-schemas.
