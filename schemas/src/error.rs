@@ -13,6 +13,65 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// A schema definition is inconsistent (duplicate field, default of the wrong type, …).
+    #[error("invalid schema{}: {reason}", name.as_deref().map(|n| format!(" `{n}`")).unwrap_or_default())]
+    InvalidSchema {
+        name: Option<String>,
+        reason: String,
+    },
+
+    /// A value does not fit its schema; `path` names the field (e.g. `after.price`).
+    #[error("value for `{path}` does not match its schema: expected {expected}, found {found}")]
+    ValueMismatch {
+        path: String,
+        expected: String,
+        found: String,
+    },
+
+    /// A struct has no field of that name.
+    #[error("struct `{schema}` has no field `{field}`; its fields are: {known}")]
+    NoSuchField {
+        schema: String,
+        field: String,
+        known: String,
+    },
+
+    /// A required struct field was left null.
+    #[error("required field `{path}` is null; set it or make its schema optional")]
+    MissingRequired { path: String },
+
+    /// A decimal could not be encoded or decoded.
+    #[error("invalid decimal `{text}`: {reason}")]
+    InvalidDecimal { text: String, reason: String },
+
+    /// A date/time value is out of range or malformed.
+    #[error("invalid temporal value `{text}`: {reason}")]
+    InvalidTemporal { text: String, reason: String },
+
+    /// A converter setting has a value that cannot be used.
+    #[error("converter setting `{key}` = `{value}` is invalid: {reason}")]
+    InvalidConfig {
+        key: String,
+        value: String,
+        reason: String,
+    },
+
+    /// JSON bytes could not be parsed; `offset` is the byte position of the problem.
+    #[error("malformed JSON at byte {offset}: {reason}")]
+    MalformedJson { offset: usize, reason: String },
+
+    /// Parsed JSON does not have the shape the converter needs.
+    #[error("JSON does not match the Kafka Connect layout at `{path}`: {reason}")]
+    JsonShape { path: String, reason: String },
+
+    /// Base64 text in a JSON payload could not be decoded.
+    #[error("invalid base64 at `{path}`")]
+    Base64 {
+        path: String,
+        #[source]
+        source: base64::DecodeError,
+    },
+
     // --- schema registry and Avro (modules `registry`, `avro`) ---
     /// The registry has no subject of that name.
     #[error("Subject '{subject}' not found.")]

@@ -1,0 +1,387 @@
+//! Kafka Connect values: [`Value`] (one variant per schema type, plus `Null`) and [`Struct`] (a
+//! value per field of a struct schema), with validation against a schema that names the field at
+//! fault.
+//!
+//! Logical types keep their Connect encoding here: a Decimal is `Bytes` (the unscaled value), a
+//! Date is `Int32` days, a Timestamp is `Int64` milliseconds; see [`crate::logical`] for helpers.
+
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::schema::{Schema, SchemaRef, SchemaType};
+
+/// One Connect value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Int8(i8),
+    Int16(i16),
+    Int32(i32),
+    Int64(i64),
+    Float32(f32),
+    Float64(f64),
+    Boolean(bool),
+    String(String),
+    Bytes(Vec<u8>),
+    Array(Vec<Value>),
+    /// Entries in insertion order; keys are unique by the producer's contract.
+    Map(Vec<(Value, Value)>),
+    Struct(Struct),
+}
+
+impl Value {
+    /// The name of the variant, for error messages.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Value::Null => "null",
+            Value::Int8(_) => "int8",
+            Value::Int16(_) => "int16",
+            Value::Int32(_) => "int32",
+            Value::Int64(_) => "int64",
+            Value::Float32(_) => "float32",
+            Value::Float64(_) => "float64",
+            Value::Boolean(_) => "boolean",
+            Value::String(_) => "string",
+            Value::Bytes(_) => "bytes",
+            Value::Array(_) => "array",
+            Value::Map(_) => "map",
+            Value::Struct(_) => "struct",
+        }
+    }
+
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    pub fn as_i64(&self) -> Option<i64> {
+        match *self {
+            Value::Int8(v) => Some(v.into()),
+            Value::Int16(v) => Some(v.into()),
+            Value::Int32(v) => Some(v.into()),
+            Value::Int64(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        match self {
+            Value::Bytes(b) => Some(b),
+            _ => None,
+        }
+    }
+
+    pub fn as_struct(&self) -> Option<&Struct> {
+        match self {
+            Value::Struct(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+macro_rules! value_from {
+    ($($t:ty => $variant:ident),*) => {
+        $(impl From<$t> for Value {
+            fn from(v: $t) -> Value {
+                Value::$variant(v.into())
+            }
+        })*
+    };
+}
+
+value_from!(i8 => Int8, i16 => Int16, i32 => Int32, i64 => Int64, f32 => Float32, f64 => Float64,
+    bool => Boolean, String => String, &str => String, Vec<u8> => Bytes, Struct => Struct);
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Value {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+/// A struct value: one value per field of its struct schema, in field order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Struct {
+    schema: SchemaRef,
+    values: Vec<Value>,
+}
+
+impl Struct {
+    /// A struct whose fields are all null; fill it with [`Struct::put`].
+    pub fn new(schema: SchemaRef) -> Struct {
+        let values = vec![Value::Null; schema.fields().len()];
+        Struct { schema, values }
+    }
+
+    /// A struct from values in field order, each checked against its field's schema.
+    pub fn from_values(schema: SchemaRef, values: Vec<Value>) -> Result<Struct> {
+        if schema.schema_type() != SchemaType::Struct {
+            return Err(mismatch(
+                schema.name().unwrap_or("struct"),
+                "struct",
+                &schema.describe(),
+            ));
+        }
+        if values.len() != schema.fields().len() {
+            return Err(Error::ValueMismatch {
+                path: schema.name().unwrap_or("struct").to_string(),
+                expected: format!(
+                    "{} values ({})",
+                    schema.fields().len(),
+                    schema.field_names()
+                ),
+                found: format!("{} values", values.len()),
+            });
+        }
+        for (field, value) in schema.fields().iter().zip(&values) {
+            validate_value(field.schema(), value, field.name())?;
+        }
+        Ok(Struct { schema, values })
+    }
+
+    pub fn schema(&self) -> &SchemaRef {
+        &self.schema
+    }
+
+    /// Sets a field by name, checking the value against the field's schema.
+    pub fn put(&mut self, name: &str, value: impl Into<Value>) -> Result<&mut Struct> {
+        let Some(field) = self.schema.field(name) else {
+            return Err(self.no_such_field(name));
+        };
+        let value = value.into();
+        validate_value(field.schema(), &value, name)?;
+        self.values[field.index()] = value;
+        Ok(self)
+    }
+
+    /// Like [`Struct::put`], by value, for chaining: `Struct::new(s).with("id", 1)?.with(…)?`.
+    pub fn with(mut self, name: &str, value: impl Into<Value>) -> Result<Struct> {
+        self.put(name, value)?;
+        Ok(self)
+    }
+
+    /// Sets a field by position, checking the value against the field's schema.
+    pub fn put_at(&mut self, index: usize, value: impl Into<Value>) -> Result<&mut Struct> {
+        let Some(field) = self.schema.fields().get(index) else {
+            return Err(self.no_such_field(&format!("#{index}")));
+        };
+        let value = value.into();
+        validate_value(field.schema(), &value, field.name())?;
+        self.values[index] = value;
+        Ok(self)
+    }
+
+    /// The value of a field; `None` when the schema has no such field.
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.schema.field(name).map(|f| &self.values[f.index()])
+    }
+
+    pub fn get_at(&self, index: usize) -> Option<&Value> {
+        self.values.get(index)
+    }
+
+    /// The values in field order.
+    pub fn values(&self) -> &[Value] {
+        &self.values
+    }
+
+    /// Checks that every required field without a default is set, recursively.
+    pub fn validate(&self) -> Result<()> {
+        self.validate_at("")
+    }
+
+    fn validate_at(&self, prefix: &str) -> Result<()> {
+        for (field, value) in self.schema.fields().iter().zip(&self.values) {
+            let path = join_path(prefix, field.name());
+            let schema = field.schema();
+            match value {
+                Value::Null if !schema.is_optional() && schema.default_value().is_none() => {
+                    return Err(Error::MissingRequired { path });
+                }
+                Value::Struct(inner) => inner.validate_at(&path)?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn no_such_field(&self, name: &str) -> Error {
+        Error::NoSuchField {
+            schema: self.schema.name().unwrap_or("struct").to_string(),
+            field: name.to_string(),
+            known: self.schema.field_names(),
+        }
+    }
+}
+
+fn join_path(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+fn mismatch(path: &str, expected: &str, found: &str) -> Error {
+    Error::ValueMismatch {
+        path: path.to_string(),
+        expected: expected.to_string(),
+        found: found.to_string(),
+    }
+}
+
+/// Checks that `value` fits `schema`; `path` names the value in the error (a field name or a
+/// dotted path). Null fits optional schemas and schemas with a default (the converter writes the
+/// default, as Kafka Connect does).
+pub fn validate_value(schema: &Schema, value: &Value, path: &str) -> Result<()> {
+    let fits = match (schema.schema_type(), value) {
+        (_, Value::Null) => {
+            if schema.is_optional() || schema.default_value().is_some() {
+                return Ok(());
+            }
+            return Err(Error::MissingRequired {
+                path: path.to_string(),
+            });
+        }
+        (SchemaType::Int8, Value::Int8(_))
+        | (SchemaType::Int16, Value::Int16(_))
+        | (SchemaType::Int32, Value::Int32(_))
+        | (SchemaType::Int64, Value::Int64(_))
+        | (SchemaType::Float32, Value::Float32(_))
+        | (SchemaType::Float64, Value::Float64(_))
+        | (SchemaType::Boolean, Value::Boolean(_))
+        | (SchemaType::String, Value::String(_))
+        | (SchemaType::Bytes, Value::Bytes(_)) => true,
+        (SchemaType::Array, Value::Array(items)) => {
+            if let Some(item_schema) = schema.value_schema() {
+                for (i, item) in items.iter().enumerate() {
+                    validate_value(item_schema, item, &format!("{path}[{i}]"))?;
+                }
+            }
+            true
+        }
+        (SchemaType::Map, Value::Map(entries)) => {
+            if let (Some(key_schema), Some(value_schema)) =
+                (schema.key_schema(), schema.value_schema())
+            {
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    validate_value(key_schema, k, &format!("{path}{{key {i}}}"))?;
+                    validate_value(value_schema, v, &format!("{path}{{value {i}}}"))?;
+                }
+            }
+            true
+        }
+        (SchemaType::Struct, Value::Struct(s)) => {
+            let same = std::ptr::eq(Arc::as_ptr(s.schema()), schema) || **s.schema() == *schema;
+            if !same {
+                return Err(mismatch(
+                    path,
+                    &format!("struct {}", schema.name().unwrap_or("(unnamed)")),
+                    &format!("struct {}", s.schema().name().unwrap_or("(unnamed)")),
+                ));
+            }
+            true
+        }
+        _ => false,
+    };
+    if fits {
+        Ok(())
+    } else {
+        Err(mismatch(path, &schema.describe(), value.kind()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::{INT32_SCHEMA, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA, SchemaBuilder};
+
+    fn person() -> SchemaRef {
+        SchemaBuilder::struct_()
+            .name("person")
+            .field("id", INT32_SCHEMA.clone())
+            .field("name", OPTIONAL_STRING_SCHEMA.clone())
+            .field("email", STRING_SCHEMA.clone())
+            .build()
+    }
+
+    #[test]
+    fn put_and_get_by_name_and_index() {
+        let mut s = Struct::new(person());
+        s.put("id", 7).unwrap().put("email", "a@b").unwrap();
+        assert_eq!(s.get("id"), Some(&Value::Int32(7)));
+        assert_eq!(s.get_at(2), Some(&Value::String("a@b".into())));
+        assert_eq!(s.get("name"), Some(&Value::Null));
+        assert_eq!(s.get("nope"), None);
+        s.validate().unwrap();
+    }
+
+    #[test]
+    fn wrong_type_names_the_field() {
+        let mut s = Struct::new(person());
+        let err = s.put("id", "seven").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "value for `id` does not match its schema: expected int32, found string"
+        );
+    }
+
+    #[test]
+    fn unknown_field_lists_the_known_ones() {
+        let mut s = Struct::new(person());
+        let err = s.put("ident", 1).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("has no field `ident`; its fields are: id, name, email"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn missing_required_field_is_reported_with_its_path() {
+        let outer = SchemaBuilder::struct_()
+            .name("outer")
+            .field("inner", person())
+            .build();
+        let inner = Struct::new(person()).with("id", 1).unwrap();
+        let s = Struct::new(outer).with("inner", inner).unwrap();
+        let err = s.validate().unwrap_err();
+        assert!(err.to_string().contains("`inner.email`"), "{err}");
+    }
+
+    #[test]
+    fn struct_of_another_schema_is_rejected() {
+        let other = SchemaBuilder::struct_()
+            .name("other")
+            .field("id", INT32_SCHEMA.clone())
+            .build();
+        let outer = SchemaBuilder::struct_()
+            .name("outer")
+            .field("p", person())
+            .build();
+        let err = Struct::new(outer)
+            .with("p", Struct::new(other))
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("expected struct person, found struct other"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn from_values_checks_count_and_types() {
+        assert!(Struct::from_values(person(), vec![Value::Int32(1)]).is_err());
+        let ok = Struct::from_values(person(), vec![1.into(), Value::Null, "e".into()]).unwrap();
+        assert_eq!(ok.values().len(), 3);
+        let arr = SchemaBuilder::array(INT32_SCHEMA.clone()).build();
+        let err =
+            validate_value(&arr, &Value::Array(vec![1.into(), "x".into()]), "xs").unwrap_err();
+        assert!(err.to_string().contains("`xs[1]`"), "{err}");
+    }
+}
