@@ -1,4 +1,4 @@
-//! The errors of sluice-connect, one enum for the crate; each variant keeps its cause.
+//! The errors of the Connect runtime, one enum for the crate; each variant keeps its cause.
 
 use std::io;
 
@@ -11,6 +11,36 @@ pub enum Error {
         context: String,
         #[source]
         source: io::Error,
+    },
+
+    /// A connector configuration is not valid JSON or not a JSON object of strings.
+    #[error("malformed connector configuration: {reason}")]
+    MalformedConfig {
+        reason: String,
+        #[source]
+        source: Option<serde_json::Error>,
+    },
+
+    /// A required configuration key is absent.
+    #[error("missing required configuration \"{key}\": {doc}")]
+    MissingConfig { key: String, doc: String },
+
+    /// A configuration key holds a value it cannot take.
+    #[error("invalid value {value:?} for configuration \"{key}\": {reason}")]
+    InvalidConfig {
+        key: String,
+        value: String,
+        reason: String,
+    },
+
+    /// A `${provider:...}` reference in a configuration value could not be resolved.
+    #[error("cannot resolve {reference} in configuration \"{key}\": {reason}")]
+    UnresolvedReference {
+        key: String,
+        reference: String,
+        reason: String,
+        #[source]
+        source: Option<io::Error>,
     },
 }
 
