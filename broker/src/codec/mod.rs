@@ -1,0 +1,10 @@
+//! The Kafka RecordBatch v2 wire format, written and read byte-exactly so stored batches can be
+//! served unchanged over the Kafka Fetch protocol.
+//!
+//! - [`varint`]: zigzag varints/varlongs used inside records.
+//! - [`batch`]: batch header layout, encoding, CRC-32C checking and record decoding.
+
+pub mod batch;
+pub mod varint;
+
+pub use batch::{BATCH_HEADER_LEN, BatchHeader, DecodeError, LOG_OVERHEAD};

@@ -1,0 +1,488 @@
+//! One segment of a partition: a `{base_offset:020}.log` file of RecordBatch v2 batches plus its
+//! sparse indexes. Opening validates (tail) or indexes (sealed) the file; appends go through the
+//! partition, which serialises them; reads are positioned and need no lock on the file.
+
+use std::fs::{File, OpenOptions};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use parking_lot::Mutex;
+
+use super::cursor::{BatchCursor, CrcCheck, CursorError, StoredBatch};
+use super::index::{OffsetEntry, SegmentIndex};
+use super::io_error;
+use crate::codec::{BatchHeader, DecodeError};
+use crate::error::{Error, Result};
+use crate::types::Offset;
+
+/// Read-ahead used when scanning a whole segment.
+const SCAN_CHUNK: usize = 1 << 20;
+
+/// The file name of the segment starting at `base`.
+pub fn log_file_name(base: Offset) -> String {
+    format!("{:020}.log", base.0)
+}
+
+/// Mutable facts about a segment, changed by appends (under the partition's append lock).
+#[derive(Debug)]
+struct SegmentState {
+    size: u64,
+    next_offset: Offset,
+    max_timestamp: i64,
+    bytes_since_index: u64,
+    created: Instant,
+}
+
+/// How batch offsets must follow each other during a scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum OffsetRule {
+    /// Appended data: each batch starts right after the previous one.
+    Dense,
+    /// Compacted data may have gaps, but offsets still only grow.
+    Increasing,
+}
+
+/// What a full validation scan found.
+#[derive(Debug)]
+pub struct ScanReport {
+    /// Where valid data ends.
+    pub valid_len: u64,
+    /// The first invalid bytes, if any, and why they are invalid.
+    pub problem: Option<(u64, DecodeError)>,
+}
+
+/// A segment file and its indexes.
+#[derive(Debug)]
+pub struct Segment {
+    base_offset: Offset,
+    log_path: PathBuf,
+    file: File,
+    index_interval_bytes: u64,
+    index: Mutex<SegmentIndex>,
+    state: Mutex<SegmentState>,
+    /// Bytes readers may see: a batch boundary at or before `size`.
+    readable_len: AtomicU64,
+}
+
+impl Segment {
+    /// Creates an empty segment file in `dir` starting at `base_offset`.
+    pub fn create(dir: &Path, base_offset: Offset, index_interval_bytes: u64) -> Result<Segment> {
+        let log_path = dir.join(log_file_name(base_offset));
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&log_path)
+            .map_err(io_error(format!("creating segment {}", log_path.display())))?;
+        let mut index = SegmentIndex::empty(&log_path);
+        index.reset().map_err(io_error(format!(
+            "clearing stale indexes of {}",
+            log_path.display()
+        )))?;
+        Ok(Segment::assemble(
+            base_offset,
+            log_path,
+            file,
+            index,
+            index_interval_bytes,
+        ))
+    }
+
+    fn assemble(
+        base_offset: Offset,
+        log_path: PathBuf,
+        file: File,
+        index: SegmentIndex,
+        index_interval_bytes: u64,
+    ) -> Segment {
+        Segment {
+            base_offset,
+            log_path,
+            file,
+            index_interval_bytes,
+            index: Mutex::new(index),
+            state: Mutex::new(SegmentState {
+                size: 0,
+                next_offset: base_offset,
+                max_timestamp: i64::MIN,
+                bytes_since_index: 0,
+                created: Instant::now(),
+            }),
+            readable_len: AtomicU64::new(0),
+        }
+    }
+
+    fn open_file(log_path: &Path) -> Result<File> {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(log_path)
+            .map_err(io_error(format!("opening segment {}", log_path.display())))
+    }
+
+    /// Opens the active (last) segment: every batch is validated (length, magic, CRC, offsets)
+    /// and the file is truncated after the last valid one; indexes are rebuilt from the scan.
+    pub fn recover_tail(
+        log_path: &Path,
+        base_offset: Offset,
+        index_interval_bytes: u64,
+    ) -> Result<(Segment, ScanReport)> {
+        let file = Segment::open_file(log_path)?;
+        let segment = Segment::assemble(
+            base_offset,
+            log_path.to_path_buf(),
+            file,
+            SegmentIndex::empty(log_path),
+            index_interval_bytes,
+        );
+        segment.index.lock().reset().map_err(io_error(format!(
+            "clearing indexes of {}",
+            log_path.display()
+        )))?;
+        let report = segment.scan_and_index(OffsetRule::Dense)?;
+        if let Some((position, _)) = &report.problem {
+            segment
+                .file
+                .set_len(*position)
+                .and_then(|()| segment.file.sync_all())
+                .map_err(io_error(format!(
+                    "truncating torn tail of {}",
+                    log_path.display()
+                )))?;
+        }
+        segment
+            .readable_len
+            .store(report.valid_len, Ordering::Release);
+        Ok((segment, report))
+    }
+
+    /// Opens a sealed segment. Valid index files are trusted and only the stretch after the
+    /// last index entry is walked (headers only); otherwise the whole file is validated and the
+    /// indexes rebuilt. Corruption is logged loudly and left in place: reads of it fail with
+    /// [`Error::Corrupt`] instead of serving it.
+    pub fn open_sealed(
+        log_path: &Path,
+        base_offset: Offset,
+        index_interval_bytes: u64,
+    ) -> Result<Segment> {
+        let file = Segment::open_file(log_path)?;
+        let file_len = file
+            .metadata()
+            .map_err(io_error(format!("reading size of {}", log_path.display())))?
+            .len();
+        let loaded = SegmentIndex::load(log_path, file_len).map_err(io_error(format!(
+            "reading indexes of {}",
+            log_path.display()
+        )))?;
+        let rebuild = loaded.is_none();
+        let index = loaded.unwrap_or_else(|| SegmentIndex::empty(log_path));
+        let segment = Segment::assemble(
+            base_offset,
+            log_path.to_path_buf(),
+            file,
+            index,
+            index_interval_bytes,
+        );
+        let report = if rebuild {
+            segment.index.lock().reset().map_err(io_error(format!(
+                "clearing indexes of {}",
+                log_path.display()
+            )))?;
+            let report = segment.scan_and_index(OffsetRule::Increasing)?;
+            segment.index.lock().sync().map_err(io_error(format!(
+                "writing indexes of {}",
+                log_path.display()
+            )))?;
+            report
+        } else {
+            segment.scan_tail_headers()?
+        };
+        if let Some((position, problem)) = &report.problem {
+            tracing::error!(
+                segment = %log_path.display(),
+                position,
+                %problem,
+                "sealed segment is corrupt; reads reaching it will fail until it is repaired or removed"
+            );
+        }
+        let mut state = segment.state.lock();
+        state.size = file_len;
+        drop(state);
+        segment.readable_len.store(file_len, Ordering::Release);
+        Ok(segment)
+    }
+
+    fn file_len(&self) -> Result<u64> {
+        let metadata = self.file.metadata().map_err(io_error(format!(
+            "reading size of {}",
+            self.log_path.display()
+        )))?;
+        Ok(metadata.len())
+    }
+
+    /// Walks batches from the start, building the indexes, until the end or the first invalid
+    /// batch (which is reported, not returned as an error).
+    fn scan_and_index(&self, rule: OffsetRule) -> Result<ScanReport> {
+        let file_len = self.file_len()?;
+        self.scan_from(0, file_len, CrcCheck::Verify, rule, true)
+    }
+
+    /// Walks only the batches after the last index entry, to learn the segment's last offset
+    /// and max timestamp and check that the file ends on a batch boundary.
+    fn scan_tail_headers(&self) -> Result<ScanReport> {
+        let file_len = self.file_len()?;
+        let (start, start_offset, max_before) = {
+            let index = self.index.lock();
+            match index.last_offset_entry() {
+                Some(entry) => (
+                    u64::from(entry.position),
+                    self.base_offset.plus(i64::from(entry.relative_offset)),
+                    index.last_max_timestamp().unwrap_or(i64::MIN),
+                ),
+                None => (0, self.base_offset, i64::MIN),
+            }
+        };
+        {
+            let mut state = self.state.lock();
+            state.next_offset = start_offset;
+            state.max_timestamp = max_before;
+        }
+        self.scan_from(
+            start,
+            file_len,
+            CrcCheck::Skip,
+            OffsetRule::Increasing,
+            false,
+        )
+    }
+
+    fn scan_from(
+        &self,
+        start: u64,
+        file_len: u64,
+        crc: CrcCheck,
+        rule: OffsetRule,
+        build_index: bool,
+    ) -> Result<ScanReport> {
+        let mut cursor = BatchCursor::new(&self.file, start, file_len, SCAN_CHUNK, crc);
+        let mut problem = None;
+        while let Some(next) = cursor.next_batch() {
+            match next {
+                Ok(batch) => {
+                    let expected = self.state.lock().next_offset;
+                    let header = &batch.header;
+                    let out_of_order = match rule {
+                        OffsetRule::Dense => header.base_offset != expected,
+                        OffsetRule::Increasing => header.base_offset < expected,
+                    };
+                    if out_of_order || header.last_offset() < header.base_offset {
+                        problem = Some((
+                            batch.position,
+                            DecodeError::OffsetOrder {
+                                expected: expected.0,
+                                found: batch.header.base_offset.0,
+                            },
+                        ));
+                        break;
+                    }
+                    self.note_batch(batch.position, &batch.header, build_index)
+                        .map_err(io_error(format!(
+                            "writing indexes of {}",
+                            self.log_path.display()
+                        )))?;
+                }
+                Err(CursorError::Invalid { position, source }) => {
+                    problem = Some((position, source));
+                    break;
+                }
+                Err(CursorError::Io(source)) => {
+                    return Err(Error::Io {
+                        context: format!("reading {}", self.log_path.display()),
+                        source,
+                    });
+                }
+            }
+        }
+        let valid_len = problem.as_ref().map_or(file_len, |(p, _)| *p);
+        Ok(ScanReport { valid_len, problem })
+    }
+
+    /// Records a batch written (or found) at `position` in the segment state and indexes.
+    fn note_batch(
+        &self,
+        position: u64,
+        header: &BatchHeader,
+        build_index: bool,
+    ) -> std::io::Result<()> {
+        let mut state = self.state.lock();
+        if build_index && position > 0 && state.bytes_since_index >= self.index_interval_bytes {
+            let entry = OffsetEntry {
+                relative_offset: (header.base_offset.0 - self.base_offset.0) as u32,
+                position: position as u32,
+            };
+            self.index.lock().push(entry, state.max_timestamp)?;
+            state.bytes_since_index = 0;
+        }
+        let len = header.total_len() as u64;
+        state.bytes_since_index += len;
+        state.size = position + len;
+        state.next_offset = header.last_offset().plus(1);
+        state.max_timestamp = state.max_timestamp.max(header.max_timestamp);
+        Ok(())
+    }
+
+    /// Appends one encoded batch at the end of the file (not yet synced). On failure the file
+    /// is cut back to its previous length so no partial batch stays behind.
+    pub fn append(&self, batch: &[u8], header: &BatchHeader) -> Result<()> {
+        let position = self.state.lock().size;
+        if let Err(source) = self.file.write_all_at(batch, position) {
+            let _ = self.file.set_len(position);
+            return Err(Error::Io {
+                context: format!("appending to {}", self.log_path.display()),
+                source,
+            });
+        }
+        self.note_batch(position, header, true)
+            .map_err(io_error(format!(
+                "writing indexes of {}",
+                self.log_path.display()
+            )))
+    }
+
+    /// Flushes the log data to stable storage (fdatasync).
+    pub fn sync_data(&self) -> Result<()> {
+        self.file
+            .sync_data()
+            .map_err(io_error(format!("fsync of {}", self.log_path.display())))
+    }
+
+    /// Makes the segment immutable: data and indexes synced, everything readable.
+    pub fn seal(&self) -> Result<()> {
+        self.sync_data()?;
+        self.index.lock().sync().map_err(io_error(format!(
+            "syncing indexes of {}",
+            self.log_path.display()
+        )))?;
+        self.mark_readable(self.size());
+        Ok(())
+    }
+
+    /// Lets readers see bytes up to `len` (a batch boundary that is durable per policy).
+    pub fn mark_readable(&self, len: u64) {
+        self.readable_len.fetch_max(len, Ordering::AcqRel);
+    }
+
+    pub fn readable_len(&self) -> u64 {
+        self.readable_len.load(Ordering::Acquire)
+    }
+
+    pub fn base_offset(&self) -> Offset {
+        self.base_offset
+    }
+
+    /// One past the last offset written to this segment.
+    pub fn next_offset(&self) -> Offset {
+        self.state.lock().next_offset
+    }
+
+    pub fn size(&self) -> u64 {
+        self.state.lock().size
+    }
+
+    /// The largest record timestamp in the segment (`i64::MIN` when empty).
+    pub fn max_timestamp(&self) -> i64 {
+        self.state.lock().max_timestamp
+    }
+
+    /// When this process created or opened the segment (for `segment.ms` rolling).
+    pub fn created(&self) -> Instant {
+        self.state.lock().created
+    }
+
+    pub fn log_path(&self) -> &Path {
+        &self.log_path
+    }
+
+    /// A cursor over CRC-checked batches, starting at the indexed batch at or before `from`.
+    pub fn cursor_from_offset(&self, from: Offset, chunk_size: usize) -> BatchCursor<'_> {
+        let relative = (from.0 - self.base_offset.0).clamp(0, i64::from(u32::MAX)) as u32;
+        let position = self.index.lock().position_for(relative);
+        BatchCursor::new(
+            &self.file,
+            u64::from(position),
+            self.readable_len(),
+            chunk_size,
+            CrcCheck::Verify,
+        )
+    }
+
+    /// A cursor starting where the first record with timestamp `>= timestamp` may be.
+    pub fn cursor_from_timestamp(&self, timestamp: i64, chunk_size: usize) -> BatchCursor<'_> {
+        let position = self.index.lock().position_for_timestamp(timestamp);
+        BatchCursor::new(
+            &self.file,
+            u64::from(position),
+            self.readable_len(),
+            chunk_size,
+            CrcCheck::Verify,
+        )
+    }
+
+    /// Turns a cursor error into the crate error, logging corruption loudly.
+    pub fn cursor_error(&self, error: CursorError) -> Error {
+        match error {
+            CursorError::Invalid { position, source } => {
+                tracing::error!(segment = %self.log_path.display(), position, %source, "refusing to serve corrupt batch");
+                Error::Corrupt {
+                    path: self.log_path.clone(),
+                    position,
+                    source,
+                }
+            }
+            CursorError::Io(source) => Error::Io {
+                context: format!("reading {}", self.log_path.display()),
+                source,
+            },
+        }
+    }
+
+    /// Deletes the log and index files (the open handle keeps serving in-flight reads).
+    pub fn delete_files(&self) -> Result<()> {
+        std::fs::remove_file(&self.log_path)
+            .map_err(io_error(format!("deleting {}", self.log_path.display())))?;
+        self.index.lock().remove_files().map_err(io_error(format!(
+            "deleting indexes of {}",
+            self.log_path.display()
+        )))
+    }
+
+    /// Deletes only the index files (before a rewritten log replaces this one).
+    pub fn delete_index_files(&self) -> Result<()> {
+        self.index.lock().remove_files().map_err(io_error(format!(
+            "deleting indexes of {}",
+            self.log_path.display()
+        )))
+    }
+
+    pub fn index_interval_bytes(&self) -> u64 {
+        self.index_interval_bytes
+    }
+
+    /// Every valid batch of the segment, for compaction.
+    pub fn batches(&self) -> impl Iterator<Item = Result<StoredBatch>> + '_ {
+        let mut cursor = BatchCursor::new(
+            &self.file,
+            0,
+            self.readable_len(),
+            SCAN_CHUNK,
+            CrcCheck::Verify,
+        );
+        std::iter::from_fn(move || {
+            cursor
+                .next_batch()
+                .map(|r| r.map_err(|e| self.cursor_error(e)))
+        })
+    }
+}
