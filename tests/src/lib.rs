@@ -1,7 +1,44 @@
-//! Shared harness for Sluice's end-to-end tests.
+//! Shared harness for Sluice's end-to-end tests: throwaway PostgreSQL and MariaDB servers.
+//!
+//! ```no_run
+//! # async fn demo() -> sluice_tests::Result<()> {
+//! let pg = sluice_tests::PostgresServer::start().await?;
+//! let client = pg.client().await?;
+//! client.batch_execute("CREATE TABLE t (id int primary key)").await.ok();
+//! let maria = sluice_tests::MariaDbServer::start().await?;
+//! let conn = maria.conn().await?;
+//! # drop((client, conn)); Ok(()) }
+//! ```
+//!
+//! Servers run as the `postgres`/`mysql` OS user when the tests run as root, each in its own
+//! directory under `/tmp` on its own free loopback port, so tests may run in parallel. They
+//! are stopped and deleted on drop, also when a test panics. Missing server programs fail with
+//! an error naming `scripts/setup.sh`.
 //!
 //! # Layout
 //!
+//! - [`postgres`]: [`PostgresServer`], PostgreSQL 15 with `wal_level=logical`.
+//! - [`mariadb`]: [`MariaDbServer`], MariaDB 10.11 with a full-row-image ROW binlog.
+//! - [`binaries`]: where the server programs live; the "run scripts/setup.sh" check.
+//! - [`os_user`]: which OS account a server runs as, and chown to it.
+//! - [`scratch`]: the per-server temporary directory under `/tmp`.
+//! - [`ports`]: free loopback ports, never handed out twice per process.
+//! - `launch`: start on a free port, retrying when the port was taken; readiness deadline.
+//! - `server_process`: one spawned server: log capture, readiness polling, stop, kill on drop.
+//! - `identifier`: validation of names spliced into SQL.
 //! - [`error`]: the harness's error type.
 
+pub mod binaries;
 pub mod error;
+mod identifier;
+mod launch;
+pub mod mariadb;
+pub mod os_user;
+pub mod ports;
+pub mod postgres;
+pub mod scratch;
+mod server_process;
+
+pub use error::{Error, Result};
+pub use mariadb::MariaDbServer;
+pub use postgres::PostgresServer;

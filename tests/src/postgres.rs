@@ -1,0 +1,268 @@
+//! A throwaway PostgreSQL 15 server configured for logical replication.
+//!
+//! Each [`PostgresServer`] gets its own data directory under a scratch directory in `/tmp`, a
+//! free loopback port and a Unix socket directory of its own, so any number of tests can run
+//! servers side by side. Dropping the server stops it (immediate shutdown, SIGKILL as the last
+//! resort) and deletes every file, also when the test panics.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use rustix::process::Signal;
+use tokio_postgres::{Client, Config, NoTls};
+
+use crate::binaries::{INITDB, POSTGRES};
+use crate::error::{Error, Result};
+use crate::identifier::require_plain_identifier;
+use crate::launch::{launch_on_free_port, launch_on_port};
+use crate::os_user::RunAs;
+use crate::scratch::ScratchDir;
+use crate::server_process::{ServerProcess, run_setup_command};
+
+/// Name used in messages.
+const SERVER: &str = "postgres";
+/// Loopback address the server listens on.
+const HOST: &str = "127.0.0.1";
+/// The bootstrap superuser created by `initdb`; it may also replicate.
+const SUPERUSER: &str = "sluice";
+/// Its password; TCP connections (including replication) authenticate with SCRAM.
+const PASSWORD: &str = "sluice-test-password";
+/// The database that always exists.
+const DEFAULT_DATABASE: &str = "postgres";
+/// How long a fast shutdown may take before the server is killed.
+const STOP_GRACE: Duration = Duration::from_secs(30);
+
+/// Settings passed as `-c name=value`; tuned for CDC tests, not durability.
+const SETTINGS: &[(&str, &str)] = &[
+    ("listen_addresses", HOST),
+    ("wal_level", "logical"),
+    ("max_replication_slots", "16"),
+    ("max_wal_senders", "16"),
+    ("max_connections", "50"),
+    // Crash safety is irrelevant for a throwaway server; skipping fsync keeps tests fast.
+    // synchronous_commit stays on: logical decoding only reads WAL that is flushed, so an
+    // asynchronous commit would reach CDC readers only after the WAL writer's next round.
+    ("fsync", "off"),
+    ("full_page_writes", "off"),
+    ("shared_buffers", "16MB"),
+];
+
+/// A running (or deliberately stopped) throwaway PostgreSQL server.
+#[derive(Debug)]
+pub struct PostgresServer {
+    /// `None` between [`stop`](Self::stop) and [`restart`](Self::restart).
+    // Declared before `scratch` so the server is stopped before its files are deleted.
+    process: Option<ServerProcess>,
+    port: u16,
+    data_dir: PathBuf,
+    socket_dir: PathBuf,
+    scratch: ScratchDir,
+}
+
+impl PostgresServer {
+    /// Creates a fresh cluster with `initdb` and starts it on a free loopback port, returning
+    /// once it accepts connections.
+    pub async fn start() -> Result<Self> {
+        let initdb = INITDB.require()?;
+        POSTGRES.require()?;
+        let run_as = RunAs::for_service("postgres")?;
+        let scratch = ScratchDir::create("sluice-pg-", &run_as)?;
+        let data_dir = scratch.path().join("data");
+        let socket_dir = scratch.subdir("sock", &run_as)?;
+
+        let password_file = scratch.path().join("password");
+        std::fs::write(&password_file, PASSWORD)
+            .map_err(|source| Error::io("write the initdb password file", source))?;
+        run_as.give(&password_file)?;
+
+        let mut command = Command::new(initdb);
+        command
+            .arg("--pgdata")
+            .arg(&data_dir)
+            .arg(format!("--username={SUPERUSER}"))
+            .arg("--pwfile")
+            .arg(&password_file)
+            // The socket lives in our private directory, so local trust is safe; TCP
+            // connections, replication ones included, must present the password.
+            .args(["--auth-local=trust", "--auth-host=scram-sha-256"])
+            .args(["--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"]);
+        run_as.apply(&mut command);
+        run_setup_command(command).await?;
+
+        let mut server = Self {
+            process: None,
+            port: 0,
+            data_dir,
+            socket_dir,
+            scratch,
+        };
+        let (port, process) =
+            launch_on_free_port(SERVER, |port| server.spawn(port, &run_as), probe).await?;
+        server.port = port;
+        server.process = Some(process);
+        Ok(server)
+    }
+
+    /// Stops the server with a fast shutdown (clients are disconnected, data is kept).
+    pub async fn stop(&mut self) -> Result<()> {
+        match self.process.take() {
+            Some(mut process) => process.stop(Signal::INT, STOP_GRACE).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Stops the server if it runs and starts it again on the same data directory and port,
+    /// returning once it accepts connections.
+    pub async fn restart(&mut self) -> Result<()> {
+        self.stop().await?;
+        let run_as = RunAs::for_service("postgres")?;
+        let process = launch_on_port(self.port, |port| self.spawn(port, &run_as), probe).await?;
+        self.process = Some(process);
+        Ok(())
+    }
+
+    /// The loopback address the server listens on.
+    pub fn host(&self) -> &str {
+        HOST
+    }
+
+    /// The TCP port the server listens on (stable across restarts).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The superuser's name; it may also open replication connections.
+    pub fn user(&self) -> &str {
+        SUPERUSER
+    }
+
+    /// The superuser's password.
+    pub fn password(&self) -> &str {
+        PASSWORD
+    }
+
+    /// The database that always exists (`postgres`).
+    pub fn dbname(&self) -> &str {
+        DEFAULT_DATABASE
+    }
+
+    /// The data directory (e.g. to inspect WAL in a test).
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The directory holding the server's Unix socket.
+    pub fn socket_dir(&self) -> &Path {
+        &self.socket_dir
+    }
+
+    /// Everything the server has logged, across restarts.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
+    }
+
+    /// A libpq-style connection string for the default database.
+    pub fn connection_string(&self) -> String {
+        self.connection_string_for(DEFAULT_DATABASE)
+    }
+
+    /// A libpq-style connection string for `dbname`.
+    pub fn connection_string_for(&self, dbname: &str) -> String {
+        format!(
+            "host={HOST} port={} user={SUPERUSER} password={PASSWORD} dbname={dbname}",
+            self.port
+        )
+    }
+
+    /// A `tokio_postgres` configuration for the default database.
+    pub fn config(&self) -> Config {
+        self.config_for(DEFAULT_DATABASE)
+    }
+
+    /// A `tokio_postgres` configuration for `dbname`.
+    pub fn config_for(&self, dbname: &str) -> Config {
+        connection_config(self.port, dbname)
+    }
+
+    /// A superuser client connected to the default database; its connection task is spawned
+    /// on the current runtime.
+    pub async fn client(&self) -> Result<Client> {
+        self.client_for(DEFAULT_DATABASE).await
+    }
+
+    /// A superuser client connected to `dbname`.
+    pub async fn client_for(&self, dbname: &str) -> Result<Client> {
+        if self.process.is_none() {
+            return Err(Error::Stopped { server: SERVER });
+        }
+        let (client, connection) =
+            self.config_for(dbname)
+                .connect(NoTls)
+                .await
+                .map_err(|source| Error::Postgres {
+                    context: format!("connect to database {dbname} on port {}", self.port),
+                    source,
+                })?;
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "harness postgres connection ended");
+            }
+        });
+        Ok(client)
+    }
+
+    /// Creates the database `name` (a plain identifier).
+    pub async fn create_database(&self, name: &str) -> Result<()> {
+        require_plain_identifier(name)?;
+        self.client()
+            .await?
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .map_err(|source| Error::Postgres {
+                context: format!("create database {name}"),
+                source,
+            })
+    }
+
+    fn log_path(&self) -> PathBuf {
+        self.scratch.path().join("postgres.log")
+    }
+
+    fn spawn(&self, port: u16, run_as: &RunAs) -> Result<ServerProcess> {
+        let mut command = Command::new(POSTGRES.require()?);
+        command.arg("-D").arg(&self.data_dir);
+        command.arg("-p").arg(port.to_string());
+        command.arg("-c").arg(format!(
+            "unix_socket_directories={}",
+            self.socket_dir.display()
+        ));
+        for (name, value) in SETTINGS {
+            command.arg("-c").arg(format!("{name}={value}"));
+        }
+        run_as.apply(&mut command);
+        // SIGQUIT is PostgreSQL's immediate shutdown: the postmaster takes its backends down
+        // with it, which a bare SIGKILL would not.
+        ServerProcess::spawn(SERVER, command, &self.log_path(), Signal::QUIT)
+    }
+}
+
+fn connection_config(port: u16, dbname: &str) -> Config {
+    let mut config = Config::new();
+    config
+        .host(HOST)
+        .port(port)
+        .user(SUPERUSER)
+        .password(PASSWORD)
+        .dbname(dbname)
+        .connect_timeout(Duration::from_secs(2));
+    config
+}
+
+/// Succeeds once the server completes a password-authenticated TCP handshake.
+async fn probe(port: u16) -> std::result::Result<(), tokio_postgres::Error> {
+    connection_config(port, DEFAULT_DATABASE)
+        .connect(NoTls)
+        .await
+        .map(drop)
+}
