@@ -33,6 +33,14 @@ pub enum Error {
         reason: String,
     },
 
+    /// The worker configuration (file, environment or flags) cannot be read or parsed.
+    #[error("invalid {what}: {source}")]
+    InvalidWorkerConfig {
+        what: String,
+        #[source]
+        source: config::ConfigError,
+    },
+
     /// A `${provider:...}` reference in a configuration value could not be resolved.
     #[error("cannot resolve {reference} in configuration \"{key}\": {reason}")]
     UnresolvedReference {

@@ -5,10 +5,12 @@
 //!
 //! - [`config`]: connector configurations: parsing, declared keys and validation, secrets.
 //! - [`error`]: the crate's error type and `Result` alias.
+//! - [`worker_config`]: the worker's own layered configuration (`worker.toml`, `SLUICE_*`, flags).
 //!
 //! The connector API, worker, stores, transforms and REST API arrive with issue #5.
 
 pub mod config;
 pub mod error;
+pub mod worker_config;
 
 pub use error::{Error, Result};
