@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Instant;
 
 use parking_lot::Mutex;
@@ -67,6 +67,7 @@ pub struct PartitionLog {
     /// Copy-on-write list so readers take a snapshot without blocking appends.
     pub(super) segments: Mutex<Arc<Vec<Arc<Segment>>>>,
     sync: Mutex<SyncState>,
+    fsyncs: AtomicU64,
     high_watermark: watch::Sender<Offset>,
     pub(super) log_start: AtomicI64,
     torn_tail: Option<TornTail>,
@@ -125,6 +126,7 @@ impl PartitionLog {
                 durable: next_offset,
                 last_sync: Instant::now(),
             }),
+            fsyncs: AtomicU64::new(0),
             high_watermark: watch::Sender::new(next_offset),
             log_start: AtomicI64::new(log_start.0),
             torn_tail,
@@ -154,6 +156,16 @@ impl PartitionLog {
     /// A receiver that changes whenever the high watermark advances (for long-polling).
     pub fn subscribe(&self) -> watch::Receiver<Offset> {
         self.high_watermark.subscribe()
+    }
+
+    /// How many group-commit fsyncs this partition has done since it was opened.
+    pub fn fsync_count(&self) -> u64 {
+        self.fsyncs.load(Ordering::Relaxed)
+    }
+
+    /// How many long-poll waiters (watch receivers) exist right now.
+    pub fn waiting_readers(&self) -> usize {
+        self.high_watermark.receiver_count()
     }
 
     /// Total bytes of all segments.
@@ -279,6 +291,7 @@ impl PartitionLog {
             self.appends.lock().failed = true;
             return Err(e);
         }
+        self.fsyncs.fetch_add(1, Ordering::Relaxed);
         sync.durable = written;
         sync.last_sync = Instant::now();
         active.mark_readable(readable);
