@@ -41,6 +41,18 @@ pub enum Error {
         source: config::ConfigError,
     },
 
+    /// Reading or writing one of the worker's internal topics failed.
+    #[error("{context}: {source}")]
+    Store {
+        context: String,
+        #[source]
+        source: sluice_broker::Error,
+    },
+
+    /// An internal topic holds a record the worker cannot read.
+    #[error("internal topic {topic} holds an unreadable record: {record}")]
+    CorruptStoreRecord { topic: String, record: String },
+
     /// A `${provider:...}` reference in a configuration value could not be resolved.
     #[error("cannot resolve {reference} in configuration \"{key}\": {reason}")]
     UnresolvedReference {

@@ -5,12 +5,14 @@
 //!
 //! - [`config`]: connector configurations: parsing, declared keys and validation, secrets.
 //! - [`error`]: the crate's error type and `Result` alias.
+//! - [`stores`]: offsets, connector configs and statuses in compacted internal topics.
 //! - [`worker_config`]: the worker's own layered configuration (`worker.toml`, `SLUICE_*`, flags).
 //!
 //! The connector API, worker, stores, transforms and REST API arrive with issue #5.
 
 pub mod config;
 pub mod error;
+pub mod stores;
 pub mod worker_config;
 
 pub use error::{Error, Result};

@@ -1,0 +1,16 @@
+//! The worker's durable state in compacted internal broker topics.
+//!
+//! - [`compacted`]: a key → value table mirrored from a compacted topic (the shared mechanism).
+//! - [`offsets`]: source offsets per connector and source partition (`__sluice_offsets`).
+//! - [`configs`]: connector configurations and target states (`__sluice_configs`).
+//! - [`status`]: connector and task states (`__sluice_status`).
+
+pub mod compacted;
+pub mod configs;
+pub mod offsets;
+pub mod status;
+
+pub use compacted::CompactedTable;
+pub use configs::{ConfigStore, TargetState};
+pub use offsets::{JsonMap, OffsetStore};
+pub use status::{State, Status, StatusStore};
