@@ -6,16 +6,23 @@
 //! - [`value`]: Connect values (`Value`, `Struct`) and validation against a schema.
 //! - [`logical`]: logical/semantic type names and schema constructors (Kafka Decimal/Date/…,
 //!   `io.debezium.time.*`, `io.debezium.data.*`).
+//! - [`source`]: the `source` block of change events (common fields, MySQL/Postgres builders,
+//!   `SnapshotMarker`).
+//! - [`envelope`]: per-table Key/Value/Envelope schemas and change-event values (`Op`).
+//! - [`records`]: heartbeat, transaction-metadata and schema-change records.
+//! - [`json`]: the JSON converter (Kafka Connect JsonConverter byte layout, schema cache).
 //! - [`decimal`]: Decimal's unscaled two's-complement bytes ↔ decimal text.
 //! - [`temporal`]: days / times of day / timestamps ↔ ISO-8601 text.
-//!   properties), Confluent wire format, the Avro converter with schema caching.
-//!   compatibility, durable store, REST router) and registry clients (embedded, HTTP).
 //! - [`error`]: the crate's error type and `Result` alias.
 
 pub mod decimal;
+pub mod envelope;
 pub mod error;
+pub mod json;
 pub mod logical;
+pub mod records;
 pub mod schema;
+pub mod source;
 pub mod temporal;
 pub mod value;
 

@@ -144,6 +144,13 @@ impl Struct {
         Ok(Struct { schema, values })
     }
 
+    /// A struct from values its builder already knows to fit (field count and types), skipping
+    /// validation: for code that makes many events from one schema it owns.
+    pub(crate) fn from_trusted_values(schema: SchemaRef, values: Vec<Value>) -> Struct {
+        debug_assert!(Struct::from_values(schema.clone(), values.clone()).is_ok());
+        Struct { schema, values }
+    }
+
     pub fn schema(&self) -> &SchemaRef {
         &self.schema
     }

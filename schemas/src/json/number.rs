@@ -1,0 +1,132 @@
+//! Floating-point text exactly as Java's `Double.toString` / `Float.toString` write it (which is
+//! what Jackson, and so Kafka's JsonConverter, emits): shortest round-trip digits, plain notation
+//! for magnitudes in [1e-3, 1e7) with at least one fraction digit (`100.0`), computerized
+//! scientific notation otherwise (`1.0E7`, `1.5E-5`). Non-finite values are written as the quoted
+//! strings `"NaN"`, `"Infinity"`, `"-Infinity"` (Jackson's default `WRITE_NAN_AS_STRINGS`).
+
+use std::fmt::Write as _;
+
+/// Appends a float64 the way Kafka's JsonConverter writes it.
+pub fn write_f64(out: &mut Vec<u8>, v: f64) {
+    if !v.is_finite() {
+        return write_non_finite(out, v.is_nan(), v.is_sign_negative());
+    }
+    let mut sci = String::with_capacity(32);
+    let _ = write!(sci, "{v:e}");
+    write_java_style(out, &sci, v == 0.0 || (1e-3..1e7).contains(&v.abs()));
+}
+
+/// Appends a float32 the way Kafka's JsonConverter writes it.
+pub fn write_f32(out: &mut Vec<u8>, v: f32) {
+    if !v.is_finite() {
+        return write_non_finite(out, v.is_nan(), v.is_sign_negative());
+    }
+    let mut sci = String::with_capacity(24);
+    let _ = write!(sci, "{v:e}");
+    write_java_style(out, &sci, v == 0.0 || (1e-3..1e7).contains(&v.abs()));
+}
+
+fn write_non_finite(out: &mut Vec<u8>, nan: bool, negative: bool) {
+    let text: &[u8] = match (nan, negative) {
+        (true, _) => b"\"NaN\"",
+        (false, false) => b"\"Infinity\"",
+        (false, true) => b"\"-Infinity\"",
+    };
+    out.extend_from_slice(text);
+}
+
+/// `sci` is Rust's shortest scientific form, e.g. `-1.2345e3`, `5e-324`, `0e0`.
+fn write_java_style(out: &mut Vec<u8>, sci: &str, plain: bool) {
+    let (mantissa, exponent) = sci.split_once('e').unwrap_or((sci, "0"));
+    let exponent: i32 = exponent.parse().unwrap_or(0);
+    let (negative, mantissa) = match mantissa.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, mantissa),
+    };
+    let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
+    if negative {
+        out.push(b'-');
+    }
+    if plain {
+        if exponent >= 0 {
+            let int_len = exponent as usize + 1;
+            for i in 0..int_len {
+                out.push(*digits.get(i).unwrap_or(&b'0'));
+            }
+            out.push(b'.');
+            if digits.len() > int_len {
+                out.extend_from_slice(&digits[int_len..]);
+            } else {
+                out.push(b'0');
+            }
+        } else {
+            out.extend_from_slice(b"0.");
+            for _ in 0..(-exponent - 1) {
+                out.push(b'0');
+            }
+            out.extend_from_slice(&digits);
+        }
+    } else {
+        out.push(digits[0]);
+        out.push(b'.');
+        if digits.len() > 1 {
+            out.extend_from_slice(&digits[1..]);
+        } else {
+            out.push(b'0');
+        }
+        out.push(b'E');
+        let mut buffer = itoa::Buffer::new();
+        out.extend_from_slice(buffer.format(exponent).as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f64_text(v: f64) -> String {
+        let mut out = Vec::new();
+        write_f64(&mut out, v);
+        String::from_utf8(out).unwrap()
+    }
+
+    fn f32_text(v: f32) -> String {
+        let mut out = Vec::new();
+        write_f32(&mut out, v);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn matches_java_double_to_string() {
+        let table = [
+            (0.0, "0.0"),
+            (-0.0, "-0.0"),
+            (1.0, "1.0"),
+            (100.0, "100.0"),
+            (1.5, "1.5"),
+            (-12.25, "-12.25"),
+            (0.001, "0.001"),
+            (0.0001, "1.0E-4"),
+            (1234567.0, "1234567.0"),
+            (1e7, "1.0E7"),
+            (12345678.9, "1.23456789E7"),
+            (0.1, "0.1"),
+            (1.0e-10, "1.0E-10"),
+            (f64::MAX, "1.7976931348623157E308"),
+            (f64::MIN_POSITIVE, "2.2250738585072014E-308"),
+        ];
+        for (v, expected) in table {
+            assert_eq!(f64_text(v), expected, "{v:e}");
+        }
+        assert_eq!(f64_text(f64::NAN), "\"NaN\"");
+        assert_eq!(f64_text(f64::NEG_INFINITY), "\"-Infinity\"");
+    }
+
+    #[test]
+    fn matches_java_float_to_string() {
+        assert_eq!(f32_text(1.1), "1.1");
+        assert_eq!(f32_text(3.4028235e38), "3.4028235E38");
+        assert_eq!(f32_text(0.3), "0.3");
+        assert_eq!(f32_text(f32::INFINITY), "\"Infinity\"");
+    }
+}

@@ -1,0 +1,347 @@
+//! Writes Connect schemas and values as JSON bytes, byte for byte as Kafka Connect's JsonConverter
+//! (Jackson, compact) does, straight into an output buffer without an intermediate tree.
+//!
+//! Schema layout (`JsonConverter.asJsonSchema`): `type`, then `items` / `keys`,`values` /
+//! `fields`, then `optional`, `name`, `version`, `doc`, `parameters`, `default`; a struct field is
+//! its schema's object with `"field":"<name>"` appended last.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+use super::DecimalFormat;
+use super::number::{write_f32, write_f64};
+use crate::decimal::decode_decimal_java;
+use crate::error::{Error, Result};
+use crate::logical::DECIMAL;
+use crate::schema::{Schema, SchemaType};
+use crate::value::Value;
+
+const HEX: &[u8; 16] = b"0123456789ABCDEF";
+
+/// Appends a JSON string literal, escaped as Jackson does: `\"`, `\\`, the short escapes
+/// `\b \t \n \f \r`, other control characters as `\u00XX` (upper-case hex), everything else raw.
+pub fn write_str(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let escape: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            b'\t' => b"\\t",
+            b'\n' => b"\\n",
+            0x0c => b"\\f",
+            b'\r' => b"\\r",
+            0x00..=0x1f => {
+                out.extend_from_slice(&bytes[start..i]);
+                out.extend_from_slice(b"\\u00");
+                out.push(HEX[usize::from(b >> 4)]);
+                out.push(HEX[usize::from(b & 0xf)]);
+                start = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(escape);
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+fn write_int(out: &mut Vec<u8>, v: impl itoa::Integer) {
+    let mut buffer = itoa::Buffer::new();
+    out.extend_from_slice(buffer.format(v).as_bytes());
+}
+
+fn write_base64(out: &mut Vec<u8>, bytes: &[u8]) {
+    out.push(b'"');
+    let start = out.len();
+    out.resize(
+        start + base64::encoded_len(bytes.len(), true).unwrap_or(0),
+        0,
+    );
+    let written = BASE64.encode_slice(bytes, &mut out[start..]).unwrap_or(0);
+    out.truncate(start + written);
+    out.push(b'"');
+}
+
+/// Appends the JSON form of a schema; `field` is the struct field name it describes, if any.
+pub fn write_schema(
+    out: &mut Vec<u8>,
+    schema: &Schema,
+    field: Option<&str>,
+    decimals: DecimalFormat,
+) -> Result<()> {
+    out.extend_from_slice(b"{\"type\":\"");
+    out.extend_from_slice(schema.schema_type().name().as_bytes());
+    out.push(b'"');
+    match schema.schema_type() {
+        SchemaType::Array => {
+            out.extend_from_slice(b",\"items\":");
+            write_nested(out, schema.value_schema().map(|s| &**s), decimals)?;
+        }
+        SchemaType::Map => {
+            out.extend_from_slice(b",\"keys\":");
+            write_nested(out, schema.key_schema().map(|s| &**s), decimals)?;
+            out.extend_from_slice(b",\"values\":");
+            write_nested(out, schema.value_schema().map(|s| &**s), decimals)?;
+        }
+        SchemaType::Struct => {
+            out.extend_from_slice(b",\"fields\":[");
+            for (i, f) in schema.fields().iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_schema(out, f.schema(), Some(f.name()), decimals)?;
+            }
+            out.push(b']');
+        }
+        _ => {}
+    }
+    out.extend_from_slice(if schema.is_optional() {
+        b",\"optional\":true"
+    } else {
+        b",\"optional\":false"
+    });
+    if let Some(name) = schema.name() {
+        out.extend_from_slice(b",\"name\":");
+        write_str(out, name);
+    }
+    if let Some(version) = schema.version() {
+        out.extend_from_slice(b",\"version\":");
+        write_int(out, version);
+    }
+    if let Some(doc) = schema.doc() {
+        out.extend_from_slice(b",\"doc\":");
+        write_str(out, doc);
+    }
+    if !schema.parameters().is_empty() {
+        out.extend_from_slice(b",\"parameters\":{");
+        for (i, (k, v)) in schema.parameters().iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_str(out, k);
+            out.push(b':');
+            write_str(out, v);
+        }
+        out.push(b'}');
+    }
+    if let Some(default) = schema.default_value() {
+        out.extend_from_slice(b",\"default\":");
+        write_value(out, schema, default, decimals, "default")?;
+    }
+    if let Some(field) = field {
+        out.extend_from_slice(b",\"field\":");
+        write_str(out, field);
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+fn write_nested(out: &mut Vec<u8>, schema: Option<&Schema>, decimals: DecimalFormat) -> Result<()> {
+    match schema {
+        Some(s) => write_schema(out, s, None, decimals),
+        None => {
+            out.extend_from_slice(b"null");
+            Ok(())
+        }
+    }
+}
+
+fn mismatch(path: &str, schema: &Schema, value: &Value) -> Error {
+    Error::ValueMismatch {
+        path: path.to_string(),
+        expected: schema.describe(),
+        found: value.kind().to_string(),
+    }
+}
+
+/// Appends the JSON form of `value` under `schema`. A null takes the schema's default when it has
+/// one (as Kafka's `replace.null.with.default=true`), is written `null` when optional, and is an
+/// error naming `path` otherwise.
+pub fn write_value(
+    out: &mut Vec<u8>,
+    schema: &Schema,
+    value: &Value,
+    decimals: DecimalFormat,
+    path: &str,
+) -> Result<()> {
+    match (schema.schema_type(), value) {
+        (_, Value::Null) => match schema.default_value() {
+            Some(default) => write_value(out, schema, default, decimals, path)?,
+            None if schema.is_optional() => out.extend_from_slice(b"null"),
+            None => {
+                return Err(Error::MissingRequired {
+                    path: path.to_string(),
+                });
+            }
+        },
+        (SchemaType::Int8, Value::Int8(v)) => write_int(out, *v),
+        (SchemaType::Int16, Value::Int16(v)) => write_int(out, *v),
+        (SchemaType::Int32, Value::Int32(v)) => write_int(out, *v),
+        (SchemaType::Int64, Value::Int64(v)) => write_int(out, *v),
+        (SchemaType::Float32, Value::Float32(v)) => write_f32(out, *v),
+        (SchemaType::Float64, Value::Float64(v)) => write_f64(out, *v),
+        (SchemaType::Boolean, Value::Boolean(v)) => {
+            out.extend_from_slice(if *v { b"true" } else { b"false" })
+        }
+        (SchemaType::String, Value::String(s)) => write_str(out, s),
+        (SchemaType::Bytes, Value::Bytes(b)) => {
+            if decimals == DecimalFormat::Numeric && schema.name() == Some(DECIMAL) {
+                let scale = decimal_scale(schema, path)?;
+                out.extend_from_slice(decode_decimal_java(b, scale).as_bytes());
+            } else {
+                write_base64(out, b);
+            }
+        }
+        (SchemaType::Array, Value::Array(items)) => {
+            let item_schema = schema
+                .value_schema()
+                .ok_or_else(|| mismatch(path, schema, value))?;
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_value(out, item_schema, item, decimals, path)?;
+            }
+            out.push(b']');
+        }
+        (SchemaType::Map, Value::Map(entries)) => {
+            let (Some(key_schema), Some(value_schema)) =
+                (schema.key_schema(), schema.value_schema())
+            else {
+                return Err(mismatch(path, schema, value));
+            };
+            // String-keyed maps are JSON objects; any other key type becomes an array of pairs.
+            let object_mode = key_schema.schema_type() == SchemaType::String;
+            out.push(if object_mode { b'{' } else { b'[' });
+            for (i, (k, v)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                if object_mode {
+                    let Value::String(k) = k else {
+                        return Err(mismatch(path, key_schema, k));
+                    };
+                    write_str(out, k);
+                    out.push(b':');
+                    write_value(out, value_schema, v, decimals, path)?;
+                } else {
+                    out.push(b'[');
+                    write_value(out, key_schema, k, decimals, path)?;
+                    out.push(b',');
+                    write_value(out, value_schema, v, decimals, path)?;
+                    out.push(b']');
+                }
+            }
+            out.push(if object_mode { b'}' } else { b']' });
+        }
+        (SchemaType::Struct, Value::Struct(s)) => {
+            out.push(b'{');
+            for (i, (f, v)) in schema.fields().iter().zip(s.values()).enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_str(out, f.name());
+                out.push(b':');
+                write_value(out, f.schema(), v, decimals, f.name())?;
+            }
+            out.push(b'}');
+        }
+        _ => return Err(mismatch(path, schema, value)),
+    }
+    Ok(())
+}
+
+/// The `scale` parameter of a Decimal schema.
+pub(crate) fn decimal_scale(schema: &Schema, path: &str) -> Result<i32> {
+    let scale = schema
+        .parameter("scale")
+        .ok_or_else(|| Error::InvalidSchema {
+            name: schema.name().map(str::to_string),
+            reason: format!("the Decimal schema of `{path}` has no `scale` parameter"),
+        })?;
+    scale.parse().map_err(|_| Error::InvalidSchema {
+        name: schema.name().map(str::to_string),
+        reason: format!(
+            "the Decimal schema of `{path}` has scale `{scale}`, which is not an integer"
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logical;
+    use crate::schema::{INT32_SCHEMA, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA, SchemaBuilder};
+
+    fn text(f: impl FnOnce(&mut Vec<u8>)) -> String {
+        let mut out = Vec::new();
+        f(&mut out);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn strings_are_escaped_like_jackson() {
+        let s = text(|o| write_str(o, "a\"b\\c\n\u{1}\u{7f}é/"));
+        assert_eq!(s, "\"a\\\"b\\\\c\\n\\u0001\u{7f}é/\"");
+    }
+
+    #[test]
+    fn schema_layout_matches_kafka() {
+        let schema = SchemaBuilder::struct_()
+            .name("k")
+            .field("id", INT32_SCHEMA.clone())
+            .field(
+                "snapshot",
+                logical::enumeration(&["true", "false"])
+                    .optional()
+                    .default_value("false".into())
+                    .build(),
+            )
+            .field(
+                "tags",
+                SchemaBuilder::map(STRING_SCHEMA.clone(), OPTIONAL_STRING_SCHEMA.clone())
+                    .optional()
+                    .build(),
+            )
+            .build();
+        let s = text(|o| write_schema(o, &schema, None, DecimalFormat::Base64).unwrap());
+        assert_eq!(
+            s,
+            concat!(
+                r#"{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},"#,
+                r#"{"type":"string","optional":true,"name":"io.debezium.data.Enum","version":1,"parameters":{"allowed":"true,false"},"default":"false","field":"snapshot"},"#,
+                r#"{"type":"map","keys":{"type":"string","optional":false},"values":{"type":"string","optional":true},"optional":true,"field":"tags"}"#,
+                r#"],"optional":false,"name":"k"}"#
+            )
+        );
+    }
+
+    #[test]
+    fn decimals_follow_the_decimal_format() {
+        let schema = logical::decimal(2).build();
+        let value = Value::Bytes(vec![0x04, 0xe2]);
+        let b64 = text(|o| write_value(o, &schema, &value, DecimalFormat::Base64, "p").unwrap());
+        assert_eq!(b64, "\"BOI=\"");
+        let numeric =
+            text(|o| write_value(o, &schema, &value, DecimalFormat::Numeric, "p").unwrap());
+        assert_eq!(numeric, "12.50");
+    }
+
+    #[test]
+    fn null_for_required_names_the_field() {
+        let schema = SchemaBuilder::struct_()
+            .field("id", INT32_SCHEMA.clone())
+            .build();
+        let value = Value::Struct(crate::value::Struct::new(schema.clone()));
+        let err =
+            write_value(&mut Vec::new(), &schema, &value, DecimalFormat::Base64, "").unwrap_err();
+        assert!(err.to_string().contains("`id`"), "{err}");
+    }
+}
