@@ -5,6 +5,7 @@
 //!
 //! - [`config`]: connector configurations: parsing, declared keys and validation, secrets.
 //! - [`error`]: the crate's error type and `Result` alias.
+//! - [`rest`]: the REST API (Kafka Connect endpoints, topics, records, health).
 //! - [`stores`]: offsets, connector configs and statuses in compacted internal topics.
 //! - [`worker_config`]: the worker's own layered configuration (`worker.toml`, `SLUICE_*`, flags).
 //!
@@ -12,6 +13,7 @@
 
 pub mod config;
 pub mod error;
+pub mod rest;
 pub mod stores;
 pub mod worker_config;
 

@@ -1,0 +1,58 @@
+//! The REST API: Kafka Connect's endpoints plus Sluice's own topic, group, metrics and
+//! health endpoints, served by axum.
+//!
+//! - [`error`]: Kafka Connect's error body and the error → status mapping.
+//! - [`records`]: rendering stored records as JSON and parsing records to produce.
+//! - [`topics`]: `/topics` endpoints.
+
+pub mod error;
+pub mod records;
+pub mod topics;
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::Router;
+use axum::routing::get;
+use serde_json::{Value as JsonValue, json};
+use sluice_broker::Broker;
+
+/// What every handler can reach.
+#[derive(Debug)]
+pub struct RestState {
+    pub broker: Broker,
+    /// This worker's id as shown in statuses (its advertised REST address).
+    pub worker_id: String,
+}
+
+/// The whole REST API.
+pub fn router(state: Arc<RestState>) -> Router {
+    Router::new()
+        .route("/", get(root))
+        .route("/health", get(health))
+        .route("/topics", get(topics::list).post(topics::create))
+        .route(
+            "/topics/{name}",
+            get(topics::describe).delete(topics::delete),
+        )
+        .route(
+            "/topics/{name}/records",
+            get(topics::read_records).post(topics::produce_records),
+        )
+        .with_state(state)
+}
+
+async fn root() -> Json<JsonValue> {
+    Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "commit": option_env!("SLUICE_GIT_COMMIT").unwrap_or("unknown"),
+        "kafka_cluster_id": "sluice",
+    }))
+}
+
+async fn health() -> Json<JsonValue> {
+    Json(json!({
+        "status": "healthy",
+        "message": "Worker has completed startup and is ready to handle requests.",
+    }))
+}

@@ -1,0 +1,144 @@
+//! The topic endpoints over real HTTP against a real broker in a temp dir.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use sluice_broker::{Broker, BrokerConfig};
+use sluice_connect::rest::{RestState, router};
+
+struct Server {
+    base: String,
+    _dir: tempfile::TempDir,
+}
+
+async fn start() -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = Broker::open(dir.path(), BrokerConfig::default())
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let state = Arc::new(RestState {
+        broker,
+        worker_id: address.to_string(),
+    });
+    tokio::spawn(async move { axum::serve(listener, router(state)).await });
+    Server {
+        base: format!("http://{address}"),
+        _dir: dir,
+    }
+}
+
+#[tokio::test]
+async fn topic_lifecycle_and_records() {
+    let server = start().await;
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", server.base);
+
+    let created = http
+        .post(url("/topics"))
+        .json(&json!({"name": "orders", "partitions": 2, "config": {"retention.ms": "60000"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    let body: Value = created.json().await.unwrap();
+    assert_eq!(body["partitions"].as_array().unwrap().len(), 2);
+    assert_eq!(body["config"]["retention.ms"], 60000);
+
+    let again = http
+        .post(url("/topics"))
+        .json(&json!({"name": "orders"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 409);
+    let error: Value = again.json().await.unwrap();
+    assert_eq!(error["error_code"], 409);
+    assert!(error["message"].as_str().unwrap().contains("orders"));
+
+    let bad = http
+        .post(url("/topics"))
+        .json(&json!({"name": "x", "config": {"retention.mss": "1"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+    let error: Value = bad.json().await.unwrap();
+    assert!(error["message"].as_str().unwrap().contains("retention.mss"));
+
+    let produced: Value = http
+        .post(url("/topics/orders/records"))
+        .json(&json!([
+            {"key": "a", "value": {"n": 1}, "partition": 1},
+            {"key": "b", "value": "plain", "partition": 1},
+            {"key": null, "value": null, "partition": 1},
+        ]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(produced["offsets"].as_array().unwrap().len(), 3);
+
+    let read: Value = http
+        .get(url("/topics/orders/records?partition=1&offset=0&limit=10"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let records = read["records"].as_array().unwrap();
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[0]["value"], json!({"n": 1}));
+    assert_eq!(records[1]["value"], "plain");
+    assert_eq!(records[2]["value"], Value::Null);
+    assert_eq!(read["next_offset"], 3);
+
+    // A long-poll returns as soon as a record arrives, well before its timeout.
+    let waiter = {
+        let http = http.clone();
+        let url = url("/topics/orders/records?partition=0&offset=0&timeout_ms=30000");
+        tokio::spawn(async move { http.get(url).send().await.unwrap().json::<Value>().await })
+    };
+    let started = std::time::Instant::now();
+    http.post(url("/topics/orders/records"))
+        .json(&json!([{"value": "late", "partition": 0}]))
+        .send()
+        .await
+        .unwrap();
+    let polled = waiter.await.unwrap().unwrap();
+    assert_eq!(polled["records"][0]["value"], "late");
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+
+    let listed: Vec<String> = http
+        .get(url("/topics"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed, ["orders"]);
+    let missing = http.get(url("/topics/nope")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert_eq!(
+        http.delete(url("/topics/orders"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        204
+    );
+    let health: Value = http
+        .get(url("/health"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["status"], "healthy");
+}
