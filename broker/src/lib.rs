@@ -14,6 +14,8 @@
 //! - [`fetch`]: fetch with limits and long-poll; ListOffsets.
 //! - [`cleaner`]: background retention, compaction and interval flushing.
 //! - [`error`]: the crate's error type and `Result` alias.
+//! - [`group`]: consumer groups — membership, range assignment, rebalancing, committed offsets in
+//!   `__consumer_offsets`, lag.
 
 pub mod broker;
 pub mod cleaner;
@@ -21,6 +23,7 @@ pub mod codec;
 pub mod config;
 pub mod error;
 pub mod fetch;
+pub mod group;
 pub mod log;
 pub mod partitioner;
 pub mod produce;

@@ -1,0 +1,140 @@
+//! Test-only backends: an append-only, fsynced file as the [`GroupLog`], a fixed topic
+//! table, and helpers to build coordinators and wait on conditions.
+
+use std::collections::BTreeMap;
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use super::{
+    GroupConfig, GroupCoordinator, GroupLog, GroupLogRecord, ManualClock, Millis, TopicMetadata,
+};
+use crate::error::{Error, Result};
+
+/// Records as `key_len:u32 key value_len:i32 value` (-1 for a tombstone), fsynced per append.
+#[derive(Debug)]
+pub(super) struct FileGroupLog {
+    path: PathBuf,
+    file: Mutex<File>,
+}
+
+fn io_error(context: &str, path: &Path, source: std::io::Error) -> Error {
+    Error::Io {
+        context: format!("{context} {}", path.display()),
+        source,
+    }
+}
+
+impl FileGroupLog {
+    pub(super) fn open(path: &Path) -> Result<Self> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map_err(|e| io_error("opening", path, e))?;
+        Ok(Self {
+            path: path.to_owned(),
+            file: Mutex::new(file),
+        })
+    }
+}
+
+impl GroupLog for FileGroupLog {
+    fn append(&self, records: Vec<GroupLogRecord>) -> Result<()> {
+        let mut buf = Vec::new();
+        for record in records {
+            buf.extend_from_slice(&(record.key.len() as u32).to_be_bytes());
+            buf.extend_from_slice(&record.key);
+            match record.value {
+                Some(value) => {
+                    buf.extend_from_slice(&(value.len() as i32).to_be_bytes());
+                    buf.extend_from_slice(&value);
+                }
+                None => buf.extend_from_slice(&(-1i32).to_be_bytes()),
+            }
+        }
+        let mut file = self.file.lock();
+        file.write_all(&buf)
+            .and_then(|()| file.sync_data())
+            .map_err(|e| io_error("appending to", &self.path, e))
+    }
+
+    fn replay(&self) -> Result<Vec<GroupLogRecord>> {
+        let mut bytes = Vec::new();
+        File::open(&self.path)
+            .and_then(|mut f| f.read_to_end(&mut bytes))
+            .map_err(|e| io_error("reading", &self.path, e))?;
+        let mut records = Vec::new();
+        let mut rest = bytes.as_slice();
+        while !rest.is_empty() {
+            let key_len = u32::from_be_bytes(rest[..4].try_into().unwrap()) as usize;
+            let key = rest[4..4 + key_len].to_vec();
+            rest = &rest[4 + key_len..];
+            let value_len = i32::from_be_bytes(rest[..4].try_into().unwrap());
+            rest = &rest[4..];
+            let value = (value_len >= 0).then(|| {
+                let value = rest[..value_len as usize].to_vec();
+                rest = &rest[value_len as usize..];
+                value
+            });
+            records.push(GroupLogRecord { key, value });
+        }
+        Ok(records)
+    }
+}
+
+/// A fixed table of topics and their partition counts.
+#[derive(Debug)]
+pub(super) struct StaticTopics(BTreeMap<String, i32>);
+
+impl StaticTopics {
+    pub(super) fn new(topics: &[(&str, i32)]) -> Self {
+        Self(topics.iter().map(|(t, n)| (t.to_string(), *n)).collect())
+    }
+}
+
+impl TopicMetadata for StaticTopics {
+    fn partition_count(&self, topic: &str) -> Option<i32> {
+        self.0.get(topic).copied()
+    }
+}
+
+/// A coordinator over a file log in `dir`, on a manual clock, with short timeouts allowed.
+pub(super) fn open_coordinator(
+    dir: &Path,
+    clock: &Arc<ManualClock>,
+    topics: &[(&str, i32)],
+) -> GroupCoordinator {
+    let log = FileGroupLog::open(&dir.join("__consumer_offsets.log")).unwrap();
+    let config = GroupConfig {
+        min_session_timeout: Duration::from_millis(100),
+        ..GroupConfig::default()
+    };
+    GroupCoordinator::open(
+        Arc::new(log),
+        Arc::new(StaticTopics::new(topics)),
+        Arc::clone(clock) as Arc<dyn super::Clock>,
+        config,
+    )
+    .unwrap()
+}
+
+pub(super) fn manual_clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(Millis(1_700_000_000_000)))
+}
+
+/// Polls `condition` until it holds, failing the test after five seconds.
+pub(super) async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while !condition() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
