@@ -1,0 +1,138 @@
+//! JSON serialization of a realistic 12-column Debezium change event (an update with before and
+//! after), with and without schemas. Run: `cargo bench -p sluice-schemas --bench json`.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use sluice_schemas::decimal::encode_decimal;
+use sluice_schemas::envelope::{EpochNanos, Op, TableEnvelope};
+use sluice_schemas::json::{DecimalFormat, JsonConverter, JsonConverterConfig, SchemaEnvelope};
+use sluice_schemas::logical;
+use sluice_schemas::schema::{
+    BOOLEAN_SCHEMA, INT32_SCHEMA, INT64_SCHEMA, OPTIONAL_FLOAT64_SCHEMA, OPTIONAL_STRING_SCHEMA,
+    STRING_SCHEMA, SchemaRef,
+};
+use sluice_schemas::source::{SnapshotMarker, SourceCommon, SourceSchemaBuilder};
+use sluice_schemas::{Struct, Value};
+
+fn table() -> TableEnvelope {
+    let columns: Vec<(String, SchemaRef)> = vec![
+        ("id".into(), INT32_SCHEMA.clone()),
+        ("customer_id".into(), INT64_SCHEMA.clone()),
+        ("name".into(), STRING_SCHEMA.clone()),
+        ("email".into(), OPTIONAL_STRING_SCHEMA.clone()),
+        (
+            "price".into(),
+            logical::decimal_with_precision(10, 2).build(),
+        ),
+        ("quantity".into(), INT32_SCHEMA.clone()),
+        ("created_at".into(), logical::micro_timestamp().build()),
+        (
+            "updated_at".into(),
+            logical::zoned_timestamp().optional().build(),
+        ),
+        ("active".into(), BOOLEAN_SCHEMA.clone()),
+        ("attributes".into(), logical::json().optional().build()),
+        (
+            "status".into(),
+            logical::enumeration(&["new", "paid", "shipped"]).build(),
+        ),
+        ("score".into(), OPTIONAL_FLOAT64_SCHEMA.clone()),
+    ];
+    TableEnvelope::new(
+        "dbserver1.inventory.orders",
+        &columns[..1],
+        &columns,
+        SourceSchemaBuilder::mysql(),
+    )
+}
+
+fn row(t: &TableEnvelope, quantity: i32, status: &str) -> Struct {
+    t.row(vec![
+        Value::Int32(10_042),
+        Value::Int64(1_000_000_123),
+        "Sally Thomas".into(),
+        "sally.thomas@acme.com".into(),
+        Value::Bytes(encode_decimal("1234.50", 2).unwrap()),
+        Value::Int32(quantity),
+        Value::Int64(1_700_000_000_123_456),
+        "2023-11-14T22:13:20.123456Z".into(),
+        Value::Boolean(true),
+        r#"{"gift":true,"note":"leave at door"}"#.into(),
+        status.into(),
+        Value::Float64(4.75),
+    ])
+    .unwrap()
+}
+
+fn event(t: &TableEnvelope) -> Struct {
+    let common = SourceCommon {
+        version: "0.1.0".into(),
+        connector: "mysql".into(),
+        name: "dbserver1".into(),
+        event_time_micros: 1_700_000_000_000_000,
+        snapshot: SnapshotMarker::False,
+        db: "inventory".into(),
+        sequence: None,
+    };
+    let source = common
+        .to_struct(
+            t.source_schema(),
+            [
+                ("table", Value::from("orders")),
+                ("server_id", Value::Int64(223_344)),
+                ("file", Value::from("mysql-bin.000003")),
+                ("pos", Value::Int64(484)),
+                ("row", Value::Int32(0)),
+                ("thread", Value::Int64(7)),
+            ],
+        )
+        .unwrap();
+    let before = row(t, 1, "new");
+    let after = row(t, 2, "paid");
+    t.value(
+        Op::Update,
+        Some(before),
+        Some(after),
+        source,
+        EpochNanos(1_700_000_000_500_000_000),
+        None,
+    )
+    .unwrap()
+}
+
+fn bench(c: &mut Criterion) {
+    let t = table();
+    let value = Value::Struct(event(&t));
+    let schema = t.envelope_schema().clone();
+    let mut group = c.benchmark_group("json_change_event");
+    group.throughput(Throughput::Elements(1));
+    group.measurement_time(std::time::Duration::from_secs(4));
+    group.warm_up_time(std::time::Duration::from_secs(1));
+    for (label, schemas) in [
+        ("payload_only", SchemaEnvelope::PayloadOnly),
+        ("with_schema", SchemaEnvelope::WithSchema),
+    ] {
+        let converter = JsonConverter::new(JsonConverterConfig {
+            schemas,
+            decimal_format: DecimalFormat::Base64,
+            ..Default::default()
+        });
+        let mut out = Vec::with_capacity(8192);
+        converter.write(Some(&schema), &value, &mut out).unwrap();
+        eprintln!("{label}: {} bytes per event", out.len());
+        group.bench_function(label, |b| {
+            b.iter(|| {
+                out.clear();
+                converter
+                    .write(Some(black_box(&schema)), black_box(&value), &mut out)
+                    .unwrap();
+                black_box(out.len())
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
