@@ -11,7 +11,7 @@
 //! ```
 //!
 //! Servers run as the `postgres`/`mysql` OS user when the tests run as root, each in its own
-//! directory under `/tmp` on its own free loopback port, so tests may run in parallel. They
+//! scratch directory (see [`scratch`]) on its own free loopback port, so tests may run in parallel. They
 //! are stopped and deleted on drop, also when a test panics. Missing server programs fail with
 //! an error naming `scripts/setup.sh`.
 //!
@@ -21,10 +21,13 @@
 //! - [`mariadb`]: [`MariaDbServer`], MariaDB 10.11 with a full-row-image ROW binlog.
 //! - [`binaries`]: where the server programs live; the "run scripts/setup.sh" check.
 //! - [`os_user`]: which OS account a server runs as, and chown to it.
-//! - [`scratch`]: the per-server temporary directory under `/tmp`.
+//! - [`scratch`]: the per-server temporary directory (in `/dev/shm` by default).
+//! - `template`: pristine data directories made once per machine, copied per server.
 //! - [`ports`]: free loopback ports, never handed out twice per process.
 //! - `launch`: start on a free port, retrying when the port was taken; readiness deadline.
 //! - `server_process`: one spawned server: log capture, readiness polling, stop, kill on drop.
+//! - `watchdog`: a sentinel that kills the server and removes its files if the test process
+//!   dies without unwinding (SIGKILL, abort, Ctrl-C).
 //! - `identifier`: validation of names spliced into SQL.
 //! - [`error`]: the harness's error type.
 
@@ -38,6 +41,8 @@ pub mod ports;
 pub mod postgres;
 pub mod scratch;
 mod server_process;
+mod template;
+mod watchdog;
 
 pub use error::{Error, Result};
 pub use mariadb::MariaDbServer;

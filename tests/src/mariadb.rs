@@ -2,7 +2,7 @@
 //! metadata, the configuration binlog CDC needs.
 //!
 //! Each [`MariaDbServer`] gets its own data, binlog and socket files under a scratch directory
-//! in `/tmp` and a free loopback port. `mariadbd` runs with `--no-defaults`, so no system
+//! (see [`crate::scratch`]) and a free loopback port. `mariadbd` runs with `--no-defaults`, so no system
 //! configuration (`/etc/mysql`) leaks in. Dropping the server kills it and deletes every file,
 //! also when the test panics.
 
@@ -21,6 +21,7 @@ use crate::launch::{launch_on_free_port, launch_on_port};
 use crate::os_user::RunAs;
 use crate::scratch::ScratchDir;
 use crate::server_process::{ServerProcess, run_setup_command};
+use crate::template;
 
 /// Name used in messages.
 const SERVER: &str = "mariadb";
@@ -69,8 +70,9 @@ pub struct MariaDbServer {
 }
 
 impl MariaDbServer {
-    /// Creates a fresh data directory with `mariadb-install-db`, starts `mariadbd` on a free
-    /// loopback port and creates the test account, returning once it accepts connections.
+    /// Gives the server a fresh data directory (a copy of one made by `mariadb-install-db`,
+    /// see the `template` module), starts `mariadbd` on a free loopback port and creates the
+    /// test account, returning once it accepts connections.
     pub async fn start() -> Result<Self> {
         let install_db = MARIADB_INSTALL_DB.require()?;
         MARIADBD.require()?;
@@ -79,16 +81,10 @@ impl MariaDbServer {
         let data_dir = scratch.path().join("data");
         let binlog_dir = scratch.subdir("binlog", &run_as)?;
 
-        let mut command = Command::new(install_db);
-        command
-            .arg("--no-defaults")
-            .arg(format!("--datadir={}", data_dir.display()))
-            // Root logs in with a (empty) password over the socket rather than through the
-            // unix_socket plugin, which would require the OS user to be `root`.
-            .args(["--auth-root-authentication-method=normal", "--skip-test-db"])
-            .args(STORAGE_OPTIONS);
-        run_as.apply(&mut command);
-        run_setup_command(command).await?;
+        let settings = [INSTALL_DB_ARGS, STORAGE_OPTIONS].concat();
+        let fingerprint = template::fingerprint(&install_db, &settings)?;
+        let create = async |staging: &Path| run_install_db(&install_db, staging, &run_as).await;
+        template::copy_template("mariadb", fingerprint, &run_as, create, &data_dir).await?;
 
         let mut server = Self {
             process: None,
@@ -116,6 +112,15 @@ impl MariaDbServer {
     pub async fn stop(&mut self) -> Result<()> {
         match self.process.take() {
             Some(mut process) => process.stop(Signal::TERM, STOP_GRACE).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Kills the server (SIGKILL), as a crash would; the next [`restart`](Self::restart) runs
+    /// InnoDB and binlog crash recovery. Committed data survives.
+    pub async fn crash(&mut self) -> Result<()> {
+        match self.process.take() {
+            Some(mut process) => process.crash().await,
             None => Ok(()),
         }
     }
@@ -264,6 +269,7 @@ impl MariaDbServer {
             "--pid-file={}",
             self.scratch.path().join("mariadbd.pid").display()
         ));
+        command.arg(format!("--tmpdir={}", self.scratch.path().display()));
         command.arg(format!("--port={port}"));
         command.arg(format!("--server-id={port}"));
         command.arg(format!(
@@ -273,8 +279,37 @@ impl MariaDbServer {
         command.args(SERVER_OPTIONS).args(STORAGE_OPTIONS);
         run_as.apply(&mut command);
         // Nothing of a throwaway server is worth a clean shutdown on drop.
-        ServerProcess::spawn(SERVER, command, &self.log_path, Signal::KILL)
+        ServerProcess::spawn(
+            SERVER,
+            command,
+            &self.log_path,
+            Signal::KILL,
+            self.scratch.path(),
+        )
     }
+}
+
+/// `mariadb-install-db` settings besides the data directory.
+const INSTALL_DB_ARGS: &[&str] = &[
+    // Root logs in with an (empty) password over the socket rather than through the
+    // unix_socket plugin, which would require the OS user to be `root`.
+    "--auth-root-authentication-method=normal",
+    "--skip-test-db",
+];
+
+/// Initialises a data directory in `<staging>/data`.
+async fn run_install_db(install_db: &Path, staging: &Path, run_as: &RunAs) -> Result<()> {
+    let mut command = Command::new(install_db);
+    command
+        // --no-defaults must come first; it keeps /etc/mysql and ~/.my.cnf out.
+        .arg("--no-defaults")
+        .arg(format!("--datadir={}", staging.join(template::DATA).display()))
+        // A private tmpdir: concurrent bootstraps sharing /tmp clash on temporary tables.
+        .arg(format!("--tmpdir={}", staging.display()))
+        .args(INSTALL_DB_ARGS)
+        .args(STORAGE_OPTIONS);
+    run_as.apply(&mut command);
+    run_setup_command(command, staging).await
 }
 
 fn root_over_socket(socket: PathBuf) -> Opts {

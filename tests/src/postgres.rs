@@ -1,6 +1,6 @@
 //! A throwaway PostgreSQL 15 server configured for logical replication.
 //!
-//! Each [`PostgresServer`] gets its own data directory under a scratch directory in `/tmp`, a
+//! Each [`PostgresServer`] gets its own data directory under a scratch directory (see [`crate::scratch`]), a
 //! free loopback port and a Unix socket directory of its own, so any number of tests can run
 //! servers side by side. Dropping the server stops it (immediate shutdown, SIGKILL as the last
 //! resort) and deletes every file, also when the test panics.
@@ -19,6 +19,7 @@ use crate::launch::{launch_on_free_port, launch_on_port};
 use crate::os_user::RunAs;
 use crate::scratch::ScratchDir;
 use crate::server_process::{ServerProcess, run_setup_command};
+use crate::template;
 
 /// Name used in messages.
 const SERVER: &str = "postgres";
@@ -61,8 +62,9 @@ pub struct PostgresServer {
 }
 
 impl PostgresServer {
-    /// Creates a fresh cluster with `initdb` and starts it on a free loopback port, returning
-    /// once it accepts connections.
+    /// Gives the server a fresh cluster (a copy of one made by `initdb`, see
+    /// the `template` module) and starts it on a free loopback port, returning once it accepts
+    /// connections.
     pub async fn start() -> Result<Self> {
         let initdb = INITDB.require()?;
         POSTGRES.require()?;
@@ -71,24 +73,10 @@ impl PostgresServer {
         let data_dir = scratch.path().join("data");
         let socket_dir = scratch.subdir("sock", &run_as)?;
 
-        let password_file = scratch.path().join("password");
-        std::fs::write(&password_file, PASSWORD)
-            .map_err(|source| Error::io("write the initdb password file", source))?;
-        run_as.give(&password_file)?;
-
-        let mut command = Command::new(initdb);
-        command
-            .arg("--pgdata")
-            .arg(&data_dir)
-            .arg(format!("--username={SUPERUSER}"))
-            .arg("--pwfile")
-            .arg(&password_file)
-            // The socket lives in our private directory, so local trust is safe; TCP
-            // connections, replication ones included, must present the password.
-            .args(["--auth-local=trust", "--auth-host=scram-sha-256"])
-            .args(["--encoding=UTF8", "--locale=C", "--no-sync", "--no-instructions"]);
-        run_as.apply(&mut command);
-        run_setup_command(command).await?;
+        let fingerprint =
+            template::fingerprint(&initdb, &[INITDB_ARGS, &[SUPERUSER, PASSWORD]].concat())?;
+        let create = async |staging: &Path| run_initdb(&initdb, staging, &run_as).await;
+        template::copy_template("postgres", fingerprint, &run_as, create, &data_dir).await?;
 
         let mut server = Self {
             process: None,
@@ -97,8 +85,12 @@ impl PostgresServer {
             socket_dir,
             scratch,
         };
-        let (port, process) =
-            launch_on_free_port(SERVER, |port| server.spawn(port, &run_as), probe).await?;
+        let (port, process) = launch_on_free_port(
+            SERVER,
+            |port| server.spawn(port, &run_as),
+            |port| probe(server.socket_dir.clone(), port),
+        )
+        .await?;
         server.port = port;
         server.process = Some(process);
         Ok(server)
@@ -112,12 +104,27 @@ impl PostgresServer {
         }
     }
 
+    /// Stops the server abruptly, as a crash would: an immediate shutdown, so the next
+    /// [`restart`](Self::restart) runs crash recovery. Committed data survives.
+    pub async fn crash(&mut self) -> Result<()> {
+        match self.process.take() {
+            Some(mut process) => process.crash().await,
+            None => Ok(()),
+        }
+    }
+
     /// Stops the server if it runs and starts it again on the same data directory and port,
     /// returning once it accepts connections.
     pub async fn restart(&mut self) -> Result<()> {
         self.stop().await?;
         let run_as = RunAs::for_service("postgres")?;
-        let process = launch_on_port(self.port, |port| self.spawn(port, &run_as), probe).await?;
+        let socket_dir = self.socket_dir.clone();
+        let process = launch_on_port(
+            self.port,
+            |port| self.spawn(port, &run_as),
+            |port| probe(socket_dir.clone(), port),
+        )
+        .await?;
         self.process = Some(process);
         Ok(())
     }
@@ -243,8 +250,44 @@ impl PostgresServer {
         run_as.apply(&mut command);
         // SIGQUIT is PostgreSQL's immediate shutdown: the postmaster takes its backends down
         // with it, which a bare SIGKILL would not.
-        ServerProcess::spawn(SERVER, command, &self.log_path(), Signal::QUIT)
+        ServerProcess::spawn(
+            SERVER,
+            command,
+            &self.log_path(),
+            Signal::QUIT,
+            self.scratch.path(),
+        )
     }
+}
+
+/// `initdb` settings besides paths and the superuser.
+const INITDB_ARGS: &[&str] = &[
+    // The socket lives in a private directory, so local trust is safe; TCP connections,
+    // replication ones included, must present the password.
+    "--auth-local=trust",
+    "--auth-host=scram-sha-256",
+    "--encoding=UTF8",
+    "--locale=C",
+    "--no-sync",
+    "--no-instructions",
+];
+
+/// Initialises a cluster in `<staging>/data`.
+async fn run_initdb(initdb: &Path, staging: &Path, run_as: &RunAs) -> Result<()> {
+    let password_file = staging.join("password");
+    std::fs::write(&password_file, PASSWORD)
+        .map_err(|source| Error::io("write the initdb password file", source))?;
+    run_as.give(&password_file)?;
+    let mut command = Command::new(initdb);
+    command
+        .arg("--pgdata")
+        .arg(staging.join(template::DATA))
+        .arg(format!("--username={SUPERUSER}"))
+        .arg("--pwfile")
+        .arg(&password_file)
+        .args(INITDB_ARGS);
+    run_as.apply(&mut command);
+    run_setup_command(command, staging).await
 }
 
 fn connection_config(port: u16, dbname: &str) -> Config {
@@ -259,10 +302,16 @@ fn connection_config(port: u16, dbname: &str) -> Config {
     config
 }
 
-/// Succeeds once the server completes a password-authenticated TCP handshake.
-async fn probe(port: u16) -> std::result::Result<(), tokio_postgres::Error> {
-    connection_config(port, DEFAULT_DATABASE)
-        .connect(NoTls)
-        .await
-        .map(drop)
+/// Succeeds once the server accepts a connection on its Unix socket. The socket uses trust
+/// authentication, sparing each attempt a SCRAM exchange (slow in unoptimised test builds);
+/// the server opens its TCP listener before the socket, so TCP is ready too.
+async fn probe(socket_dir: PathBuf, port: u16) -> std::result::Result<(), tokio_postgres::Error> {
+    let mut config = Config::new();
+    config
+        .host_path(socket_dir)
+        .port(port)
+        .user(SUPERUSER)
+        .dbname(DEFAULT_DATABASE)
+        .connect_timeout(Duration::from_secs(2));
+    config.connect(NoTls).await.map(drop)
 }

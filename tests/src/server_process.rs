@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use rustix::process::{Pid, Signal};
 
 use crate::error::{Error, Result};
+use crate::watchdog::Watchdog;
 
 /// How many log lines error messages quote.
 const LOG_TAIL_LINES: usize = 40;
@@ -32,15 +33,19 @@ pub(crate) struct ServerProcess {
     log_start: u64,
     /// Signal that makes the server exit at once without a clean shutdown, sent on drop.
     stop_now: Signal,
+    /// Cleans up if the test process dies without running drop.
+    _watchdog: Watchdog,
 }
 
 impl ServerProcess {
-    /// Spawns `command`, appending its output to `log_path`.
+    /// Spawns `command`, appending its output to `log_path`, with a [`Watchdog`] that kills it
+    /// and removes `scratch` should the test process die without unwinding.
     pub fn spawn(
         server: &'static str,
         mut command: Command,
         log_path: &Path,
         stop_now: Signal,
+        scratch: &Path,
     ) -> Result<Self> {
         let log = OpenOptions::new()
             .create(true)
@@ -54,18 +59,27 @@ impl ServerProcess {
         let stderr = log
             .try_clone()
             .map_err(|source| Error::io("duplicate the log file handle", source))?;
-        let child = command
+        let mut child = command
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(stderr)
             .spawn()
             .map_err(|source| Error::io(format!("spawn {server}: {command:?}"), source))?;
+        let watchdog = match Watchdog::arm(child.id(), scratch) {
+            Ok(watchdog) => watchdog,
+            Err(error) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(error);
+            }
+        };
         Ok(Self {
             server,
             child,
             log_path: log_path.to_path_buf(),
             log_start,
             stop_now,
+            _watchdog: watchdog,
         })
     }
 
@@ -147,6 +161,12 @@ impl ServerProcess {
         })
     }
 
+    /// Makes the server exit at once without a clean shutdown, as a crash would, and waits
+    /// for it to be gone.
+    pub async fn crash(&mut self) -> Result<()> {
+        self.stop(self.stop_now, DROP_GRACE).await
+    }
+
     fn signal(&self, signal: Signal) -> Result<()> {
         let pid = Pid::from_raw(self.pid() as i32).expect("child pids are positive");
         rustix::process::kill_process(pid, signal).map_err(|errno| {
@@ -184,15 +204,26 @@ impl Drop for ServerProcess {
     }
 }
 
-/// Runs a one-off setup program (initdb, mariadb-install-db) to completion without blocking
-/// the runtime, failing with its output's tail when it exits unsuccessfully.
-pub(crate) async fn run_setup_command(command: Command) -> Result<()> {
+/// Runs a one-off setup program (initdb, mariadb-install-db, cp) to completion without
+/// blocking the runtime, failing with its output's tail when it exits unsuccessfully. A
+/// [`Watchdog`] kills it and removes `guarded_dir` should the test process die meanwhile.
+pub(crate) async fn run_setup_command(command: Command, guarded_dir: &Path) -> Result<()> {
     let rendered = format!("{command:?}");
-    let output = tokio::process::Command::from(command)
+    let child = tokio::process::Command::from(command)
         .stdin(Stdio::null())
-        .output()
-        .await
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
         .map_err(|source| Error::io(format!("run {rendered}"), source))?;
+    let pid = child
+        .id()
+        .expect("a freshly spawned child has not been reaped");
+    let _watchdog = Watchdog::arm(pid, guarded_dir)?;
+    let output = child
+        .wait_with_output()
+        .await
+        .map_err(|source| Error::io(format!("wait for {rendered}"), source))?;
     if output.status.success() {
         return Ok(());
     }
@@ -243,7 +274,8 @@ mod tests {
         let log = dir.path().join("log");
         let mut command = Command::new("sh");
         command.args(["-c", "trap '' TERM; echo started; exec sleep 600"]);
-        let mut process = ServerProcess::spawn("sleeper", command, &log, Signal::TERM).unwrap();
+        let mut process =
+            ServerProcess::spawn("sleeper", command, &log, Signal::TERM, dir.path()).unwrap();
         let pid = process.pid();
         process
             .await_ready(Duration::from_secs(10), || {
@@ -270,7 +302,8 @@ mod tests {
         let log = dir.path().join("log");
         let mut command = Command::new("sh");
         command.args(["-c", "echo 'fatal: cannot start'; exit 3"]);
-        let mut process = ServerProcess::spawn("failing", command, &log, Signal::TERM).unwrap();
+        let mut process =
+            ServerProcess::spawn("failing", command, &log, Signal::TERM, dir.path()).unwrap();
         let error = process
             .await_ready(Duration::from_secs(10), || async {
                 Err::<(), _>("refused")

@@ -114,7 +114,7 @@ async fn postgres_replication_connection_authenticates_with_password() -> Result
 }
 
 #[tokio::test]
-async fn postgres_restart_keeps_data_and_port() -> Result<()> {
+async fn postgres_restart_and_crash_keep_data_and_port() -> Result<()> {
     let mut pg = PostgresServer::start().await?;
     pg.create_database("shop").await?;
     pg.client_for("shop")
@@ -140,11 +140,28 @@ async fn postgres_restart_keeps_data_and_port() -> Result<()> {
 
     pg.stop().await?;
     ensure!(
-        pg.client().await.is_err(),
-        "a stopped server accepted a client"
+        !accepts_tcp(port),
+        "a stopped server still listens on {port}"
     );
     pg.restart().await?;
-    pg.client().await?.query_one("SELECT 1", &[]).await?;
+    pg.client_for("shop")
+        .await?
+        .batch_execute("INSERT INTO t VALUES (43)")
+        .await?;
+
+    pg.crash().await?;
+    ensure!(
+        !accepts_tcp(port),
+        "a crashed server still listens on {port}"
+    );
+    pg.restart().await?;
+    let count: i64 = pg
+        .client_for("shop")
+        .await?
+        .query_one("SELECT count(*) FROM t", &[])
+        .await?
+        .get(0);
+    assert_eq!(count, 2, "a committed row was lost in the crash");
     Ok(())
 }
 
@@ -155,10 +172,7 @@ async fn postgres_drop_stops_the_server_and_deletes_its_files() -> Result<()> {
     let scratch = scratch_root(pg.data_dir());
     drop(pg);
     ensure!(!scratch.exists(), "{} still exists", scratch.display());
-    ensure!(
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
-        "something still listens on {port}"
-    );
+    ensure!(!accepts_tcp(port), "something still listens on {port}");
     Ok(())
 }
 
@@ -219,7 +233,7 @@ async fn mariadb_binlog_has_full_row_events() -> Result<()> {
 }
 
 #[tokio::test]
-async fn mariadb_restart_keeps_data_and_port() -> Result<()> {
+async fn mariadb_restart_and_crash_keep_data_and_port() -> Result<()> {
     let mut maria = MariaDbServer::start().await?;
     maria.create_database("shop").await?;
     let mut conn = maria.conn().await?;
@@ -237,11 +251,24 @@ async fn mariadb_restart_keeps_data_and_port() -> Result<()> {
 
     maria.stop().await?;
     ensure!(
-        maria.conn().await.is_err(),
-        "a stopped server accepted a connection"
+        !accepts_tcp(port),
+        "a stopped server still listens on {port}"
     );
     maria.restart().await?;
-    maria.conn().await?.disconnect().await?;
+    let mut conn = maria.conn().await?;
+    conn.query_drop("INSERT INTO shop.t VALUES (43)").await?;
+    conn.disconnect().await?;
+
+    maria.crash().await?;
+    ensure!(
+        !accepts_tcp(port),
+        "a crashed server still listens on {port}"
+    );
+    maria.restart().await?;
+    let mut conn = maria.conn().await?;
+    let count: Option<i64> = conn.query_first("SELECT count(*) FROM shop.t").await?;
+    assert_eq!(count, Some(2), "a committed row was lost in the crash");
+    conn.disconnect().await?;
     Ok(())
 }
 
@@ -252,10 +279,7 @@ async fn mariadb_drop_stops_the_server_and_deletes_its_files() -> Result<()> {
     let scratch = scratch_root(maria.data_dir());
     drop(maria);
     ensure!(!scratch.exists(), "{} still exists", scratch.display());
-    ensure!(
-        std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
-        "something still listens on {port}"
-    );
+    ensure!(!accepts_tcp(port), "something still listens on {port}");
     Ok(())
 }
 
@@ -314,4 +338,8 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack
         .windows(needle.len())
         .any(|window| window == needle)
+}
+
+fn accepts_tcp(port: u16) -> bool {
+    std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
 }
