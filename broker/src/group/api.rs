@@ -34,6 +34,15 @@ impl GroupState {
     }
 }
 
+/// A group's state and generation, as [`GroupCoordinator::watch_group`] reports them.
+///
+/// [`GroupCoordinator::watch_group`]: super::GroupCoordinator::watch_group
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct GroupStatus {
+    pub state: GroupState,
+    pub generation: GenerationId,
+}
+
 /// Who a member is, which decides who assigns partitions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum MemberKind {

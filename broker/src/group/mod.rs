@@ -15,8 +15,12 @@
 //!
 //! # Layout
 //!
-//! - [`coordinator`]: [`GroupCoordinator`], the async API, persistence and replay.
-//! - [`membership`]: one group's state machine (join, sync, heartbeat, leave, expiry).
+//! - [`coordinator`]: [`GroupCoordinator`] — state, replay on open, persistence; its API in
+//!   `membership_api` (join/sync/heartbeat/leave/expiry, `join_consumer`) and `offsets_api`
+//!   (commit/fetch/lag/delete).
+//! - [`membership`]: one group's state machine; `join` (JoinGroup), `rebalance` (forming
+//!   generations, protocol and leader choice, range assignment), `snapshot` (records and
+//!   descriptions).
 //! - [`api`]: request/response types shared with the future Kafka listener.
 //! - [`offsets`]: committed offsets per partition and lag.
 //! - [`range`]: the RangeAssignor.
@@ -24,6 +28,7 @@
 //! - [`consumer_protocol`]: Kafka's consumer subscription/assignment encoding.
 //! - [`clock`]: injectable time.
 //! - `wire`: Kafka primitive encoding used by the codecs.
+//! - `tests` (with `test_support`): coordinator flows over a file-backed log and a manual clock.
 
 pub mod api;
 pub mod clock;
@@ -43,9 +48,9 @@ mod tests;
 use std::fmt;
 
 pub use api::{
-    ConsumerJoin, GroupAssignment, GroupDescription, GroupListing, GroupState, JoinRequest,
-    JoinResponse, JoinedMember, MemberDescription, MemberKind, OffsetCommit, Protocol, SyncRequest,
-    SyncResponse,
+    ConsumerJoin, GroupAssignment, GroupDescription, GroupListing, GroupState, GroupStatus,
+    JoinRequest, JoinResponse, JoinedMember, MemberDescription, MemberKind, OffsetCommit, Protocol,
+    SyncRequest, SyncResponse,
 };
 pub use clock::{Clock, ManualClock, Millis, SystemClock};
 pub use coordinator::{GroupConfig, GroupCoordinator};
