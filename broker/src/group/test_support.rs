@@ -89,17 +89,24 @@ impl GroupLog for FileGroupLog {
 
 /// A fixed table of topics and their partition counts.
 #[derive(Debug)]
-pub(super) struct StaticTopics(BTreeMap<String, i32>);
+pub(super) struct StaticTopics(Mutex<BTreeMap<String, i32>>);
 
 impl StaticTopics {
     pub(super) fn new(topics: &[(&str, i32)]) -> Self {
-        Self(topics.iter().map(|(t, n)| (t.to_string(), *n)).collect())
+        Self(Mutex::new(
+            topics.iter().map(|(t, n)| (t.to_string(), *n)).collect(),
+        ))
+    }
+
+    /// Changes a topic's partition count, as adding partitions would.
+    pub(super) fn set(&self, topic: &str, partitions: i32) {
+        self.0.lock().insert(topic.to_owned(), partitions);
     }
 }
 
 impl TopicMetadata for StaticTopics {
     fn partition_count(&self, topic: &str) -> Option<i32> {
-        self.0.get(topic).copied()
+        self.0.lock().get(topic).copied()
     }
 }
 
@@ -109,6 +116,15 @@ pub(super) fn open_coordinator(
     clock: &Arc<ManualClock>,
     topics: &[(&str, i32)],
 ) -> GroupCoordinator {
+    open_coordinator_with(dir, clock, Arc::new(StaticTopics::new(topics)))
+}
+
+/// Like [`open_coordinator`], with a topic table the test keeps to change later.
+pub(super) fn open_coordinator_with(
+    dir: &Path,
+    clock: &Arc<ManualClock>,
+    topics: Arc<StaticTopics>,
+) -> GroupCoordinator {
     let log = FileGroupLog::open(&dir.join("__consumer_offsets.log")).unwrap();
     let config = GroupConfig {
         min_session_timeout: Duration::from_millis(100),
@@ -116,7 +132,7 @@ pub(super) fn open_coordinator(
     };
     GroupCoordinator::open(
         Arc::new(log),
-        Arc::new(StaticTopics::new(topics)),
+        topics,
         Arc::clone(clock) as Arc<dyn super::Clock>,
         config,
     )

@@ -116,6 +116,31 @@ impl GroupCoordinator {
         self.flush_outbox().await;
     }
 
+    /// Rebalances every group the coordinator assigns that subscribes to `topic`, after
+    /// partitions were added to it (Kafka clients notice that themselves through metadata).
+    /// Returns the groups that started rebalancing.
+    pub async fn topic_partitions_changed(&self, topic: &str) -> Vec<String> {
+        let rebalancing = {
+            let ctx = self.ctx();
+            let mut state = self.inner.state.lock();
+            let groups: Vec<String> = state
+                .groups
+                .iter()
+                .filter(|(_, entry)| entry.membership.assigns_topic(topic))
+                .map(|(name, _)| name.clone())
+                .collect();
+            for name in &groups {
+                if let Some(entry) = state.groups.get_mut(name) {
+                    entry.membership.request_rebalance(ctx);
+                }
+                state.settle(name);
+            }
+            groups
+        };
+        self.flush_outbox().await;
+        rebalancing
+    }
+
     /// Expires members whose session ran out and completes rebalances whose timeout
     /// passed; returns the expired members. [`spawn_expiry_task`](Self::spawn_expiry_task)
     /// calls it periodically; tests call it after moving a [`ManualClock`](crate::group::ManualClock).

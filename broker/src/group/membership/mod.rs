@@ -300,7 +300,7 @@ impl Membership {
     }
 
     /// Starts a rebalance, e.g. because a subscribed topic gained partitions.
-    pub(super) fn request_rebalance(&mut self, ctx: Ctx<'_>) {
+    pub(in crate::group) fn request_rebalance(&mut self, ctx: Ctx<'_>) {
         if matches!(
             self.state,
             GroupState::Stable | GroupState::CompletingRebalance

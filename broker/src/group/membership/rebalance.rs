@@ -134,6 +134,16 @@ impl Membership {
             .expect("complete_join only chooses a leader for a non-empty group")
     }
 
+    /// Whether the coordinator assigns this group and a member subscribes to `topic`.
+    pub(in crate::group) fn assigns_topic(&self, topic: &str) -> bool {
+        self.assigner == Assigner::Coordinator
+            && self.state != GroupState::Empty
+            && self.members.values().any(|m| {
+                ConsumerSubscription::decode(&m.metadata_for(self.protocol_name.as_deref()))
+                    .is_ok_and(|s| s.topics.iter().any(|t| t == topic))
+            })
+    }
+
     pub(super) fn assign_ranges(&mut self, topics: &dyn TopicMetadata) {
         let protocol = self.protocol_name.as_deref();
         let subscriptions: BTreeMap<MemberId, Vec<String>> = self

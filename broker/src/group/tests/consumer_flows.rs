@@ -178,3 +178,33 @@ async fn watchers_learn_when_a_rebalance_starts_and_ends() {
         .unwrap();
     assert_eq!(*watch.borrow_and_update(), stable_at(a.generation));
 }
+
+#[tokio::test]
+async fn added_partitions_rebalance_the_groups_that_read_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = manual_clock();
+    let topics = Arc::new(StaticTopics::new(&[("t", 2), ("other", 1)]));
+    let coordinator = open_coordinator_with(dir.path(), &clock, Arc::clone(&topics));
+    let join_a = consumer("g", "a", &["t"]);
+    let a = coordinator.join_consumer(join_a.clone()).await.unwrap();
+    let bystander = coordinator
+        .join_consumer(consumer("h", "x", &["other"]))
+        .await
+        .unwrap();
+    assert_eq!(a.partitions.len(), 2);
+    topics.set("t", 3);
+    let rebalancing = coordinator.topic_partitions_changed("t").await;
+    assert_eq!(rebalancing, vec!["g".to_string()]);
+    let err = coordinator
+        .heartbeat("g", &a.member_id, a.generation)
+        .unwrap_err();
+    assert!(matches!(err, Error::RebalanceInProgress { .. }));
+    coordinator
+        .heartbeat("h", &bystander.member_id, bystander.generation)
+        .unwrap();
+    let a = coordinator
+        .join_consumer(rejoin(&join_a, &a))
+        .await
+        .unwrap();
+    assert_eq!(a.partitions.len(), 3);
+}

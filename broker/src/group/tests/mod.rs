@@ -10,7 +10,9 @@ use super::consumer_protocol::{
     CONSUMER_PROTOCOL_TYPE, ConsumerAssignment, ConsumerSubscription, RANGE_ASSIGNOR,
 };
 use super::records::GroupRecord;
-use super::test_support::{FileGroupLog, manual_clock, open_coordinator, wait_until};
+use super::test_support::{
+    FileGroupLog, StaticTopics, manual_clock, open_coordinator, open_coordinator_with, wait_until,
+};
 use super::*;
 use crate::error::Error;
 use crate::types::{Offset, PartitionId};
