@@ -66,6 +66,8 @@ pub struct MariaDbServer {
     binlog_dir: PathBuf,
     socket_path: PathBuf,
     log_path: PathBuf,
+    /// Server options given by the test, passed after (so overriding) the harness's.
+    extra_options: Vec<String>,
     scratch: ScratchDir,
 }
 
@@ -74,6 +76,13 @@ impl MariaDbServer {
     /// see the `template` module), starts `mariadbd` on a free loopback port and creates the
     /// test account, returning once it accepts connections.
     pub async fn start() -> Result<Self> {
+        Self::start_with_options(&[]).await
+    }
+
+    /// Like [`start`](Self::start), with `mariadbd` options that override the harness's, e.g.
+    /// `["--binlog-format=STATEMENT"]` to test a connector's configuration checks. They stay
+    /// in force across restarts.
+    pub async fn start_with_options(options: &[&str]) -> Result<Self> {
         let install_db = MARIADB_INSTALL_DB.require()?;
         MARIADBD.require()?;
         let run_as = RunAs::for_service("mysql")?;
@@ -93,6 +102,7 @@ impl MariaDbServer {
             log_path: scratch.path().join("mariadbd.log"),
             data_dir,
             binlog_dir,
+            extra_options: options.iter().map(|&option| option.to_owned()).collect(),
             scratch,
         };
         let socket = server.socket_path.clone();
@@ -276,7 +286,11 @@ impl MariaDbServer {
             "--log-bin={}",
             self.binlog_dir.join("mysql-bin").display()
         ));
-        command.args(SERVER_OPTIONS).args(STORAGE_OPTIONS);
+        // mariadbd lets the last occurrence of an option win, so the test's come last.
+        command
+            .args(SERVER_OPTIONS)
+            .args(STORAGE_OPTIONS)
+            .args(&self.extra_options);
         run_as.apply(&mut command);
         // Nothing of a throwaway server is worth a clean shutdown on drop.
         ServerProcess::spawn(

@@ -58,6 +58,8 @@ pub struct PostgresServer {
     port: u16,
     data_dir: PathBuf,
     socket_dir: PathBuf,
+    /// `-c` settings given by the test, applied after (so overriding) [`SETTINGS`].
+    extra_settings: Vec<(String, String)>,
     scratch: ScratchDir,
 }
 
@@ -66,6 +68,13 @@ impl PostgresServer {
     /// the `template` module) and starts it on a free loopback port, returning once it accepts
     /// connections.
     pub async fn start() -> Result<Self> {
+        Self::start_with_settings(&[]).await
+    }
+
+    /// Like [`start`](Self::start), with server settings (`-c name=value`) that override the
+    /// harness's, e.g. `[("wal_level", "replica")]` to test a connector's configuration
+    /// checks. They stay in force across restarts.
+    pub async fn start_with_settings(settings: &[(&str, &str)]) -> Result<Self> {
         let initdb = INITDB.require()?;
         POSTGRES.require()?;
         let run_as = RunAs::for_service("postgres")?;
@@ -83,6 +92,10 @@ impl PostgresServer {
             port: 0,
             data_dir,
             socket_dir,
+            extra_settings: settings
+                .iter()
+                .map(|&(name, value)| (name.to_owned(), value.to_owned()))
+                .collect(),
             scratch,
         };
         let (port, process) = launch_on_free_port(
@@ -244,7 +257,13 @@ impl PostgresServer {
             "unix_socket_directories={}",
             self.socket_dir.display()
         ));
-        for (name, value) in SETTINGS {
+        let extra = self.extra_settings.iter();
+        let settings = SETTINGS
+            .iter()
+            .map(|&(name, value)| (name, value))
+            .chain(extra.map(|(name, value)| (name.as_str(), value.as_str())));
+        // PostgreSQL applies repeated settings in order, so the test's come last and win.
+        for (name, value) in settings {
             command.arg("-c").arg(format!("{name}={value}"));
         }
         run_as.apply(&mut command);

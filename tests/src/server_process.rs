@@ -33,6 +33,8 @@ pub(crate) struct ServerProcess {
     log_start: u64,
     /// Signal that makes the server exit at once without a clean shutdown, sent on drop.
     stop_now: Signal,
+    /// How long drop waits after `stop_now` before resorting to SIGKILL.
+    drop_grace: Duration,
     /// Cleans up if the test process dies without running drop.
     _watchdog: Watchdog,
 }
@@ -79,6 +81,7 @@ impl ServerProcess {
             log_path: log_path.to_path_buf(),
             log_start,
             stop_now,
+            drop_grace: DROP_GRACE,
             _watchdog: watchdog,
         })
     }
@@ -193,7 +196,7 @@ impl Drop for ServerProcess {
         // panic), and the wait is bounded by DROP_GRACE.
         if self.signal(self.stop_now).is_ok() {
             let started = Instant::now();
-            while started.elapsed() < DROP_GRACE {
+            while started.elapsed() < self.drop_grace {
                 if !matches!(self.child.try_wait(), Ok(None)) {
                     return;
                 }
@@ -276,6 +279,8 @@ mod tests {
         command.args(["-c", "trap '' TERM; echo started; exec sleep 600"]);
         let mut process =
             ServerProcess::spawn("sleeper", command, &log, Signal::TERM, dir.path()).unwrap();
+        // Short, so the test does not wait out the real grace period.
+        process.drop_grace = Duration::from_millis(300);
         let pid = process.pid();
         process
             .await_ready(Duration::from_secs(10), || {

@@ -326,6 +326,27 @@ async fn two_servers_of_each_kind_start_in_parallel() -> Result<()> {
     Ok(())
 }
 
+#[tokio::test]
+async fn extra_settings_override_the_harness_defaults() -> Result<()> {
+    let (pg, maria) = tokio::try_join!(
+        PostgresServer::start_with_settings(&[("wal_level", "replica")]),
+        MariaDbServer::start_with_options(&["--binlog-format=STATEMENT"]),
+    )?;
+    let wal_level: String = pg
+        .client()
+        .await?
+        .query_one("SHOW wal_level", &[])
+        .await?
+        .get(0);
+    assert_eq!(wal_level, "replica");
+
+    let mut conn = maria.conn().await?;
+    let format: Option<String> = conn.query_first("SELECT @@GLOBAL.binlog_format").await?;
+    assert_eq!(format.as_deref(), Some("STATEMENT"));
+    conn.disconnect().await?;
+    Ok(())
+}
+
 /// The scratch directory is the data directory's parent.
 fn scratch_root(data_dir: &std::path::Path) -> PathBuf {
     data_dir
