@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use std::process::ExitStatus;
 use std::time::Duration;
 
+/// A driver error of either kind, kept as the cause of [`Error::NotReady`].
+pub type BoxedError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
 /// Harness failures, each naming what to do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -74,18 +77,18 @@ pub enum Error {
 
     /// The server kept running but never accepted a connection before the deadline.
     #[error(
-        "{server} did not accept connections within {waited:?}; last connection error: \
-         {last_error}; its log ends with:\n{log_tail}"
+        "{server} did not accept connections within {waited:?}; its log ends with:\n{log_tail}"
     )]
     NotReady {
         /// Which server.
         server: &'static str,
         /// How long the harness waited.
         waited: Duration,
-        /// The last connection attempt's error, rendered.
-        last_error: String,
         /// The last lines of the server log.
         log_tail: String,
+        /// Why the last connection attempt failed.
+        #[source]
+        last_error: BoxedError,
     },
 
     /// The server did not exit within the deadline after being asked to stop.

@@ -1,10 +1,9 @@
 //! Starting a server on a free port and waiting until it accepts connections, retrying on a
 //! fresh port when someone else grabbed the chosen one first.
 
-use std::fmt::Display;
 use std::time::Duration;
 
-use crate::error::{Error, Result};
+use crate::error::{BoxedError, Error, Result};
 use crate::ports::pick_free_port;
 use crate::server_process::ServerProcess;
 
@@ -29,7 +28,7 @@ where
     S: FnMut(u16) -> Result<ServerProcess>,
     P: FnMut(u16) -> Fut,
     Fut: Future<Output = std::result::Result<(), E>>,
-    E: Display,
+    E: Into<BoxedError>,
 {
     let mut last_log = String::new();
     for _ in 0..PORT_ATTEMPTS {
@@ -68,7 +67,7 @@ where
     S: FnOnce(u16) -> Result<ServerProcess>,
     P: FnMut(u16) -> Fut,
     Fut: Future<Output = std::result::Result<(), E>>,
-    E: Display,
+    E: Into<BoxedError>,
 {
     let mut process = spawn(port)?;
     process.await_ready(READY_DEADLINE, || probe(port)).await?;

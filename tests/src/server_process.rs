@@ -5,7 +5,6 @@
 //! panic's unwinding too, sends the server's "stop now" signal, waits briefly and then kills it
 //! with SIGKILL, always reaping the child.
 
-use std::fmt::Display;
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -14,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal};
 
-use crate::error::{Error, Result};
+use crate::error::{BoxedError, Error, Result};
 use crate::watchdog::Watchdog;
 
 /// How many log lines error messages quote.
@@ -113,7 +112,7 @@ impl ServerProcess {
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = std::result::Result<(), E>>,
-        E: Display,
+        E: Into<BoxedError>,
     {
         let started = Instant::now();
         let mut backoff = Duration::from_millis(20);
@@ -125,9 +124,9 @@ impl ServerProcess {
                     log_tail: self.log_tail(),
                 });
             }
-            let last_error = match probe().await {
+            let last_error: BoxedError = match probe().await {
                 Ok(()) => return Ok(()),
-                Err(error) => error.to_string(),
+                Err(error) => error.into(),
             };
             if started.elapsed() >= deadline {
                 return Err(Error::NotReady {
@@ -318,6 +317,28 @@ mod tests {
         let message = error.to_string();
         assert!(message.contains("fatal: cannot start"), "{message}");
         assert!(matches!(error, Error::ServerExited { .. }), "{error:?}");
+    }
+
+    #[tokio::test]
+    async fn a_server_that_never_answers_fails_at_the_deadline_with_the_cause() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("log");
+        let mut command = Command::new("sh");
+        command.args(["-c", "echo 'still recovering'; exec sleep 600"]);
+        let mut process =
+            ServerProcess::spawn("stuck", command, &log, Signal::KILL, dir.path()).unwrap();
+        let error = process
+            .await_ready(Duration::from_millis(300), || async {
+                Err::<(), _>("connection refused")
+            })
+            .await
+            .unwrap_err();
+        let Error::NotReady { ref last_error, .. } = error else {
+            panic!("expected NotReady, got {error:?}");
+        };
+        assert_eq!(last_error.to_string(), "connection refused");
+        assert!(std::error::Error::source(&error).is_some());
+        assert!(error.to_string().contains("still recovering"), "{error}");
     }
 
     fn process_log_has(log: &Path, needle: &str) -> bool {

@@ -177,6 +177,27 @@ async fn postgres_drop_stops_the_server_and_deletes_its_files() -> Result<()> {
 }
 
 #[tokio::test]
+async fn a_panicking_test_still_stops_its_server() -> Result<()> {
+    let (started, learned) = tokio::sync::oneshot::channel();
+    let test = tokio::spawn(async move {
+        let pg = PostgresServer::start().await.expect("start postgres");
+        started
+            .send((pg.port(), scratch_root(pg.data_dir())))
+            .expect("the outer test is listening");
+        panic!("a test failing while its server runs");
+    });
+    let (port, scratch) = learned.await.context("the server never started")?;
+    let outcome = test.await;
+    ensure!(
+        outcome.is_err_and(|error| error.is_panic()),
+        "the inner test did not panic"
+    );
+    ensure!(!scratch.exists(), "{} still exists", scratch.display());
+    ensure!(!accepts_tcp(port), "something still listens on {port}");
+    Ok(())
+}
+
+#[tokio::test]
 async fn mariadb_binlog_has_full_row_events() -> Result<()> {
     let maria = MariaDbServer::start().await?;
     let mut conn = maria.conn().await?;
