@@ -243,6 +243,31 @@ impl WorkerConfig {
         Ok(())
     }
 
+    /// The embedded broker's settings derived from this configuration.
+    pub fn broker_config(&self) -> sluice_broker::BrokerConfig {
+        let settings = &self.broker;
+        let topic_defaults = sluice_broker::TopicConfig {
+            partitions: settings.default_partitions,
+            retention_ms: settings.retention_ms,
+            segment_bytes: settings.segment_bytes,
+            ..sluice_broker::TopicConfig::default()
+        };
+        sluice_broker::BrokerConfig {
+            fsync: match settings.fsync {
+                FsyncMode::Always => sluice_broker::FsyncPolicy::EveryAppend,
+                FsyncMode::Interval => sluice_broker::FsyncPolicy::Interval(
+                    std::time::Duration::from_millis(settings.fsync_interval_ms),
+                ),
+            },
+            auto_create_topics: if settings.auto_create_topics {
+                sluice_broker::AutoCreateTopics::Enabled(topic_defaults)
+            } else {
+                sluice_broker::AutoCreateTopics::Disabled
+            },
+            ..sluice_broker::BrokerConfig::default()
+        }
+    }
+
     /// Top-level keys no part of the worker reads, for a start-up warning.
     pub fn unknown_keys(&self) -> impl Iterator<Item = &str> {
         self.unknown.keys().map(String::as_str)

@@ -1,7 +1,20 @@
 //! The command line: argument definitions and dispatch to each subcommand.
 //!
-//! Subcommands arrive with their features (`serve`, `standalone`, `connectors`, `topics`,
-//! `consume`, `produce`, `groups`); today the binary answers `--help` and `--version`.
+//! - [`serve`]: `sluice serve`, the worker with its embedded broker and REST API.
+//! - [`client`]: the HTTP client the other commands use to talk to a running worker.
+//! - [`topics`]: `sluice topics list|create|describe|delete`.
+//! - [`consume`]: `sluice consume`, printing records as they arrive.
+//! - [`produce`]: `sluice produce`, appending lines from stdin.
+//! - [`output`]: printing to stdout that ends quietly when the reader goes away.
+
+mod client;
+mod consume;
+mod output;
+mod produce;
+mod serve;
+mod topics;
+
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
@@ -16,23 +29,35 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a worker: the embedded broker plus the Kafka Connect-compatible REST API.
+    Serve(serve::ServeArgs),
+    /// Manage topics of a running worker.
+    Topics(topics::TopicsArgs),
+    /// Print records of a topic as they arrive.
+    Consume(consume::ConsumeArgs),
+    /// Append lines from standard input to a topic.
+    Produce(produce::ProduceArgs),
     /// Print version and build information.
     Version,
 }
 
 /// Parses the process arguments and runs the chosen subcommand.
-pub fn run() -> anyhow::Result<()> {
+pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
     match cli.command {
+        Some(Command::Serve(args)) => serve::run(args),
+        Some(Command::Topics(args)) => client::block_on(topics::run(args)),
+        Some(Command::Consume(args)) => client::block_on(consume::run(args)),
+        Some(Command::Produce(args)) => client::block_on(produce::run(args)),
         Some(Command::Version) => {
             println!("sluice {}", env!("CARGO_PKG_VERSION"));
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         None => {
             use clap::CommandFactory;
             Cli::command().print_help()?;
             println!();
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
     }
 }

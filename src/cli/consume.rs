@@ -1,0 +1,163 @@
+//! `sluice consume`: prints a topic's records, from every partition, as they arrive.
+//!
+//! Without `--follow` it reads up to the end each partition had when the command started
+//! and exits; with `--follow` it keeps waiting for new records. `--max-messages` and
+//! `--timeout-ms` (time without a new record) end it earlier.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+use super::client::{RestClient, ServerArgs};
+use super::output;
+
+#[derive(Debug, Args)]
+pub struct ConsumeArgs {
+    #[command(flatten)]
+    server: ServerArgs,
+    /// The topic to read.
+    topic: String,
+    /// Start at the earliest stored record instead of the end.
+    #[arg(long)]
+    from_beginning: bool,
+    /// Keep waiting for new records instead of exiting at the end of the topic.
+    #[arg(long)]
+    follow: bool,
+    /// Exit after printing this many records.
+    #[arg(long)]
+    max_messages: Option<u64>,
+    /// Exit after this many milliseconds without a new record.
+    #[arg(long)]
+    timeout_ms: Option<u64>,
+    /// Read only this partition.
+    #[arg(long)]
+    partition: Option<i32>,
+    /// What to print per record.
+    #[arg(long, value_enum, default_value_t = Format::Value)]
+    format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Format {
+    /// The value alone (JSON as JSON, text as text, tombstones as `null`).
+    Value,
+    /// One JSON object per record: topic, partition, offset, timestamp, key, value, headers.
+    Json,
+    /// Like `json`, with key and value as base64 of the stored bytes.
+    Raw,
+}
+
+/// Long-poll wait per request while following.
+const POLL_WAIT_MS: u64 = 1000;
+
+pub async fn run(args: ConsumeArgs) -> anyhow::Result<ExitCode> {
+    let client = RestClient::new(&args.server)?;
+    let description = client.get(&format!("/topics/{}", args.topic)).await?;
+    let partitions = description["partitions"]
+        .as_array()
+        .context("the worker's topic description has no partitions")?;
+    let (sender, mut receiver) = mpsc::channel::<Value>(1024);
+    for partition in partitions {
+        let id = partition["partition"].as_i64().unwrap_or_default() as i32;
+        if args.partition.is_some_and(|wanted| wanted != id) {
+            continue;
+        }
+        let start = partition["start_offset"].as_i64().unwrap_or_default();
+        let end = partition["end_offset"].as_i64().unwrap_or_default();
+        let reader = PartitionReader {
+            client: client.clone(),
+            topic: args.topic.clone(),
+            partition: id,
+            offset: if args.from_beginning { start } else { end },
+            stop_at: (!args.follow).then_some(end),
+            raw: args.format == Format::Raw,
+        };
+        tokio::spawn(reader.run(sender.clone()));
+    }
+    drop(sender);
+
+    let mut printed = 0u64;
+    while args.max_messages.is_none_or(|max| printed < max) {
+        let next = match args.timeout_ms {
+            Some(ms) => {
+                match tokio::time::timeout(Duration::from_millis(ms), receiver.recv()).await {
+                    Ok(next) => next,
+                    Err(_) => break,
+                }
+            }
+            None => receiver.recv().await,
+        };
+        let Some(record) = next else { break };
+        if let Some(error) = record.get("error") {
+            anyhow::bail!("{}", error.as_str().unwrap_or_default());
+        }
+        print_record(&record, args.format);
+        printed += 1;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_record(record: &Value, format: Format) {
+    match format {
+        Format::Value => match &record["value"] {
+            Value::String(text) => output::line!("{text}"),
+            other => output::line!("{other}"),
+        },
+        Format::Json | Format::Raw => output::line!("{record}"),
+    }
+}
+
+struct PartitionReader {
+    client: RestClient,
+    topic: String,
+    partition: i32,
+    offset: i64,
+    /// Where to stop when not following.
+    stop_at: Option<i64>,
+    raw: bool,
+}
+
+impl PartitionReader {
+    async fn run(mut self, records: mpsc::Sender<Value>) {
+        let format = if self.raw { "raw" } else { "json" };
+        loop {
+            if self.stop_at.is_some_and(|end| self.offset >= end) {
+                return;
+            }
+            let wait = if self.stop_at.is_some() {
+                0
+            } else {
+                POLL_WAIT_MS
+            };
+            let path = format!(
+                "/topics/{}/records?partition={}&offset={}&limit=500&timeout_ms={wait}&format={format}",
+                self.topic, self.partition, self.offset
+            );
+            let page = match self.client.get(&path).await {
+                Ok(page) => page,
+                Err(error) => {
+                    let _ = records
+                        .send(serde_json::json!({"error": error.to_string()}))
+                        .await;
+                    return;
+                }
+            };
+            for record in page["records"].as_array().into_iter().flatten() {
+                if self
+                    .stop_at
+                    .is_some_and(|end| record["offset"].as_i64() >= Some(end))
+                {
+                    return;
+                }
+                if records.send(record.clone()).await.is_err() {
+                    return;
+                }
+            }
+            self.offset = page["next_offset"].as_i64().unwrap_or(self.offset);
+        }
+    }
+}
