@@ -183,7 +183,8 @@ impl GroupCoordinator {
 
     /// Joins (or rejoins) a group as an in-process consumer and returns its partitions once
     /// the generation is formed and assigned. Call again with the returned member id when a
-    /// heartbeat reports a rebalance.
+    /// heartbeat reports a rebalance (or [`watch_group`](Self::watch_group) shows one); a
+    /// member id the group no longer knows is replaced by a fresh one.
     pub async fn join_consumer(&self, join: ConsumerJoin) -> Result<GroupAssignment> {
         let subscription = ConsumerSubscription {
             topics: join.topics.clone(),
@@ -208,7 +209,17 @@ impl GroupCoordinator {
                     }],
                     kind: MemberKind::InProcess,
                 })
-                .await?;
+                .await;
+            let joined = match joined {
+                Ok(joined) => joined,
+                // Our membership ended (session expired, or the broker restarted): join
+                // afresh, as Kafka consumers do on UNKNOWN_MEMBER_ID.
+                Err(Error::UnknownMember { .. }) if member_id.is_some() => {
+                    member_id = None;
+                    continue;
+                }
+                Err(other) => return Err(other),
+            };
             let synced = self
                 .sync_group(SyncRequest {
                     group: join.group.clone(),
@@ -228,6 +239,7 @@ impl GroupCoordinator {
                 }
                 // Another member joined between our join and sync: go round again.
                 Err(Error::RebalanceInProgress { .. }) => member_id = Some(joined.member_id),
+                Err(Error::UnknownMember { .. }) => member_id = None,
                 Err(other) => return Err(other),
             }
         }

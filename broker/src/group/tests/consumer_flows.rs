@@ -208,3 +208,19 @@ async fn added_partitions_rebalance_the_groups_that_read_them() {
         .unwrap();
     assert_eq!(a.partitions.len(), 3);
 }
+
+#[tokio::test]
+async fn an_expired_consumer_rejoins_with_a_fresh_member_id() {
+    let (_dir, clock, coordinator) = setup(&[("t", 2)]);
+    let join_a = consumer("g", "a", &["t"]);
+    let a = coordinator.join_consumer(join_a.clone()).await.unwrap();
+    clock.advance(SESSION + Duration::from_millis(1));
+    assert_eq!(coordinator.tick().await.len(), 1);
+    let again = coordinator
+        .join_consumer(rejoin(&join_a, &a))
+        .await
+        .unwrap();
+    assert_ne!(again.member_id, a.member_id);
+    assert_eq!(again.partitions.len(), 2);
+    assert!(again.generation > a.generation);
+}
