@@ -1,7 +1,10 @@
-//! Starting a server on a free port and waiting until it accepts connections, retrying on a
-//! fresh port when someone else grabbed the chosen one first.
+//! A server's lifecycle: starting it on a free port and waiting until it accepts connections
+//! (retrying on a fresh port when someone else grabbed the chosen one first), stopping it
+//! cleanly or abruptly, and starting it again on the same port.
 
 use std::time::Duration;
+
+use rustix::process::Signal;
 
 use crate::error::{BoxedError, Error, Result};
 use crate::ports::pick_free_port;
@@ -9,6 +12,9 @@ use crate::server_process::ServerProcess;
 
 /// How long a server may take to accept its first connection.
 pub(crate) const READY_DEADLINE: Duration = Duration::from_secs(30);
+
+/// How long a clean shutdown may take before the server is killed.
+const STOP_GRACE: Duration = Duration::from_secs(30);
 
 /// How many ports to try before giving up; a clash needs another process to bind the port in
 /// the few milliseconds between picking and the server binding it, so a few tries suffice.
@@ -72,4 +78,64 @@ where
     let mut process = spawn(port)?;
     process.await_ready(READY_DEADLINE, || probe(port)).await?;
     Ok(process)
+}
+
+/// Whether a server runs, on which port, and how to stop it.
+#[derive(Debug)]
+pub(crate) struct Lifecycle {
+    server: &'static str,
+    /// The signal asking for a clean shutdown that keeps all data.
+    clean_stop: Signal,
+    port: u16,
+    /// `None` while stopped.
+    process: Option<ServerProcess>,
+}
+
+impl Lifecycle {
+    /// A server that has not been started yet.
+    pub fn not_started(server: &'static str, clean_stop: Signal) -> Self {
+        Self {
+            server,
+            clean_stop,
+            port: 0,
+            process: None,
+        }
+    }
+
+    /// Records that the server now runs as `process` on `port`.
+    pub fn running(&mut self, port: u16, process: ServerProcess) {
+        self.port = port;
+        self.process = Some(process);
+    }
+
+    /// The port the server listens (or listened) on.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Fails with [`Error::Stopped`] unless the server runs.
+    pub fn ensure_running(&self) -> Result<()> {
+        match self.process {
+            Some(_) => Ok(()),
+            None => Err(Error::Stopped {
+                server: self.server,
+            }),
+        }
+    }
+
+    /// Shuts the server down cleanly; does nothing if it is stopped.
+    pub async fn stop(&mut self) -> Result<()> {
+        match self.process.take() {
+            Some(mut process) => process.stop(self.clean_stop, STOP_GRACE).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Makes the server exit abruptly, as a crash would; does nothing if it is stopped.
+    pub async fn crash(&mut self) -> Result<()> {
+        match self.process.take() {
+            Some(mut process) => process.crash().await,
+            None => Ok(()),
+        }
+    }
 }

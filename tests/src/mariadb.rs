@@ -8,7 +8,6 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Opts, OptsBuilder};
@@ -17,7 +16,7 @@ use rustix::process::Signal;
 use crate::binaries::{MARIADB_INSTALL_DB, MARIADBD};
 use crate::error::{Error, Result};
 use crate::identifier::require_plain_identifier;
-use crate::launch::{launch_on_free_port, launch_on_port};
+use crate::launch::{Lifecycle, launch_on_free_port, launch_on_port};
 use crate::os_user::RunAs;
 use crate::scratch::ScratchDir;
 use crate::server_process::{ServerProcess, run_setup_command};
@@ -31,8 +30,6 @@ const HOST: &str = "127.0.0.1";
 const USER: &str = "sluice";
 /// Its password.
 const PASSWORD: &str = "sluice-test-password";
-/// How long a clean shutdown may take before the server is killed.
-const STOP_GRACE: Duration = Duration::from_secs(30);
 
 /// Options shared by `mariadb-install-db` and `mariadbd`; small InnoDB files keep many
 /// parallel servers cheap.
@@ -58,10 +55,8 @@ const SERVER_OPTIONS: &[&str] = &[
 /// A running (or deliberately stopped) throwaway MariaDB server.
 #[derive(Debug)]
 pub struct MariaDbServer {
-    /// `None` between [`stop`](Self::stop) and [`restart`](Self::restart).
     // Declared before `scratch` so the server is stopped before its files are deleted.
-    process: Option<ServerProcess>,
-    port: u16,
+    lifecycle: Lifecycle,
     data_dir: PathBuf,
     binlog_dir: PathBuf,
     socket_path: PathBuf,
@@ -96,8 +91,7 @@ impl MariaDbServer {
         template::copy_template("mariadb", fingerprint, &run_as, create, &data_dir).await?;
 
         let mut server = Self {
-            process: None,
-            port: 0,
+            lifecycle: Lifecycle::not_started(SERVER, Signal::TERM),
             socket_path: scratch.path().join("mariadbd.sock"),
             log_path: scratch.path().join("mariadbd.log"),
             data_dir,
@@ -112,27 +106,20 @@ impl MariaDbServer {
             |_| probe(socket.clone()),
         )
         .await?;
-        server.port = port;
-        server.process = Some(process);
+        server.lifecycle.running(port, process);
         server.create_test_account().await?;
         Ok(server)
     }
 
     /// Stops the server with a clean shutdown (data and binlogs are kept).
     pub async fn stop(&mut self) -> Result<()> {
-        match self.process.take() {
-            Some(mut process) => process.stop(Signal::TERM, STOP_GRACE).await,
-            None => Ok(()),
-        }
+        self.lifecycle.stop().await
     }
 
     /// Kills the server (SIGKILL), as a crash would; the next [`restart`](Self::restart) runs
     /// InnoDB and binlog crash recovery. Committed data survives.
     pub async fn crash(&mut self) -> Result<()> {
-        match self.process.take() {
-            Some(mut process) => process.crash().await,
-            None => Ok(()),
-        }
+        self.lifecycle.crash().await
     }
 
     /// Stops the server if it runs and starts it again on the same files and port, returning
@@ -141,13 +128,14 @@ impl MariaDbServer {
         self.stop().await?;
         let run_as = RunAs::for_service("mysql")?;
         let socket = self.socket_path.clone();
+        let port = self.lifecycle.port();
         let process = launch_on_port(
-            self.port,
+            port,
             |port| self.spawn(port, &run_as),
             |_| probe(socket.clone()),
         )
         .await?;
-        self.process = Some(process);
+        self.lifecycle.running(port, process);
         Ok(())
     }
 
@@ -158,7 +146,7 @@ impl MariaDbServer {
 
     /// The TCP port the server listens on (stable across restarts).
     pub fn port(&self) -> u16 {
-        self.port
+        self.lifecycle.port()
     }
 
     /// The test account's name; it has every privilege, including replication.
@@ -173,7 +161,7 @@ impl MariaDbServer {
 
     /// The server's `server_id`; binlog clients must register with a different one.
     pub fn server_id(&self) -> u32 {
-        u32::from(self.port)
+        u32::from(self.lifecycle.port())
     }
 
     /// The server's Unix socket.
@@ -211,7 +199,7 @@ impl MariaDbServer {
     pub fn opts_builder(&self) -> OptsBuilder {
         OptsBuilder::default()
             .ip_or_hostname(HOST)
-            .tcp_port(self.port)
+            .tcp_port(self.lifecycle.port())
             .user(Some(USER))
             .pass(Some(PASSWORD))
             .prefer_socket(false)
@@ -219,13 +207,11 @@ impl MariaDbServer {
 
     /// A new connection as the test account.
     pub async fn conn(&self) -> Result<Conn> {
-        if self.process.is_none() {
-            return Err(Error::Stopped { server: SERVER });
-        }
+        self.lifecycle.ensure_running()?;
         Conn::new(self.opts())
             .await
             .map_err(|source| Error::MariaDb {
-                context: format!("connect as {USER} to port {}", self.port),
+                context: format!("connect as {USER} to port {}", self.lifecycle.port()),
                 source,
             })
     }

@@ -15,7 +15,7 @@ use tokio_postgres::{Client, Config, NoTls};
 use crate::binaries::{INITDB, POSTGRES};
 use crate::error::{Error, Result};
 use crate::identifier::require_plain_identifier;
-use crate::launch::{launch_on_free_port, launch_on_port};
+use crate::launch::{Lifecycle, launch_on_free_port, launch_on_port};
 use crate::os_user::RunAs;
 use crate::scratch::ScratchDir;
 use crate::server_process::{ServerProcess, run_setup_command};
@@ -31,8 +31,6 @@ const SUPERUSER: &str = "sluice";
 const PASSWORD: &str = "sluice-test-password";
 /// The database that always exists.
 const DEFAULT_DATABASE: &str = "postgres";
-/// How long a fast shutdown may take before the server is killed.
-const STOP_GRACE: Duration = Duration::from_secs(30);
 
 /// Settings passed as `-c name=value`; tuned for CDC tests, not durability.
 const SETTINGS: &[(&str, &str)] = &[
@@ -52,10 +50,8 @@ const SETTINGS: &[(&str, &str)] = &[
 /// A running (or deliberately stopped) throwaway PostgreSQL server.
 #[derive(Debug)]
 pub struct PostgresServer {
-    /// `None` between [`stop`](Self::stop) and [`restart`](Self::restart).
     // Declared before `scratch` so the server is stopped before its files are deleted.
-    process: Option<ServerProcess>,
-    port: u16,
+    lifecycle: Lifecycle,
     data_dir: PathBuf,
     socket_dir: PathBuf,
     /// `-c` settings given by the test, applied after (so overriding) [`SETTINGS`].
@@ -88,8 +84,7 @@ impl PostgresServer {
         template::copy_template("postgres", fingerprint, &run_as, create, &data_dir).await?;
 
         let mut server = Self {
-            process: None,
-            port: 0,
+            lifecycle: Lifecycle::not_started(SERVER, Signal::INT),
             data_dir,
             socket_dir,
             extra_settings: settings
@@ -104,26 +99,19 @@ impl PostgresServer {
             |port| probe(server.socket_dir.clone(), port),
         )
         .await?;
-        server.port = port;
-        server.process = Some(process);
+        server.lifecycle.running(port, process);
         Ok(server)
     }
 
     /// Stops the server with a fast shutdown (clients are disconnected, data is kept).
     pub async fn stop(&mut self) -> Result<()> {
-        match self.process.take() {
-            Some(mut process) => process.stop(Signal::INT, STOP_GRACE).await,
-            None => Ok(()),
-        }
+        self.lifecycle.stop().await
     }
 
     /// Stops the server abruptly, as a crash would: an immediate shutdown, so the next
     /// [`restart`](Self::restart) runs crash recovery. Committed data survives.
     pub async fn crash(&mut self) -> Result<()> {
-        match self.process.take() {
-            Some(mut process) => process.crash().await,
-            None => Ok(()),
-        }
+        self.lifecycle.crash().await
     }
 
     /// Stops the server if it runs and starts it again on the same data directory and port,
@@ -132,13 +120,14 @@ impl PostgresServer {
         self.stop().await?;
         let run_as = RunAs::for_service("postgres")?;
         let socket_dir = self.socket_dir.clone();
+        let port = self.lifecycle.port();
         let process = launch_on_port(
-            self.port,
+            port,
             |port| self.spawn(port, &run_as),
             |port| probe(socket_dir.clone(), port),
         )
         .await?;
-        self.process = Some(process);
+        self.lifecycle.running(port, process);
         Ok(())
     }
 
@@ -149,7 +138,7 @@ impl PostgresServer {
 
     /// The TCP port the server listens on (stable across restarts).
     pub fn port(&self) -> u16 {
-        self.port
+        self.lifecycle.port()
     }
 
     /// The superuser's name; it may also open replication connections.
@@ -191,7 +180,7 @@ impl PostgresServer {
     pub fn connection_string_for(&self, dbname: &str) -> String {
         format!(
             "host={HOST} port={} user={SUPERUSER} password={PASSWORD} dbname={dbname}",
-            self.port
+            self.lifecycle.port()
         )
     }
 
@@ -202,7 +191,7 @@ impl PostgresServer {
 
     /// A `tokio_postgres` configuration for `dbname`.
     pub fn config_for(&self, dbname: &str) -> Config {
-        connection_config(self.port, dbname)
+        connection_config(self.lifecycle.port(), dbname)
     }
 
     /// A superuser client connected to the default database; its connection task is spawned
@@ -213,15 +202,16 @@ impl PostgresServer {
 
     /// A superuser client connected to `dbname`.
     pub async fn client_for(&self, dbname: &str) -> Result<Client> {
-        if self.process.is_none() {
-            return Err(Error::Stopped { server: SERVER });
-        }
+        self.lifecycle.ensure_running()?;
         let (client, connection) =
             self.config_for(dbname)
                 .connect(NoTls)
                 .await
                 .map_err(|source| Error::Postgres {
-                    context: format!("connect to database {dbname} on port {}", self.port),
+                    context: format!(
+                        "connect to database {dbname} on port {}",
+                        self.lifecycle.port()
+                    ),
                     source,
                 })?;
         tokio::spawn(async move {
