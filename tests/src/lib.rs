@@ -11,9 +11,11 @@
 //! ```
 //!
 //! Servers run as the `postgres`/`mysql` OS user when the tests run as root, each in its own
-//! scratch directory (see [`scratch`]) on its own free loopback port, so tests may run in parallel. They
-//! are stopped and deleted on drop, also when a test panics. Missing server programs fail with
-//! an error naming `scripts/setup.sh`.
+//! scratch directory (see [`scratch`]; `$SLUICE_TEST_TMPDIR` overrides `/dev/shm`) on its own
+//! free loopback port, so tests may run in parallel. `stop()`, `crash()` and `restart()` (same
+//! port, same data) serve tests that take the database away mid-stream. Servers are stopped
+//! and deleted on drop, also when a test panics, and by a watchdog when the test process is
+//! killed. Missing server programs fail with an error naming `scripts/setup.sh`.
 //!
 //! # Layout
 //!
@@ -24,7 +26,8 @@
 //! - [`scratch`]: the per-server temporary directory (in `/dev/shm` by default).
 //! - `template`: pristine data directories made once per machine, copied per server.
 //! - [`ports`]: free loopback ports, never handed out twice per process.
-//! - `launch`: start on a free port, retrying when the port was taken; readiness deadline.
+//! - `launch`: a server's lifecycle: start on a free port (retrying when it was taken) with a
+//!   readiness deadline, stop, crash, start again on the same port.
 //! - `server_process`: one spawned server: log capture, readiness polling, stop, kill on drop.
 //! - `watchdog`: a sentinel that kills the server and removes its files if the test process
 //!   dies without unwinding (SIGKILL, abort, Ctrl-C).

@@ -2,9 +2,9 @@
 //! metadata, the configuration binlog CDC needs.
 //!
 //! Each [`MariaDbServer`] gets its own data, binlog and socket files under a scratch directory
-//! (see [`crate::scratch`]) and a free loopback port. `mariadbd` runs with `--no-defaults`, so no system
-//! configuration (`/etc/mysql`) leaks in. Dropping the server kills it and deletes every file,
-//! also when the test panics.
+//! (see [`crate::scratch`]) and a free loopback port. `mariadbd` runs with `--no-defaults`, so
+//! no system configuration (`/etc/mysql`) leaks in. Dropping the server kills it and deletes
+//! every file, also when the test panics.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -1,9 +1,9 @@
 //! A throwaway PostgreSQL 15 server configured for logical replication.
 //!
-//! Each [`PostgresServer`] gets its own data directory under a scratch directory (see [`crate::scratch`]), a
-//! free loopback port and a Unix socket directory of its own, so any number of tests can run
-//! servers side by side. Dropping the server stops it (immediate shutdown, SIGKILL as the last
-//! resort) and deletes every file, also when the test panics.
+//! Each [`PostgresServer`] gets its own data directory under a scratch directory (see
+//! [`crate::scratch`]), a free loopback port and a Unix socket directory of its own, so any
+//! number of tests can run servers side by side. Dropping the server stops it (immediate
+//! shutdown, SIGKILL as the last resort) and deletes every file, also when the test panics.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -60,9 +60,8 @@ pub struct PostgresServer {
 }
 
 impl PostgresServer {
-    /// Gives the server a fresh cluster (a copy of one made by `initdb`, see
-    /// the `template` module) and starts it on a free loopback port, returning once it accepts
-    /// connections.
+    /// Gives the server a fresh cluster (a copy of one made by `initdb`, see the `template`
+    /// module) and starts it on a free loopback port, returning once it accepts connections.
     pub async fn start() -> Result<Self> {
         Self::start_with_settings(&[]).await
     }
