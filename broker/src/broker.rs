@@ -6,12 +6,13 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use parking_lot::{Mutex, RwLock};
 
 use crate::config::{AutoCreateTopics, BrokerConfig};
 use crate::error::{Error, Result};
+use crate::group::{CONSUMER_OFFSETS_TOPIC, GroupCoordinator};
 use crate::log::{PartitionLog, io_error, sync_dir};
 use crate::topic::{Topic, TopicConfig, validate_topic_name};
 use crate::types::{Offset, PartitionId};
@@ -32,6 +33,8 @@ pub(crate) struct BrokerInner {
     pub(crate) topics: RwLock<HashMap<String, Arc<Topic>>>,
     /// Serialises create/delete/add-partitions so they cannot interleave on disk.
     admin: Mutex<()>,
+    /// The consumer-group coordinator over `__consumer_offsets`, set once during open.
+    groups: OnceLock<GroupCoordinator>,
 }
 
 /// A topic's config and the state of each partition.
@@ -56,8 +59,17 @@ impl Broker {
     /// starts the background cleaner (and interval flusher) on the current tokio runtime.
     pub async fn open(data_dir: impl AsRef<Path>, config: BrokerConfig) -> Result<Broker> {
         let data_dir = data_dir.as_ref().to_path_buf();
-        let broker = blocking(move || Broker::open_blocking(data_dir, config)).await?;
+        let broker = blocking(move || {
+            let broker = Broker::open_blocking(data_dir, config)?;
+            let coordinator = crate::group_log::open_coordinator(&broker)?;
+            if broker.inner.groups.set(coordinator).is_err() {
+                unreachable!("the coordinator is set once, here");
+            }
+            Ok(broker)
+        })
+        .await?;
         crate::cleaner::spawn_background_tasks(&broker);
+        crate::group_log::spawn_group_expiry(broker.groups());
         Ok(broker)
     }
 
@@ -89,8 +101,18 @@ impl Broker {
                 config,
                 topics: RwLock::new(topics),
                 admin: Mutex::new(()),
+                groups: OnceLock::new(),
             }),
         })
+    }
+
+    /// The consumer-group coordinator (membership, assignment, committed offsets), backed by
+    /// the compacted `__consumer_offsets` topic.
+    pub fn groups(&self) -> &GroupCoordinator {
+        self.inner
+            .groups
+            .get()
+            .expect("Broker::open sets the coordinator before returning")
     }
 
     /// The settings the broker was opened with.
@@ -134,6 +156,14 @@ impl Broker {
     }
 
     fn delete_topic_blocking(&self, name: &str) -> Result<()> {
+        if name == CONSUMER_OFFSETS_TOPIC {
+            return Err(Error::InvalidConfig {
+                key: "topic".into(),
+                reason: format!(
+                    "{name} is internal: it holds consumer-group offsets and cannot be deleted"
+                ),
+            });
+        }
         let _admin = self.inner.admin.lock();
         let topic = self
             .inner
@@ -158,9 +188,17 @@ impl Broker {
         Ok(())
     }
 
-    /// Names of all topics, sorted.
+    /// Names of all topics except the internal `__consumer_offsets`, sorted (like Kafka's
+    /// default listing).
     pub fn list_topics(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.inner.topics.read().keys().cloned().collect();
+        let mut names: Vec<String> = self
+            .inner
+            .topics
+            .read()
+            .keys()
+            .filter(|name| *name != CONSUMER_OFFSETS_TOPIC)
+            .cloned()
+            .collect();
         names.sort();
         names
     }
@@ -186,8 +224,8 @@ impl Broker {
         })
     }
 
-    /// Grows a topic to `total` partitions. Keys may map to other partitions afterwards, as in
-    /// Kafka.
+    /// Grows a topic to `total` partitions and rebalances the consumer groups reading it. Keys
+    /// may map to other partitions afterwards, as in Kafka.
     pub async fn add_partitions(&self, name: &str, total: u32) -> Result<()> {
         let topic = self.topic(name)?;
         let this = self.clone();
@@ -195,7 +233,11 @@ impl Broker {
             let _admin = this.inner.admin.lock();
             topic.add_partitions(total)
         })
-        .await
+        .await?;
+        // In-process consumer groups reading the topic must be reassigned to cover the new
+        // partitions (Kafka clients notice through metadata themselves).
+        self.groups().topic_partitions_changed(name).await;
+        Ok(())
     }
 
     /// The topic, or [`Error::UnknownTopic`].
@@ -209,7 +251,7 @@ impl Broker {
     }
 
     /// The topic, created with the auto-create config if it is missing and that is enabled.
-    pub(crate) async fn topic_or_create(&self, name: &str) -> Result<Arc<Topic>> {
+    pub async fn topic_or_create(&self, name: &str) -> Result<Arc<Topic>> {
         match self.topic(name) {
             Err(Error::UnknownTopic(_)) => {}
             other => return other,

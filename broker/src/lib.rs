@@ -13,6 +13,8 @@
 //! - [`produce`]: produce with partition choice; acks once durable.
 //! - [`fetch`]: fetch with limits and long-poll; ListOffsets.
 //! - [`cleaner`]: background retention, compaction and interval flushing.
+//! - [`group_log`]: backs the [`group`] coordinator with the `__consumer_offsets` topic
+//!   ([`Broker::groups`]).
 //! - [`error`]: the crate's error type and `Result` alias.
 //! - [`group`]: consumer groups — membership, range assignment, rebalancing, committed offsets in
 //!   `__consumer_offsets`, lag.
@@ -24,6 +26,7 @@ pub mod config;
 pub mod error;
 pub mod fetch;
 pub mod group;
+pub mod group_log;
 pub mod log;
 pub mod partitioner;
 pub mod produce;

@@ -1,0 +1,191 @@
+//! Append and fetch throughput of the storage core, each measured next to a reference in the
+//! same run on the same disk: raw sequential `write` + `fdatasync` of the same payload bytes in
+//! the same batch sizes (and raw `write` alone for the interval policy).
+//!
+//! Run: `CARGO_TARGET_DIR=... cargo bench -p sluice-broker --bench append`, then
+//! `python3 bench/broker-ratios.py <target-dir>/criterion` for the ratio table.
+//! Files go to a temp dir under `SLUICE_BENCH_DIR` (default `/work`), not `/tmp`, which may be
+//! memory-backed.
+
+use std::fs::{File, OpenOptions};
+use std::hint::black_box;
+use std::io::Write;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use sluice_broker::codec::batch::decode_records;
+use sluice_broker::log::retention::RetentionLimits;
+use sluice_broker::log::{LogConfig, PartitionLog};
+use sluice_broker::{FsyncPolicy, Offset, Record};
+
+/// Keep benchmark files bounded: trim logs and truncate raw files past this size.
+const MAX_ON_DISK: u64 = 256 << 20;
+
+fn bench_dir() -> tempfile::TempDir {
+    let base = std::env::var("SLUICE_BENCH_DIR").unwrap_or_else(|_| "/work".into());
+    tempfile::Builder::new()
+        .prefix("broker-bench-")
+        .tempdir_in(base)
+        .expect("create bench dir")
+}
+
+fn log_config(fsync: FsyncPolicy) -> LogConfig {
+    LogConfig {
+        segment_bytes: 64 << 20,
+        segment_age: Duration::from_secs(3600),
+        index_interval_bytes: 4096,
+        fsync,
+        max_batch_bytes: 16 << 20,
+    }
+}
+
+fn records(record_bytes: usize, batch: usize) -> Vec<Record> {
+    (0..batch)
+        .map(|i| Record {
+            key: None,
+            value: Some(Bytes::from(vec![(i % 251) as u8; record_bytes])),
+            headers: Vec::new(),
+            timestamp_ms: 1_700_000_000_000,
+        })
+        .collect()
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Sync {
+    PerBatch,
+    Interval,
+}
+
+impl Sync {
+    fn name(self) -> &'static str {
+        match self {
+            Sync::PerBatch => "fsync_per_batch",
+            Sync::Interval => "fsync_interval",
+        }
+    }
+
+    fn policy(self) -> FsyncPolicy {
+        match self {
+            Sync::PerBatch => FsyncPolicy::EveryAppend,
+            Sync::Interval => FsyncPolicy::Interval(Duration::from_millis(1000)),
+        }
+    }
+}
+
+fn append(c: &mut Criterion) {
+    let dir = bench_dir();
+    let mut group = c.benchmark_group("append");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_millis(500));
+    group.measurement_time(Duration::from_secs(3));
+    for sync in [Sync::PerBatch, Sync::Interval] {
+        for record_bytes in [100usize, 1024] {
+            for batch in [1usize, 100] {
+                let payload = (record_bytes * batch) as u64;
+                group.throughput(Throughput::Bytes(payload));
+                let id = format!("{}/{record_bytes}B/batch{batch}", sync.name());
+                let batch_records = records(record_bytes, batch);
+
+                let log_dir = dir.path().join(format!("log-{}", id.replace('/', "-")));
+                let log = PartitionLog::open(&log_dir, "bench-0".into(), log_config(sync.policy()))
+                    .unwrap();
+                group.bench_function(BenchmarkId::new("broker", &id), |b| {
+                    b.iter_custom(|iters| {
+                        let started = Instant::now();
+                        for _ in 0..iters {
+                            black_box(log.append(&batch_records).unwrap());
+                        }
+                        let elapsed = started.elapsed();
+                        let limits = RetentionLimits {
+                            max_age_ms: None,
+                            max_bytes: Some(MAX_ON_DISK),
+                        };
+                        log.apply_retention(limits, 0).unwrap();
+                        elapsed
+                    })
+                });
+
+                let raw_path = dir.path().join(format!("raw-{}", id.replace('/', "-")));
+                let mut raw = OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&raw_path)
+                    .unwrap();
+                let bytes = vec![7u8; payload as usize];
+                group.bench_function(BenchmarkId::new("raw", &id), |b| {
+                    b.iter_custom(|iters| {
+                        let started = Instant::now();
+                        for _ in 0..iters {
+                            raw.write_all(&bytes).unwrap();
+                            if let Sync::PerBatch = sync {
+                                raw.sync_data().unwrap();
+                            }
+                        }
+                        let elapsed = started.elapsed();
+                        truncate_if_large(&raw, &raw_path);
+                        elapsed
+                    })
+                });
+            }
+        }
+    }
+    group.finish();
+}
+
+fn truncate_if_large(file: &File, path: &Path) {
+    if file.metadata().unwrap().len() > MAX_ON_DISK {
+        file.set_len(0)
+            .unwrap_or_else(|e| panic!("truncating {}: {e}", path.display()));
+    }
+}
+
+/// Sequential reads of a ~128 MiB partition that sits in the page cache.
+fn fetch(c: &mut Criterion) {
+    let dir = bench_dir();
+    let log = PartitionLog::open(
+        dir.path(),
+        "bench-0".into(),
+        log_config(FsyncPolicy::Interval(Duration::from_secs(1))),
+    )
+    .unwrap();
+    let batch = records(1024, 100);
+    while log.size_bytes() < 128 << 20 {
+        log.append(&batch).unwrap();
+    }
+    log.flush().unwrap();
+    let total = log.size_bytes();
+    let end = log.high_watermark();
+    let read_all = |decode: bool| {
+        let mut offset = Offset(0);
+        let mut records = 0usize;
+        while offset < end {
+            let read = log.read(offset, 1 << 20).unwrap();
+            for stored in &read.batches {
+                if decode {
+                    records += decode_records(&stored.bytes).unwrap().len();
+                }
+                offset = stored.header.last_offset().plus(1);
+            }
+        }
+        records
+    };
+    read_all(false); // warm the page cache
+
+    let mut group = c.benchmark_group("fetch");
+    group.sample_size(10);
+    group.warm_up_time(Duration::from_millis(500));
+    group.measurement_time(Duration::from_secs(4));
+    group.throughput(Throughput::Bytes(total));
+    group.bench_function("raw_batches_1KB_records", |b| {
+        b.iter(|| black_box(read_all(false)))
+    });
+    group.bench_function("decoded_1KB_records", |b| {
+        b.iter(|| black_box(read_all(true)))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, append, fetch);
+criterion_main!(benches);
