@@ -18,6 +18,8 @@
 //! - [`coordinator`]: [`GroupCoordinator`] — state, replay on open, persistence; its API in
 //!   `membership_api` (join/sync/heartbeat/leave/expiry, `join_consumer`) and `offsets_api`
 //!   (commit/fetch/lag/delete).
+//! - [`member`]: [`GroupMember`], an in-process consumer's membership with heartbeats,
+//!   rebalance notice and leave-on-drop.
 //! - [`membership`]: one group's state machine; `join` (JoinGroup), `rebalance` (forming
 //!   generations, protocol and leader choice, range assignment), `snapshot` (records and
 //!   descriptions).
@@ -34,6 +36,7 @@ pub mod api;
 pub mod clock;
 pub mod consumer_protocol;
 pub mod coordinator;
+pub mod member;
 pub mod membership;
 pub mod offsets;
 pub mod range;
@@ -54,6 +57,7 @@ pub use api::{
 };
 pub use clock::{Clock, ManualClock, Millis, SystemClock};
 pub use coordinator::{GroupConfig, GroupCoordinator};
+pub use member::GroupMember;
 pub use offsets::{CommittedOffset, PartitionLag};
 pub use records::CONSUMER_OFFSETS_TOPIC;
 

@@ -11,7 +11,8 @@ use std::time::Duration;
 use parking_lot::Mutex;
 
 use super::{
-    GroupConfig, GroupCoordinator, GroupLog, GroupLogRecord, ManualClock, Millis, TopicMetadata,
+    Clock, GroupConfig, GroupCoordinator, GroupLog, GroupLogRecord, ManualClock, Millis,
+    TopicMetadata,
 };
 use crate::error::{Error, Result};
 
@@ -116,13 +117,14 @@ pub(super) fn open_coordinator(
     clock: &Arc<ManualClock>,
     topics: &[(&str, i32)],
 ) -> GroupCoordinator {
+    let clock: Arc<dyn Clock> = Arc::clone(clock) as Arc<dyn Clock>;
     open_coordinator_with(dir, clock, Arc::new(StaticTopics::new(topics)))
 }
 
-/// Like [`open_coordinator`], with a topic table the test keeps to change later.
+/// Like [`open_coordinator`], with any clock and a topic table the test may change later.
 pub(super) fn open_coordinator_with(
     dir: &Path,
-    clock: &Arc<ManualClock>,
+    clock: Arc<dyn Clock>,
     topics: Arc<StaticTopics>,
 ) -> GroupCoordinator {
     let log = FileGroupLog::open(&dir.join("__consumer_offsets.log")).unwrap();
@@ -130,13 +132,7 @@ pub(super) fn open_coordinator_with(
         min_session_timeout: Duration::from_millis(100),
         ..GroupConfig::default()
     };
-    GroupCoordinator::open(
-        Arc::new(log),
-        topics,
-        Arc::clone(clock) as Arc<dyn super::Clock>,
-        config,
-    )
-    .unwrap()
+    GroupCoordinator::open(Arc::new(log), topics, clock, config).unwrap()
 }
 
 pub(super) fn manual_clock() -> Arc<ManualClock> {

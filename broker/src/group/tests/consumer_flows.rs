@@ -184,7 +184,7 @@ async fn added_partitions_rebalance_the_groups_that_read_them() {
     let dir = tempfile::tempdir().unwrap();
     let clock = manual_clock();
     let topics = Arc::new(StaticTopics::new(&[("t", 2), ("other", 1)]));
-    let coordinator = open_coordinator_with(dir.path(), &clock, Arc::clone(&topics));
+    let coordinator = open_coordinator_with(dir.path(), clock, Arc::clone(&topics));
     let join_a = consumer("g", "a", &["t"]);
     let a = coordinator.join_consumer(join_a.clone()).await.unwrap();
     let bystander = coordinator
