@@ -62,6 +62,42 @@ pub enum Error {
         #[source]
         source: Option<io::Error>,
     },
+
+    /// `connector.class` names no registered connector.
+    #[error("unknown connector class {class:?}; known connectors: {known}")]
+    UnknownConnectorClass { class: String, known: String },
+
+    /// Two plugins were registered under the same name.
+    #[error("connector name {name:?} is already registered by {registered_by}")]
+    DuplicateConnectorClass { name: String, registered_by: String },
+
+    /// A record could not be converted to or from bytes for a topic.
+    #[error("cannot convert the {part} of a record of topic {topic:?}: {source}")]
+    Conversion {
+        topic: String,
+        /// `key` or `value`.
+        part: &'static str,
+        /// Boxed: the schemas error is large and this enum is returned everywhere.
+        #[source]
+        source: Box<sluice_schemas::Error>,
+    },
+
+    /// A transform failed on a record; `alias` is its name in `transforms=…`.
+    #[error("transform {alias:?} failed: {reason}")]
+    Transform {
+        alias: String,
+        reason: String,
+        #[source]
+        source: Option<Box<sluice_schemas::Error>>,
+    },
+
+    /// A connector failed; `context` says what it was doing.
+    #[error("{context}: {source}")]
+    Connector {
+        context: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 /// Result alias used throughout sluice-connect.

@@ -3,16 +3,20 @@
 //!
 //! # Layout
 //!
+//! - [`api`]: the connector API: source/sink connector and task traits, records, task contexts.
 //! - [`config`]: connector configurations: parsing, declared keys and validation, secrets.
 //! - [`error`]: the crate's error type and `Result` alias.
+//! - [`registry`]: `connector.class` names → connector factories; plugin list.
 //! - [`rest`]: the REST API (Kafka Connect endpoints, topics, records, health).
 //! - [`stores`]: offsets, connector configs and statuses in compacted internal topics.
 //! - [`worker_config`]: the worker's own layered configuration (`worker.toml`, `SLUICE_*`, flags).
 //!
 //! The connector API, worker, stores, transforms and REST API arrive with issue #5.
 
+pub mod api;
 pub mod config;
 pub mod error;
+pub mod registry;
 pub mod rest;
 pub mod stores;
 pub mod worker_config;
