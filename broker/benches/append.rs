@@ -187,5 +187,130 @@ fn fetch(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, append, fetch);
+/// CPU time this thread has used, from the scheduler's accounting (ns precision).
+fn thread_cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    let ns = stat
+        .split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0);
+    Duration::from_nanos(ns)
+}
+
+/// Broker and raw reference measured in alternating blocks, so both see the same disk and CPU
+/// conditions on a shared machine; prints a markdown table of the ratios.
+fn paired_ratios(_: &mut Criterion) {
+    let dir = bench_dir();
+    println!(
+        "\n| policy | record | batch | broker records/s | broker MB/s | raw MB/s | broker/raw |"
+    );
+    println!("|---|---|---|---:|---:|---:|---:|");
+    for sync in [Sync::PerBatch, Sync::Interval] {
+        for record_bytes in [100usize, 1024] {
+            for batch in [1usize, 100] {
+                let id = format!("{}-{record_bytes}-{batch}", sync.name());
+                let log = PartitionLog::open(
+                    &dir.path().join(format!("paired-log-{id}")),
+                    "bench-0".into(),
+                    log_config(sync.policy()),
+                )
+                .unwrap();
+                let raw_path = dir.path().join(format!("paired-raw-{id}"));
+                let mut raw = OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&raw_path)
+                    .unwrap();
+                let batch_records = records(record_bytes, batch);
+                let payload = vec![7u8; record_bytes * batch];
+                let block = match sync {
+                    Sync::PerBatch => 10,
+                    Sync::Interval => 200,
+                };
+                let (mut broker_time, mut raw_time, mut blocks) =
+                    (Duration::ZERO, Duration::ZERO, 0u32);
+                let until = Instant::now() + Duration::from_secs(3);
+                while Instant::now() < until {
+                    let started = Instant::now();
+                    for _ in 0..block {
+                        black_box(log.append(&batch_records).unwrap());
+                    }
+                    broker_time += started.elapsed();
+                    let started = Instant::now();
+                    for _ in 0..block {
+                        raw.write_all(&payload).unwrap();
+                        if let Sync::PerBatch = sync {
+                            raw.sync_data().unwrap();
+                        }
+                    }
+                    raw_time += started.elapsed();
+                    blocks += 1;
+                    truncate_if_large(&raw, &raw_path);
+                    let limits = RetentionLimits {
+                        max_age_ms: None,
+                        max_bytes: Some(MAX_ON_DISK),
+                    };
+                    log.apply_retention(limits, 0).unwrap();
+                }
+                let appends = f64::from(blocks * block);
+                let bytes = appends * payload.len() as f64;
+                let broker_mbs = bytes / broker_time.as_secs_f64() / 1e6;
+                let raw_mbs = bytes / raw_time.as_secs_f64() / 1e6;
+                let records_s = appends * batch as f64 / broker_time.as_secs_f64();
+                println!(
+                    "| {} | {record_bytes} B | {batch} | {records_s:.0} | {broker_mbs:.1} | {raw_mbs:.1} | {:.2} |",
+                    sync.name(),
+                    broker_mbs / raw_mbs
+                );
+            }
+        }
+    }
+}
+
+/// Sequential fetch throughput by wall clock and per CPU-second of the reading thread (the
+/// latter is what the code costs when other processes compete for the cores).
+fn fetch_cpu(_: &mut Criterion) {
+    let dir = bench_dir();
+    let log = PartitionLog::open(
+        dir.path(),
+        "bench-0".into(),
+        log_config(FsyncPolicy::Interval(Duration::from_secs(1))),
+    )
+    .unwrap();
+    let batch = records(1024, 100);
+    while log.size_bytes() < 256 << 20 {
+        log.append(&batch).unwrap();
+    }
+    let total = log.size_bytes() as f64;
+    let end = log.high_watermark();
+    println!("\n| fetch, 1 KB records, page cache | wall GB/s | per CPU-second GB/s |");
+    println!("|---|---:|---:|");
+    for decode in [false, true] {
+        let mut best = (0.0f64, 0.0f64);
+        for _ in 0..4 {
+            let (wall, cpu) = (Instant::now(), thread_cpu_time());
+            let mut offset = Offset(0);
+            while offset < end {
+                for stored in log.read(offset, 1 << 20).unwrap().batches {
+                    if decode {
+                        black_box(decode_records(&stored.bytes).unwrap());
+                    }
+                    offset = stored.header.last_offset().plus(1);
+                }
+            }
+            let wall = total / wall.elapsed().as_secs_f64() / 1e9;
+            let cpu = total / (thread_cpu_time() - cpu).as_secs_f64() / 1e9;
+            best = (best.0.max(wall), best.1.max(cpu));
+        }
+        let name = if decode {
+            "read + decode records"
+        } else {
+            "read raw batches (CRC-checked)"
+        };
+        println!("| {name} | {:.2} | {:.2} |", best.0, best.1);
+    }
+}
+
+criterion_group!(benches, append, fetch, paired_ratios, fetch_cpu);
 criterion_main!(benches);

@@ -71,15 +71,28 @@ impl<'a> BatchCursor<'a> {
         self.position
     }
 
+    /// How many bytes the next refill reads at most (at least the bytes asked for), so a
+    /// reader near its byte budget does not read ahead what it will not use.
+    pub fn set_read_ahead(&mut self, bytes: usize) {
+        self.chunk_size = bytes.max(BATCH_HEADER_LEN);
+    }
+
     /// The next batch, `None` at `limit`.
     pub fn next_batch(&mut self) -> Option<Result<StoredBatch, CursorError>> {
+        let next = self.next_header()?;
+        Some(next.and_then(|(position, header)| self.read_body(position, header)))
+    }
+
+    /// The position and header of the next batch without reading its records; follow with
+    /// [`BatchCursor::read_body`] or [`BatchCursor::skip`].
+    pub fn next_header(&mut self) -> Option<Result<(u64, BatchHeader), CursorError>> {
         if self.position >= self.limit {
             return None;
         }
-        Some(self.read_batch())
+        Some(self.read_header())
     }
 
-    fn read_batch(&mut self) -> Result<StoredBatch, CursorError> {
+    fn read_header(&mut self) -> Result<(u64, BatchHeader), CursorError> {
         let position = self.position;
         let invalid = |source| CursorError::Invalid { position, source };
         if self.limit - position < BATCH_HEADER_LEN as u64 {
@@ -89,15 +102,28 @@ impl<'a> BatchCursor<'a> {
         }
         let head = self.bytes_at(position, BATCH_HEADER_LEN)?;
         let header = BatchHeader::parse(&head).map_err(invalid)?;
-        let total = header.total_len();
-        if (self.limit - position) < total as u64 {
+        if (self.limit - position) < header.total_len() as u64 {
             return Err(invalid(DecodeError::Truncated { what: "batch" }));
         }
-        let bytes = self.bytes_at(position, total)?;
+        Ok((position, header))
+    }
+
+    /// Moves past the batch whose header was just returned, without reading it.
+    pub fn skip(&mut self, header: &BatchHeader) {
+        self.position += header.total_len() as u64;
+    }
+
+    /// Reads (and CRC-checks, if asked) the batch whose header was just returned.
+    pub fn read_body(
+        &mut self,
+        position: u64,
+        header: BatchHeader,
+    ) -> Result<StoredBatch, CursorError> {
+        let bytes = self.bytes_at(position, header.total_len())?;
         if self.crc == CrcCheck::Verify {
-            verify_crc(&bytes).map_err(invalid)?;
+            verify_crc(&bytes).map_err(|source| CursorError::Invalid { position, source })?;
         }
-        self.position += total as u64;
+        self.position += bytes.len() as u64;
         Ok(StoredBatch {
             position,
             header,

@@ -348,34 +348,39 @@ impl PartitionLog {
             }
             let mut cursor = segment.cursor_from_offset(from, chunk);
             let mut floor = segment.base_offset();
-            while let Some(next) = cursor.next_batch() {
-                let batch = next.map_err(|e| segment.cursor_error(e))?;
+            while let Some(next) = cursor.next_header() {
+                let (position, header) = next.map_err(|e| segment.cursor_error(e))?;
                 // baseOffset is outside the CRC: refuse batches whose offsets go backwards.
-                if batch.header.base_offset < floor {
+                if header.base_offset < floor {
                     return Err(segment.cursor_error(CursorError::Invalid {
-                        position: batch.position,
+                        position,
                         source: DecodeError::OffsetOrder {
                             expected: floor.0,
-                            found: batch.header.base_offset.0,
+                            found: header.base_offset.0,
                         },
                     }));
                 }
-                floor = batch.header.last_offset().plus(1);
-                if batch.header.base_offset >= high_watermark {
+                floor = header.last_offset().plus(1);
+                if header.base_offset >= high_watermark {
                     break 'segments;
                 }
-                if batch.header.last_offset() < from {
+                if header.last_offset() < from {
+                    cursor.skip(&header);
                     continue;
                 }
-                let len = batch.bytes.len();
+                let len = header.total_len();
                 if !read.batches.is_empty() && bytes + len > max_bytes {
                     break 'segments;
                 }
+                let batch = cursor
+                    .read_body(position, header)
+                    .map_err(|e| segment.cursor_error(e))?;
                 bytes += len;
                 read.batches.push(batch);
                 if bytes >= max_bytes {
                     break 'segments;
                 }
+                cursor.set_read_ahead(max_bytes - bytes);
             }
         }
         Ok(read)
