@@ -1,6 +1,7 @@
 //! The `sluice` binary: parses the command line and hands off to [`cli`].
 
 mod cli;
+mod connectors;
 mod logging;
 
 fn main() -> std::process::ExitCode {

@@ -41,6 +41,22 @@ pub enum Error {
         source: config::ConfigError,
     },
 
+    /// No connector of that name exists on this worker.
+    #[error("connector {0} not found")]
+    UnknownConnector(String),
+
+    /// A connector of that name exists already.
+    #[error("connector {0} already exists; update it with PUT /connectors/{0}/config")]
+    ConnectorExists(String),
+
+    /// The connector has no task with that id.
+    #[error("connector {connector} has no task {task}")]
+    UnknownTask { connector: String, task: u32 },
+
+    /// An operation needs the connector in another state (e.g. offsets change only when STOPPED).
+    #[error("{0}")]
+    WrongConnectorState(String),
+
     /// Reading or writing one of the worker's internal topics failed.
     #[error("{context}: {source}")]
     Store {

@@ -4,21 +4,27 @@
 //! # Layout
 //!
 //! - [`api`]: the connector API: source/sink connector and task traits, records, task contexts.
+//! - [`builtin`]: connectors built into the runtime (the `sequence` generator).
 //! - [`config`]: connector configurations: parsing, declared keys and validation, secrets.
 //! - [`error`]: the crate's error type and `Result` alias.
 //! - [`registry`]: `connector.class` names → connector factories; plugin list.
 //! - [`rest`]: the REST API (Kafka Connect endpoints, topics, records, health).
 //! - [`stores`]: offsets, connector configs and statuses in compacted internal topics.
+//! - [`transforms`]: single message transforms and predicates (`transforms=…`, `predicates=…`).
+//! - [`worker`]: runs connectors and tasks: lifecycle, source task loop, exactly-once appends.
 //! - [`worker_config`]: the worker's own layered configuration (`worker.toml`, `SLUICE_*`, flags).
 //!
 //! The connector API, worker, stores, transforms and REST API arrive with issue #5.
 
 pub mod api;
+pub mod builtin;
 pub mod config;
 pub mod error;
 pub mod registry;
 pub mod rest;
 pub mod stores;
+pub mod transforms;
+pub mod worker;
 pub mod worker_config;
 
 pub use error::{Error, Result};

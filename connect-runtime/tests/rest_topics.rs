@@ -1,38 +1,14 @@
 //! The topic endpoints over real HTTP against a real broker in a temp dir.
 
-use std::sync::Arc;
+mod support;
 
 use serde_json::{Value, json};
-use sluice_broker::{Broker, BrokerConfig};
-use sluice_connect::rest::{RestState, router};
-
-struct Server {
-    base: String,
-    _dir: tempfile::TempDir,
-}
-
-async fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let broker = Broker::open(dir.path(), BrokerConfig::default())
-        .await
-        .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let state = Arc::new(RestState {
-        broker,
-        worker_id: address.to_string(),
-    });
-    tokio::spawn(async move { axum::serve(listener, router(state)).await });
-    Server {
-        base: format!("http://{address}"),
-        _dir: dir,
-    }
-}
+use support::TestWorker;
 
 #[tokio::test]
 async fn topic_lifecycle_and_records() {
-    let server = start().await;
-    let http = reqwest::Client::new();
+    let server = TestWorker::start().await;
+    let http = server.http.clone();
     let url = |path: &str| format!("{}{path}", server.base);
 
     let created = http

@@ -1,6 +1,6 @@
 //! `sluice serve`: a worker process: the embedded broker in `data_dir` plus the REST API,
-//! running until SIGTERM or Ctrl-C, then stopping gracefully (in-flight requests finish,
-//! the broker flushes) and exiting 0.
+//! running the stored connectors until SIGTERM or Ctrl-C, then stopping gracefully (requests
+//! finish, tasks stop and commit their offsets, the broker flushes) and exiting 0.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,9 +10,10 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use sluice_broker::Broker;
 use sluice_connect::rest::{RestState, router};
+use sluice_connect::worker::Worker;
 use sluice_connect::worker_config::WorkerConfig;
 
-use crate::logging;
+use crate::{connectors, logging};
 
 #[derive(Debug, Args)]
 pub struct ServeArgs {
@@ -101,8 +102,21 @@ async fn serve(config: WorkerConfig) -> anyhow::Result<()> {
             )
         })?;
     let address = listener.local_addr()?;
+    let worker = Worker::open(
+        broker.clone(),
+        Arc::new(connectors::registry()?),
+        address.to_string(),
+        config.worker.clone(),
+    )
+    .await
+    .context("cannot open the worker's internal topics")?;
+    worker
+        .start_stored()
+        .await
+        .context("cannot restart the stored connectors")?;
     let state = Arc::new(RestState {
         broker: broker.clone(),
+        worker: worker.clone(),
         worker_id: address.to_string(),
     });
     tracing::info!(
@@ -114,6 +128,7 @@ async fn serve(config: WorkerConfig) -> anyhow::Result<()> {
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("the REST server failed")?;
+    worker.shutdown().await;
     broker
         .flush()
         .await

@@ -81,7 +81,11 @@ impl From<Error> for ApiError {
             Error::MalformedConfig { .. }
             | Error::MissingConfig { .. }
             | Error::InvalidConfig { .. }
-            | Error::UnresolvedReference { .. } => StatusCode::BAD_REQUEST,
+            | Error::UnresolvedReference { .. }
+            | Error::UnknownConnectorClass { .. }
+            | Error::WrongConnectorState(_) => StatusCode::BAD_REQUEST,
+            Error::UnknownConnector(_) | Error::UnknownTask { .. } => StatusCode::NOT_FOUND,
+            Error::ConnectorExists(_) => StatusCode::CONFLICT,
             Error::Store { source, .. } => return ApiError::from_broker_ref(source, &error),
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };

@@ -61,16 +61,59 @@ impl OffsetStore {
         self.table.put_all(writes).await
     }
 
-    /// Removes every stored offset of `connector` (KIP-875 `DELETE …/offsets`).
+    /// Removes every stored offset of `connector` (KIP-875 `DELETE …/offsets`) and starts a
+    /// new offset epoch, so records the connector emits again are not taken for replays.
     pub async fn reset(&self, connector: &str) -> Result<()> {
-        let writes = self
+        let mut writes: Vec<_> = self
             .table
             .scan_prefix(&connector_prefix(connector))
             .into_iter()
             .map(|(key, _)| (key, None))
             .collect();
+        writes.push(self.next_epoch(connector));
         self.table.put_all(writes).await
     }
+
+    /// Replaces offsets set by a user (KIP-875 `PATCH …/offsets`), in a new offset epoch.
+    pub async fn rewrite(
+        &self,
+        connector: &str,
+        offsets: &[(JsonMap, Option<JsonMap>)],
+    ) -> Result<()> {
+        let mut writes: Vec<_> = offsets
+            .iter()
+            .map(|(partition, offset)| {
+                let value = offset
+                    .as_ref()
+                    .map(|offset| Bytes::from(Json::Object(sorted(offset)).to_string()));
+                (Bytes::from(offset_key(connector, partition)), value)
+            })
+            .collect();
+        writes.push(self.next_epoch(connector));
+        self.table.put_all(writes).await
+    }
+
+    /// How many times the user reset or rewrote `connector`'s offsets. Records written in
+    /// an earlier epoch are never compared with positions of a later one.
+    pub fn epoch(&self, connector: &str) -> u64 {
+        self.table
+            .get(epoch_key(connector).as_bytes())
+            .and_then(|bytes| std::str::from_utf8(&bytes).ok()?.parse().ok())
+            .unwrap_or(0)
+    }
+
+    fn next_epoch(&self, connector: &str) -> (Bytes, Option<Bytes>) {
+        let next = self.epoch(connector) + 1;
+        (
+            Bytes::from(epoch_key(connector)),
+            Some(Bytes::from(next.to_string())),
+        )
+    }
+}
+
+/// Epoch keys do not start with `[`, so they never match a connector's offset prefix.
+fn epoch_key(connector: &str) -> String {
+    format!("epoch:{connector}")
 }
 
 /// Key order inside a partition map must not matter, so keys are written sorted.
@@ -154,8 +197,11 @@ mod tests {
         drop(store);
         let store = OffsetStore::open(&broker).await.unwrap();
         assert_eq!(store.get("pg2", &partition).unwrap().unwrap()["lsn"], 7);
+        assert_eq!(store.epoch("pg"), 0);
         store.reset("pg").await.unwrap();
         assert!(store.get("pg", &partition).unwrap().is_none());
+        assert_eq!(store.epoch("pg"), 1);
+        assert_eq!(store.epoch("pg2"), 0);
         assert_eq!(store.connector_offsets("pg2").unwrap().len(), 1);
     }
 }

@@ -1,0 +1,337 @@
+//! One connector on this worker: starting it (resolving secrets, planning tasks, spawning
+//! them in the requested state), changing its target state, restarting tasks, and stopping
+//! it within a deadline. Failures never escape as errors: they become a FAILED state with
+//! the cause as its trace, as Kafka Connect reports them.
+
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::control::{TaskControl, TaskHandle, TaskStateCell, error_trace};
+use super::pipeline::SourcePipeline;
+use super::source_task::{ProgressBoard, SourceTaskRun};
+use super::{ConnectorInfo, ConnectorStatus, Inner, TaskStatus};
+use crate::api::{ConnectorKind, ConnectorTaskId, TaskConfig};
+use crate::config::def::{ConfigDef, ConfigKey, ValidationReport};
+use crate::config::{Props, secrets};
+use crate::error::{Error, Result};
+use crate::registry::ConnectorInstance;
+use crate::stores::{State, Status, TargetState};
+
+/// Keys every connector accepts because the runtime reads them.
+fn runtime_keys() -> ConfigDef {
+    ConfigDef::new()
+        .define(ConfigKey::string("name").doc("The connector's unique name."))
+        .define(
+            ConfigKey::class("connector.class")
+                .required()
+                .doc("The connector to run (class name or short name)."),
+        )
+        .define(
+            ConfigKey::int("tasks.max")
+                .default("1")
+                .at_least(1)
+                .doc("Most tasks to run."),
+        )
+}
+
+/// Prefixes of keys owned by the runtime (converters, transforms, error handling).
+const RUNTIME_KEY_PREFIXES: &[&str] = &[
+    "key.converter",
+    "value.converter",
+    "header.converter",
+    "transforms",
+    "predicates",
+    "errors.",
+    "topic.creation.",
+    "config.action.reload",
+];
+
+/// The connector's declared keys plus the runtime's own.
+pub fn config_def(instance: &ConnectorInstance) -> ConfigDef {
+    let own = match instance {
+        ConnectorInstance::Source(connector) => connector.config_def(),
+        ConnectorInstance::Sink(connector) => connector.config_def(),
+    };
+    runtime_keys().merge(&own)
+}
+
+/// Validates `props` against the connector's keys plus the runtime's own.
+pub fn validate(instance: &ConnectorInstance, props: &Props) -> ValidationReport {
+    let (mut report, def) = match instance {
+        ConnectorInstance::Source(connector) => (connector.validate(props), connector.config_def()),
+        ConnectorInstance::Sink(connector) => (connector.validate(props), connector.config_def()),
+    };
+    let runtime = runtime_keys().validate(props);
+    for key in runtime.keys {
+        if def.key(&key.name).is_none() {
+            report.keys.push(key);
+        }
+    }
+    let runtime_def = runtime_keys();
+    report.unknown_keys.retain(|key| {
+        runtime_def.key(key).is_none()
+            && !RUNTIME_KEY_PREFIXES
+                .iter()
+                .any(|prefix| key.starts_with(prefix))
+    });
+    report
+}
+
+/// A connector's runtime state on this worker.
+#[derive(Debug)]
+pub(crate) struct RunningConnector {
+    /// The stored configuration (secret references unresolved).
+    pub props: Props,
+    pub kind: ConnectorKind,
+    pub target: TargetState,
+    pub state: State,
+    pub trace: Option<String>,
+    pub task_configs: Vec<TaskConfig>,
+    pub tasks: Vec<TaskHandle>,
+    pub progress: ProgressBoard,
+    instance: Option<ConnectorInstance>,
+    pipeline: Option<SourcePipeline>,
+}
+
+impl RunningConnector {
+    /// Starts the connector in `target` state; a failure leaves it FAILED with a trace.
+    pub async fn start(inner: &Inner, name: &str, props: Props, target: TargetState) -> Self {
+        let kind = props
+            .get("connector.class")
+            .and_then(|class| inner.registry.plugin(class).ok())
+            .map_or(ConnectorKind::Source, |plugin| plugin.kind);
+        let mut running = Self {
+            props,
+            kind,
+            target,
+            state: State::Unassigned,
+            trace: None,
+            task_configs: Vec::new(),
+            tasks: Vec::new(),
+            progress: ProgressBoard::default(),
+            instance: None,
+            pipeline: None,
+        };
+        if target == TargetState::Stopped {
+            running.state = State::Stopped;
+        } else {
+            match running.launch(inner, name).await {
+                Ok(()) => {
+                    running.state = match target {
+                        TargetState::Paused => State::Paused,
+                        _ => State::Running,
+                    }
+                }
+                Err(error) => {
+                    tracing::error!(connector = name, error = %error_trace(&error), "connector failed to start");
+                    running.state = State::Failed;
+                    running.trace = Some(error_trace(&error));
+                }
+            }
+        }
+        running.publish(inner, name).await;
+        running
+    }
+
+    async fn launch(&mut self, inner: &Inner, name: &str) -> Result<()> {
+        let resolved = secrets::resolve_references(&self.props)?;
+        let class = resolved.get("connector.class").cloned().unwrap_or_default();
+        let mut instance = inner.registry.create(&class)?;
+        let report = validate(&instance, &resolved);
+        if let Some(problem) = report.keys.iter().find(|key| !key.errors.is_empty()) {
+            return Err(Error::InvalidConfig {
+                key: problem.name.clone(),
+                value: problem.value.clone().unwrap_or_default(),
+                reason: problem.errors.join("; "),
+            });
+        }
+        for key in &report.unknown_keys {
+            tracing::warn!(connector = name, key, "unknown configuration key ignored");
+        }
+        let max_tasks = resolved
+            .get("tasks.max")
+            .and_then(|value| value.trim().parse::<usize>().ok())
+            .unwrap_or(1)
+            .max(1);
+        let task_configs = match &mut instance {
+            ConnectorInstance::Source(connector) => connector.start(&resolved, max_tasks).await?,
+            ConnectorInstance::Sink(connector) => connector.start(&resolved, max_tasks).await?,
+        };
+        self.task_configs = task_configs;
+        if let ConnectorInstance::Source(_) = &instance {
+            self.pipeline = Some(SourcePipeline::from_props(name, &resolved)?);
+        }
+        self.instance = Some(instance);
+        for task in 0..self.task_configs.len() as u32 {
+            let handle = self.spawn_task(inner, name, task)?;
+            self.tasks.push(handle);
+        }
+        Ok(())
+    }
+
+    fn spawn_task(&self, inner: &Inner, name: &str, task: u32) -> Result<TaskHandle> {
+        let initial = match self.target {
+            TargetState::Paused => TaskControl::Pause,
+            _ => TaskControl::Run,
+        };
+        let (control, control_rx) = watch::channel(initial);
+        let state = TaskStateCell::new(State::Unassigned);
+        let config = self.task_configs[task as usize].clone();
+        let id = ConnectorTaskId::new(name, task);
+        let join = match self.instance.as_ref() {
+            Some(ConnectorInstance::Source(connector)) => {
+                let run = SourceTaskRun {
+                    id,
+                    task: connector.create_task(),
+                    config,
+                    broker: inner.broker.clone(),
+                    offsets: inner.offsets.clone(),
+                    statuses: inner.statuses.clone(),
+                    worker_id: inner.worker_id.clone(),
+                    pipeline: self.pipeline.clone().ok_or_else(|| missing("pipeline"))?,
+                    control: control_rx,
+                    state: state.clone(),
+                    progress: self.progress.clone(),
+                    offset_flush_interval: Duration::from_millis(
+                        inner.settings.offset_flush_interval_ms,
+                    ),
+                    epoch: inner.offsets.epoch(name),
+                };
+                tokio::spawn(run.run())
+            }
+            Some(ConnectorInstance::Sink(_)) => {
+                return Err(Error::WrongConnectorState(format!(
+                    "connector {name} is a sink; sink tasks are not supported by this worker yet"
+                )));
+            }
+            None => return Err(missing("connector instance")),
+        };
+        Ok(TaskHandle {
+            control,
+            state,
+            join,
+        })
+    }
+
+    pub fn info(&self, name: &str) -> ConnectorInfo {
+        ConnectorInfo {
+            name: name.to_string(),
+            config: secrets::masked(&self.props),
+            tasks: self.task_configs.len() as u32,
+            kind: self.kind,
+        }
+    }
+
+    pub fn status(&self, name: &str, worker_id: &str) -> ConnectorStatus {
+        ConnectorStatus {
+            name: name.to_string(),
+            kind: self.kind,
+            state: self.state,
+            trace: self.trace.clone(),
+            worker_id: worker_id.to_string(),
+            tasks: self
+                .tasks
+                .iter()
+                .enumerate()
+                .map(|(id, task)| {
+                    let state = task.state.get();
+                    TaskStatus {
+                        id: id as u32,
+                        state: state.state,
+                        trace: state.trace,
+                    }
+                })
+                .collect(),
+        }
+    }
+
+    /// Switches between running and paused without restarting tasks.
+    pub async fn set_target(&mut self, inner: &Inner, name: &str, target: TargetState) {
+        self.target = target;
+        let control = match target {
+            TargetState::Paused => TaskControl::Pause,
+            _ => TaskControl::Run,
+        };
+        for task in &self.tasks {
+            let _ = task.control.send(control);
+        }
+        if self.state != State::Failed {
+            self.state = match target {
+                TargetState::Paused => State::Paused,
+                _ => State::Running,
+            };
+        }
+        self.publish(inner, name).await;
+    }
+
+    pub fn signal_stop(&self) {
+        for task in &self.tasks {
+            let _ = task.control.send(TaskControl::Stop);
+        }
+    }
+
+    /// Stops every task (waiting up to `deadline`, then abandoning it) and the connector.
+    pub async fn stop(mut self, inner: &Inner, deadline: Duration) {
+        self.signal_stop();
+        let tasks = std::mem::take(&mut self.tasks);
+        for task in tasks {
+            await_task(task, deadline).await;
+        }
+        let stopped = match self.instance.as_mut() {
+            Some(ConnectorInstance::Source(connector)) => connector.stop().await,
+            Some(ConnectorInstance::Sink(connector)) => connector.stop().await,
+            None => Ok(()),
+        };
+        if let Err(error) = stopped {
+            tracing::warn!(%error, "connector did not stop cleanly");
+        }
+        let _ = inner.broker.flush().await;
+    }
+
+    pub async fn restart_task(
+        &mut self,
+        inner: &Inner,
+        name: &str,
+        task: u32,
+        deadline: Duration,
+    ) -> Result<()> {
+        let index = task as usize;
+        if index >= self.tasks.len() {
+            return Err(Error::UnknownTask {
+                connector: name.to_string(),
+                task,
+            });
+        }
+        let fresh = self.spawn_task(inner, name, task)?;
+        let old = std::mem::replace(&mut self.tasks[index], fresh);
+        let _ = old.control.send(TaskControl::Stop);
+        await_task(old, deadline).await;
+        Ok(())
+    }
+
+    async fn publish(&self, inner: &Inner, name: &str) {
+        let status = Status {
+            state: self.state,
+            trace: self.trace.clone(),
+            worker_id: inner.worker_id.clone(),
+            generation: 0,
+        };
+        if let Err(error) = inner.statuses.put_connector(name, &status).await {
+            tracing::warn!(connector = name, %error, "cannot store connector status");
+        }
+    }
+}
+
+async fn await_task(task: TaskHandle, deadline: Duration) {
+    let _ = task.control.send(TaskControl::Stop);
+    let mut join = task.join;
+    if tokio::time::timeout(deadline, &mut join).await.is_err() {
+        tracing::warn!("task did not stop within the shutdown deadline; abandoning it");
+        join.abort();
+    }
+}
+
+fn missing(what: &str) -> Error {
+    Error::WrongConnectorState(format!("internal: connector has no {what}"))
+}

@@ -1,0 +1,104 @@
+//! A worker with its REST API on a free loopback port, over a real broker in a temp dir.
+
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use sluice_broker::{Broker, BrokerConfig};
+use sluice_connect::registry::ConnectorRegistry;
+use sluice_connect::rest::{RestState, router};
+use sluice_connect::worker::Worker;
+use sluice_connect::worker_config::RuntimeSettings;
+
+pub struct TestWorker {
+    pub base: String,
+    pub worker: Worker,
+    pub http: reqwest::Client,
+    server: tokio::task::JoinHandle<()>,
+    pub dir: Arc<tempfile::TempDir>,
+}
+
+impl TestWorker {
+    pub async fn start() -> TestWorker {
+        Self::start_in(Arc::new(tempfile::tempdir().unwrap())).await
+    }
+
+    /// Starts a worker over an existing data directory (a "restart").
+    pub async fn start_in(dir: Arc<tempfile::TempDir>) -> TestWorker {
+        let broker = Broker::open(dir.path(), BrokerConfig::default())
+            .await
+            .unwrap();
+        let mut registry = ConnectorRegistry::new();
+        sluice_connect::builtin::register(&mut registry).unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let settings = RuntimeSettings {
+            offset_flush_interval_ms: 50,
+            ..RuntimeSettings::default()
+        };
+        let worker = Worker::open(
+            broker.clone(),
+            Arc::new(registry),
+            address.to_string(),
+            settings,
+        )
+        .await
+        .unwrap();
+        worker.start_stored().await.unwrap();
+        let state = Arc::new(RestState {
+            broker,
+            worker: worker.clone(),
+            worker_id: address.to_string(),
+        });
+        let server = tokio::spawn(async move {
+            axum::serve(listener, router(state)).await.unwrap();
+        });
+        TestWorker {
+            base: format!("http://{address}"),
+            worker,
+            http: reqwest::Client::new(),
+            server,
+            dir,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stops the connectors and the REST server, keeping the data directory.
+    pub async fn shutdown(self) -> Arc<tempfile::TempDir> {
+        self.worker.shutdown().await;
+        self.server.abort();
+        self.dir
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let response = self.http.get(self.url(path)).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Waits until `check` accepts the JSON at `path`, failing after `timeout`.
+    pub async fn wait_for(
+        &self,
+        path: &str,
+        timeout: Duration,
+        check: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let (_, body) = self.get(path).await;
+            if check(&body) {
+                return body;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting on {path}; last answer: {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
