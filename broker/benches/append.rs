@@ -312,5 +312,56 @@ fn fetch_cpu(_: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, append, fetch, paired_ratios, fetch_cpu);
+/// Resident memory of this process in bytes (VmRSS).
+fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// RSS while one consumer reads a large partition end to end (`SLUICE_BENCH_RSS_GB`, default
+/// 5): reads stream from disk in bounded chunks, so RSS must stay flat.
+fn fetch_rss(_: &mut Criterion) {
+    let gigabytes: u64 = std::env::var("SLUICE_BENCH_RSS_GB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let dir = bench_dir();
+    let log = PartitionLog::open(
+        dir.path(),
+        "bench-0".into(),
+        log_config(FsyncPolicy::Interval(Duration::from_secs(1))),
+    )
+    .unwrap();
+    let batch = records(1024, 100);
+    while log.size_bytes() < gigabytes << 30 {
+        log.append(&batch).unwrap();
+    }
+    log.flush().unwrap();
+    let end = log.high_watermark();
+    let before = rss_bytes();
+    let (mut peak, mut offset, mut records_read) = (before, Offset(0), 0usize);
+    let started = Instant::now();
+    while offset < end {
+        for stored in log.read(offset, 1 << 20).unwrap().batches {
+            records_read += decode_records(&stored.bytes).unwrap().len();
+            offset = stored.header.last_offset().plus(1);
+        }
+        peak = peak.max(rss_bytes());
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    println!(
+        "\n| consumer reads {:.1} GB ({records_read} records) | RSS before {:.0} MB | peak {:.0} MB | growth {:.1} MB | {:.2} GB/s |",
+        log.size_bytes() as f64 / 1e9,
+        before as f64 / 1e6,
+        peak as f64 / 1e6,
+        (peak - before) as f64 / 1e6,
+        log.size_bytes() as f64 / elapsed / 1e9
+    );
+}
+
+criterion_group!(benches, append, fetch, paired_ratios, fetch_cpu, fetch_rss);
 criterion_main!(benches);

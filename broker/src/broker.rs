@@ -35,6 +35,8 @@ pub(crate) struct BrokerInner {
     admin: Mutex<()>,
     /// The consumer-group coordinator over `__consumer_offsets`, set once during open.
     groups: OnceLock<GroupCoordinator>,
+    /// Held (flock) for the broker's lifetime so a second broker cannot open the same data.
+    _lock: std::fs::File,
 }
 
 /// A topic's config and the state of each partition.
@@ -77,6 +79,7 @@ impl Broker {
         let topics_dir = data_dir.join(TOPICS_DIR);
         std::fs::create_dir_all(&topics_dir)
             .map_err(io_error(format!("creating {}", topics_dir.display())))?;
+        let lock = lock_data_dir(&data_dir)?;
         let trash = data_dir.join(TRASH_DIR);
         if trash.exists() {
             std::fs::remove_dir_all(&trash)
@@ -102,6 +105,7 @@ impl Broker {
                 topics: RwLock::new(topics),
                 admin: Mutex::new(()),
                 groups: OnceLock::new(),
+                _lock: lock,
             }),
         })
     }
@@ -288,6 +292,33 @@ impl Broker {
 
     pub(crate) fn all_topics(&self) -> Vec<Arc<Topic>> {
         self.inner.topics.read().values().cloned().collect()
+    }
+}
+
+/// Takes an exclusive lock on `<data_dir>/.lock`; fails if another broker (in this or another
+/// process) has the directory open.
+fn lock_data_dir(data_dir: &Path) -> Result<std::fs::File> {
+    let path = data_dir.join(".lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io_error(format!("opening {}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(Error::Io {
+            context: format!(
+                "data directory {} is in use by another broker (lock file {}); stop it or use another directory",
+                data_dir.display(),
+                path.display()
+            ),
+            source: std::io::ErrorKind::WouldBlock.into(),
+        }),
+        Err(std::fs::TryLockError::Error(source)) => Err(Error::Io {
+            context: format!("locking {}", path.display()),
+            source,
+        }),
     }
 }
 

@@ -110,6 +110,25 @@ async fn topic_admin_create_describe_add_delete_and_validation() {
 }
 
 #[tokio::test]
+async fn a_data_dir_is_opened_by_one_broker_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Broker::open(dir.path(), BrokerConfig::default())
+        .await
+        .unwrap();
+    let err = Broker::open(dir.path(), BrokerConfig::default())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("in use by another broker"),
+        "{err}"
+    );
+    drop(first);
+    Broker::open(dir.path(), BrokerConfig::default())
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
 async fn auto_create_follows_the_broker_config() {
     let dir = tempfile::tempdir().unwrap();
     let config = BrokerConfig {

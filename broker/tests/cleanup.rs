@@ -59,6 +59,39 @@ fn retention_by_time_deletes_only_old_sealed_segments() {
 }
 
 #[test]
+fn segments_roll_by_age() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = sluice_broker::log::LogConfig {
+        segment_age: Duration::from_millis(20),
+        ..common::log_config(1 << 30)
+    };
+    let log = sluice_broker::log::PartitionLog::open(dir.path(), "t-0".into(), config).unwrap();
+    let segments = || {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "log")
+            })
+            .count()
+    };
+    log.append(&[filler(0)]).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while segments() < 3 {
+        assert!(std::time::Instant::now() < deadline, "never rolled by age");
+        log.append(&[filler(0)]).unwrap();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(
+        read_all(&log, Offset(0)).unwrap().len() as i64,
+        log.high_watermark().0
+    );
+}
+
+#[test]
 fn retention_by_bytes_keeps_the_partition_under_the_limit() {
     let dir = tempfile::tempdir().unwrap();
     let log = open_log(dir.path(), 2_048);

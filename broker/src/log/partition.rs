@@ -183,7 +183,7 @@ impl PartitionLog {
         if records.is_empty() {
             return Err(Error::EmptyBatch);
         }
-        let mut batch = Vec::with_capacity(BATCH_HEADER_LEN + records.len() * 32);
+        let mut batch = Vec::with_capacity(encoded_size_hint(records));
         encode_batch(&mut batch, Offset(0), records);
         if batch.len() > self.config.max_batch_bytes {
             return Err(Error::BatchTooLarge {
@@ -421,6 +421,23 @@ impl PartitionLog {
         }
         Ok(None)
     }
+}
+
+/// A close upper estimate of a batch's encoded size, so encoding allocates once.
+fn encoded_size_hint(records: &[Record]) -> usize {
+    let field = |b: Option<&[u8]>| b.map_or(0, <[u8]>::len) + 5;
+    BATCH_HEADER_LEN
+        + records
+            .iter()
+            .map(|r| {
+                24 + field(r.key.as_deref())
+                    + field(r.value.as_deref())
+                    + r.headers
+                        .iter()
+                        .map(|h| h.key.len() + 5 + field(h.value.as_deref()))
+                        .sum::<usize>()
+            })
+            .sum::<usize>()
 }
 
 /// Base offsets of the `.log` files in `dir`, sorted; removes leftovers of interrupted
