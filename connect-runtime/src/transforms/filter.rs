@@ -12,8 +12,8 @@
 
 use sluice_schemas::envelope::Op;
 
-use super::config::TransformConfig;
 use super::Transform;
+use super::config::TransformConfig;
 use crate::api::ConnectRecord;
 use crate::error::Result;
 
@@ -61,7 +61,11 @@ impl FilterByOp {
         let mut ops = Vec::new();
         for code in config.list("ops") {
             let op = Op::from_code(&code).ok_or_else(|| {
-                config.invalid("ops", raw, &format!("{code:?} is not an op code; use c, u, d, r, t or m"))
+                config.invalid(
+                    "ops",
+                    raw,
+                    &format!("{code:?} is not an op code; use c, u, d, r, t or m"),
+                )
             })?;
             ops.push(op);
         }
@@ -100,9 +104,17 @@ pub fn record_op<R: ConnectRecord>(record: &R) -> Option<Op> {
         .and_then(|schema| schema.name())
         .is_some_and(|name| name.ends_with(".Envelope"));
     if is_envelope
-        && let Some(code) = value.value.as_struct().and_then(|s| s.get("op")).and_then(|v| v.as_str())
+        && let Some(code) = value
+            .value
+            .as_struct()
+            .and_then(|s| s.get("op"))
+            .and_then(|v| v.as_str())
     {
         return Op::from_code(code);
     }
-    record.headers().last("__op").and_then(|header| header.as_str()).and_then(Op::from_code)
+    record
+        .headers()
+        .last("__op")
+        .and_then(|header| header.as_str())
+        .and_then(Op::from_code)
 }

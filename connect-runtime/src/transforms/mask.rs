@@ -54,7 +54,12 @@ impl MaskField {
                     let entry = entries
                         .iter_mut()
                         .find(|(key, _)| key.as_str() == Some(field.as_str()))
-                        .ok_or_else(|| record_error(&self.alias, format!("the record has no field {field:?} to mask")))?;
+                        .ok_or_else(|| {
+                            record_error(
+                                &self.alias,
+                                format!("the record has no field {field:?} to mask"),
+                            )
+                        })?;
                     entry.1 = self.masked(None, &entry.1, field)?;
                 }
                 data.value = Value::Map(entries);
@@ -62,7 +67,10 @@ impl MaskField {
             }
             other => Err(record_error(
                 &self.alias,
-                format!("MaskField needs a struct or a schemaless map, found {}", other.kind()),
+                format!(
+                    "MaskField needs a struct or a schemaless map, found {}",
+                    other.kind()
+                ),
             )),
         }
     }
@@ -75,13 +83,22 @@ impl MaskField {
                 let known: Vec<&str> = schema.fields().iter().map(|f| f.name()).collect();
                 record_error(
                     &self.alias,
-                    format!("the record has no field {name:?} to mask; its fields are: {}", known.join(", ")),
+                    format!(
+                        "the record has no field {name:?} to mask; its fields are: {}",
+                        known.join(", ")
+                    ),
                 )
             })?;
-            values[field.index()] = self.masked(Some(field.schema()), &values[field.index()], name)?;
+            values[field.index()] =
+                self.masked(Some(field.schema()), &values[field.index()], name)?;
         }
-        Struct::from_values(schema.clone(), values)
-            .map_err(|source| schema_error(&self.alias, "the masked struct does not fit its schema", source))
+        Struct::from_values(schema.clone(), values).map_err(|source| {
+            schema_error(
+                &self.alias,
+                "the masked struct does not fit its schema",
+                source,
+            )
+        })
     }
 
     fn masked(&self, schema: Option<&SchemaRef>, value: &Value, name: &str) -> Result<Value> {
@@ -146,10 +163,17 @@ impl<R: ConnectRecord> Transform<R> for MaskField {
             RecordPart::Key => record.key_mut(),
             RecordPart::Value => record.value_mut(),
         };
-        if data.schema.as_ref().is_some_and(|s| s.schema_type() != SchemaType::Struct) {
+        if data
+            .schema
+            .as_ref()
+            .is_some_and(|s| s.schema_type() != SchemaType::Struct)
+        {
             return Err(record_error(
                 &self.alias,
-                format!("MaskField needs a struct schema, found {}", data.schema.as_ref().map_or(String::new(), |s| s.describe())),
+                format!(
+                    "MaskField needs a struct schema, found {}",
+                    data.schema.as_ref().map_or(String::new(), |s| s.describe())
+                ),
             ));
         }
         self.mask_data(data)?;

@@ -18,10 +18,10 @@
 //!
 //! - [`config`]: the per-alias view of the properties ([`TransformConfig`]).
 //! - [`predicate`]: `TopicNameMatches`, `RecordIsTombstone`, `HasHeaderKey`.
-//! - [`unwrap`]: `io.debezium.transforms.ExtractNewRecordState`.
-//! - [`router`]: `org.apache.kafka.connect.transforms.RegexRouter`.
+//! - [`unwrap`]: Debezium's `ExtractNewRecordState`.
+//! - [`router`]: Kafka's `RegexRouter`.
 //! - [`filter`]: Kafka's `Filter` (drop, usually behind a predicate) and `FilterByOp`.
-//! - [`mask`]: `org.apache.kafka.connect.transforms.MaskField$Value` / `$Key`.
+//! - [`mask`]: Kafka's `MaskField$Value` / `MaskField$Key`.
 
 pub mod config;
 pub mod filter;
@@ -81,7 +81,10 @@ fn build<R: ConnectRecord>(config: &TransformConfig<'_>) -> Result<Box<dyn Trans
             return Err(config.invalid(
                 "type",
                 other,
-                &format!("unknown transform; known transforms: {}", types::ALL.join(", ")),
+                &format!(
+                    "unknown transform; known transforms: {}",
+                    types::ALL.join(", ")
+                ),
             ));
         }
     })
@@ -210,7 +213,11 @@ pub(crate) fn record_error(alias: &str, reason: impl Into<String>) -> Error {
 }
 
 /// Like [`record_error`], keeping the schemas error as the cause.
-pub(crate) fn schema_error(alias: &str, reason: impl Into<String>, source: sluice_schemas::Error) -> Error {
+pub(crate) fn schema_error(
+    alias: &str,
+    reason: impl Into<String>,
+    source: sluice_schemas::Error,
+) -> Error {
     Error::Transform {
         alias: alias.to_string(),
         reason: reason.into(),

@@ -8,7 +8,8 @@ use super::config::TransformConfig;
 use crate::api::ConnectRecord;
 use crate::error::Result;
 
-pub const TOPIC_NAME_MATCHES: &str = "org.apache.kafka.connect.transforms.predicates.TopicNameMatches";
+pub const TOPIC_NAME_MATCHES: &str =
+    "org.apache.kafka.connect.transforms.predicates.TopicNameMatches";
 pub const RECORD_IS_TOMBSTONE: &str =
     "org.apache.kafka.connect.transforms.predicates.RecordIsTombstone";
 pub const HAS_HEADER_KEY: &str = "org.apache.kafka.connect.transforms.predicates.HasHeaderKey";
@@ -33,7 +34,10 @@ impl Predicate {
         Ok(match type_name {
             TOPIC_NAME_MATCHES => {
                 config.warn_unknown(&["pattern"]);
-                let pattern = config.required("pattern", "a Java-style regex the whole topic name must match")?;
+                let pattern = config.required(
+                    "pattern",
+                    "a Java-style regex the whole topic name must match",
+                )?;
                 Self::TopicNameMatches(full_match_regex(pattern).map_err(|err| {
                     config.invalid("pattern", pattern, &format!("not a valid regex: {err}"))
                 })?)
@@ -44,7 +48,11 @@ impl Predicate {
             }
             HAS_HEADER_KEY => {
                 config.warn_unknown(&["name"]);
-                Self::HasHeaderKey(config.required("name", "the header key to look for")?.to_string())
+                Self::HasHeaderKey(
+                    config
+                        .required("name", "the header key to look for")?
+                        .to_string(),
+                )
             }
             other => {
                 return Err(config.invalid(

@@ -4,9 +4,9 @@
 
 use regex::{Captures, Regex};
 
+use super::Transform;
 use super::config::TransformConfig;
 use super::predicate::full_match_regex;
-use super::Transform;
 use crate::api::ConnectRecord;
 use crate::error::Result;
 
@@ -28,10 +28,17 @@ pub struct RegexRouter {
 impl RegexRouter {
     pub fn new(config: &TransformConfig<'_>) -> Result<Self> {
         config.warn_unknown(&["regex", "replacement"]);
-        let pattern = config.required("regex", "a Java-style regex the whole topic name must match")?;
-        let regex = full_match_regex(pattern)
-            .map_err(|err| config.invalid("regex", pattern, &format!("not a valid regex: {err}")))?;
-        let raw = config.required("replacement", "the new topic name; $1 refers to the first group")?;
+        let pattern = config.required(
+            "regex",
+            "a Java-style regex the whole topic name must match",
+        )?;
+        let regex = full_match_regex(pattern).map_err(|err| {
+            config.invalid("regex", pattern, &format!("not a valid regex: {err}"))
+        })?;
+        let raw = config.required(
+            "replacement",
+            "the new topic name; $1 refers to the first group",
+        )?;
         let replacement = parse_java_replacement(raw, &regex)
             .map_err(|reason| config.invalid("replacement", raw, &reason))?;
         Ok(Self { regex, replacement })
@@ -101,7 +108,9 @@ fn parse_java_replacement(raw: &str, regex: &Regex) -> std::result::Result<Vec<P
                         let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
                             && name.chars().all(|c| c.is_ascii_alphanumeric());
                         if !valid {
-                            return Err(format!("\"${{{name}}}\" is not a valid group name reference"));
+                            return Err(format!(
+                                "\"${{{name}}}\" is not a valid group name reference"
+                            ));
                         }
                         if !regex.capture_names().flatten().any(|n| n == name) {
                             return Err(format!("the regex has no group named {name:?}"));
@@ -120,7 +129,9 @@ fn parse_java_replacement(raw: &str, regex: &Regex) -> std::result::Result<Vec<P
                             chars.next();
                         }
                         if number > groups {
-                            return Err(format!("refers to group {number} but the regex has {groups}"));
+                            return Err(format!(
+                                "refers to group {number} but the regex has {groups}"
+                            ));
                         }
                         pieces.push(Piece::Group(number));
                     }
@@ -157,7 +168,10 @@ mod tests {
     #[test]
     fn java_group_references() {
         let r = router(r"dbserver1\.(\w+)\.(\w+)", "$2_from_$1").unwrap();
-        assert_eq!(r.route("dbserver1.inventory.customers").as_deref(), Some("customers_from_inventory"));
+        assert_eq!(
+            r.route("dbserver1.inventory.customers").as_deref(),
+            Some("customers_from_inventory")
+        );
         // Whole-name match only, as Matcher.matches().
         assert_eq!(r.route("x.dbserver1.inventory.customers"), None);
         let named = router(r"(?P<db>\w+)\.(?P<table>\w+)", r"${table}\$$1x").unwrap();
@@ -165,19 +179,28 @@ mod tests {
         // "$12" with one group is group 1 then "2".
         let digits = router(r"(a)", "$12").unwrap();
         assert_eq!(digits.route("a").as_deref(), Some("a2"));
-        assert_eq!(router(".*", "fixed").unwrap().route("anything").as_deref(), Some("fixed"));
+        assert_eq!(
+            router(".*", "fixed").unwrap().route("anything").as_deref(),
+            Some("fixed")
+        );
     }
 
     #[test]
     fn bad_replacements_are_named() {
         let err = router("(a)", "$2").unwrap_err().to_string();
-        assert!(err.contains("transforms.r.replacement") && err.contains("group 2"), "{err}");
+        assert!(
+            err.contains("transforms.r.replacement") && err.contains("group 2"),
+            "{err}"
+        );
         let err = router("(a)", "x$").unwrap_err().to_string();
         assert!(err.contains("'$' must be followed"), "{err}");
         let err = router("(a)", "${nope}").unwrap_err().to_string();
         assert!(err.contains("no group named"), "{err}");
         let err = router("(", "x").unwrap_err().to_string();
-        assert!(err.contains("transforms.r.regex") && err.contains("not a valid regex"), "{err}");
+        assert!(
+            err.contains("transforms.r.regex") && err.contains("not a valid regex"),
+            "{err}"
+        );
         let err = router("a", "x\\").unwrap_err().to_string();
         assert!(err.contains("lone"), "{err}");
     }

@@ -71,8 +71,14 @@ struct FieldRef {
 impl FieldRef {
     fn parse(entry: &str, prefix: &str) -> std::result::Result<Self, String> {
         let (path, renamed) = match entry.split_once(':') {
-            Some((path, renamed)) if !renamed.is_empty() && !renamed.contains(':') => (path, Some(renamed)),
-            Some(_) => return Err(format!("{entry:?} is not of the form field or field:newName")),
+            Some((path, renamed)) if !renamed.is_empty() && !renamed.contains(':') => {
+                (path, Some(renamed))
+            }
+            Some(_) => {
+                return Err(format!(
+                    "{entry:?} is not of the form field or field:newName"
+                ));
+            }
             None => (entry, None),
         };
         let (parent, field) = match path.split_once('.') {
@@ -87,7 +93,11 @@ impl FieldRef {
             (None, true) => format!("{prefix}{}_{field}", parent.as_deref().unwrap_or_default()),
             (None, false) => format!("{prefix}{field}"),
         };
-        Ok(Self { parent, field, output })
+        Ok(Self {
+            parent,
+            field,
+            output,
+        })
     }
 }
 
@@ -116,7 +126,10 @@ impl Located {
             None => Some(envelope),
             Some(index) => envelope.get_at(index).and_then(Value::as_struct),
         };
-        holder.and_then(|s| s.get_at(self.field)).cloned().unwrap_or(Value::Null)
+        holder
+            .and_then(|s| s.get_at(self.field))
+            .cloned()
+            .unwrap_or(Value::Null)
     }
 }
 
@@ -166,8 +179,9 @@ impl ExtractNewRecordState {
                 .list(key)
                 .iter()
                 .map(|entry| {
-                    FieldRef::parse(entry, prefix)
-                        .map_err(|reason| config.invalid(key, config.get(key).unwrap_or_default(), &reason))
+                    FieldRef::parse(entry, prefix).map_err(|reason| {
+                        config.invalid(key, config.get(key).unwrap_or_default(), &reason)
+                    })
                 })
                 .collect()
         };
@@ -204,7 +218,10 @@ impl ExtractNewRecordState {
             envelope.field(name).map(|f| f.index()).ok_or_else(|| {
                 record_error(
                     &self.alias,
-                    format!("the envelope {} has no {name:?} field", envelope.name().unwrap_or_default()),
+                    format!(
+                        "the envelope {} has no {name:?} field",
+                        envelope.name().unwrap_or_default()
+                    ),
                 )
             })
         };
@@ -212,15 +229,27 @@ impl ExtractNewRecordState {
         let after = index_of("after")?;
         let row = envelope.fields()[after].schema().clone();
         if row.schema_type() != SchemaType::Struct {
-            return Err(record_error(&self.alias, "the envelope's \"after\" field is not a struct"));
+            return Err(record_error(
+                &self.alias,
+                "the envelope's \"after\" field is not a struct",
+            ));
         }
-        let fields: Vec<Located> = self.add_fields.iter().filter_map(|r| locate(envelope, r)).collect();
-        let headers = self.add_headers.iter().filter_map(|r| locate(envelope, r)).collect();
+        let fields: Vec<Located> = self
+            .add_fields
+            .iter()
+            .filter_map(|r| locate(envelope, r))
+            .collect();
+        let headers = self
+            .add_headers
+            .iter()
+            .filter_map(|r| locate(envelope, r))
+            .collect();
         let output = if fields.is_empty() && !self.rewrites() {
             row.clone()
         } else {
-            extended_schema(&row, &fields, self.rewrites())
-                .map_err(|source| schema_error(&self.alias, "cannot build the flattened schema", source))?
+            extended_schema(&row, &fields, self.rewrites()).map_err(|source| {
+                schema_error(&self.alias, "cannot build the flattened schema", source)
+            })?
         };
         Ok(Layout {
             _envelope: envelope.clone(),
@@ -234,9 +263,18 @@ impl ExtractNewRecordState {
     }
 
     /// The flattened value for a row struct: the row itself, or a copy with added fields.
-    fn flatten(&self, layout: &Layout, row: &Struct, envelope: &Struct, deleted: bool) -> Result<SchemaAndValue> {
+    fn flatten(
+        &self,
+        layout: &Layout,
+        row: &Struct,
+        envelope: &Struct,
+        deleted: bool,
+    ) -> Result<SchemaAndValue> {
         if Arc::ptr_eq(&layout.output, &layout.row) {
-            return Ok(SchemaAndValue::with_schema(layout.output.clone(), row.clone()));
+            return Ok(SchemaAndValue::with_schema(
+                layout.output.clone(),
+                row.clone(),
+            ));
         }
         let mut values = Vec::with_capacity(layout.output.fields().len());
         values.extend_from_slice(row.values());
@@ -244,9 +282,17 @@ impl ExtractNewRecordState {
         if self.rewrites() {
             values.push(Value::String(deleted.to_string()));
         }
-        let flattened = Struct::from_values(layout.output.clone(), values)
-            .map_err(|source| schema_error(&self.alias, "the row does not fit the envelope's row schema", source))?;
-        Ok(SchemaAndValue::with_schema(layout.output.clone(), flattened))
+        let flattened = Struct::from_values(layout.output.clone(), values).map_err(|source| {
+            schema_error(
+                &self.alias,
+                "the row does not fit the envelope's row schema",
+                source,
+            )
+        })?;
+        Ok(SchemaAndValue::with_schema(
+            layout.output.clone(),
+            flattened,
+        ))
     }
 
     fn route<R: ConnectRecord>(&self, record: &mut R, row: &Struct) {
@@ -320,7 +366,11 @@ fn locate(envelope: &SchemaRef, reference: &FieldRef) -> Option<Located> {
 }
 
 /// The row schema with the added fields (and `__deleted`) appended.
-fn extended_schema(row: &SchemaRef, fields: &[Located], deleted: bool) -> sluice_schemas::Result<SchemaRef> {
+fn extended_schema(
+    row: &SchemaRef,
+    fields: &[Located],
+    deleted: bool,
+) -> sluice_schemas::Result<SchemaRef> {
     let mut builder = copy_basics(row, SchemaBuilder::struct_());
     for field in row.fields() {
         builder = builder.field(field.name(), field.schema().clone());
@@ -355,8 +405,14 @@ fn optional_copy(schema: &SchemaRef) -> SchemaRef {
     if schema.is_optional() {
         return schema.clone();
     }
-    let builder = match (schema.schema_type(), schema.key_schema(), schema.value_schema()) {
-        (SchemaType::Map, Some(keys), Some(values)) => SchemaBuilder::map(keys.clone(), values.clone()),
+    let builder = match (
+        schema.schema_type(),
+        schema.key_schema(),
+        schema.value_schema(),
+    ) {
+        (SchemaType::Map, Some(keys), Some(values)) => {
+            SchemaBuilder::map(keys.clone(), values.clone())
+        }
         (SchemaType::Array, _, Some(items)) => SchemaBuilder::array(items.clone()),
         (other, _, _) => SchemaBuilder::of_type(other),
     };
@@ -366,7 +422,10 @@ fn optional_copy(schema: &SchemaRef) -> SchemaRef {
     }
     // Copied from a valid schema minus its default, so it is valid too; fall back to the
     // original rather than fail an event over metadata.
-    builder.optional().try_build().unwrap_or_else(|_| schema.clone())
+    builder
+        .optional()
+        .try_build()
+        .unwrap_or_else(|_| schema.clone())
 }
 
 impl<R: ConnectRecord> Transform<R> for ExtractNewRecordState {
@@ -375,13 +434,21 @@ impl<R: ConnectRecord> Transform<R> for ExtractNewRecordState {
             if self.tombstones == TombstoneAction::Drop {
                 return Ok(None);
             }
-            for reference in self.add_headers.iter().filter(|r| r.parent.is_none() && r.field == "op") {
-                record.headers_mut().add_string(reference.output.clone(), "d");
+            for reference in self
+                .add_headers
+                .iter()
+                .filter(|r| r.parent.is_none() && r.field == "op")
+            {
+                record
+                    .headers_mut()
+                    .add_string(reference.output.clone(), "d");
             }
             return Ok(Some(record));
         }
         let envelope = match (&record.value().schema, &record.value().value) {
-            (Some(schema), Value::Struct(envelope)) if schema.name().is_some_and(|n| n.ends_with(".Envelope")) => {
+            (Some(schema), Value::Struct(envelope))
+                if schema.name().is_some_and(|n| n.ends_with(".Envelope")) =>
+            {
                 envelope.clone()
             }
             _ => return Ok(Some(record)),
@@ -389,7 +456,9 @@ impl<R: ConnectRecord> Transform<R> for ExtractNewRecordState {
         let layout = self.layout(envelope.schema())?;
         for header in &layout.headers {
             let value = header.value(&envelope);
-            record.headers_mut().add(header.output.clone(), Some(header.schema.clone()), value);
+            record
+                .headers_mut()
+                .add(header.output.clone(), Some(header.schema.clone()), value);
         }
         let row_at = |index: usize| envelope.get_at(index).and_then(Value::as_struct);
         let flattened = match (row_at(layout.before), row_at(layout.after)) {
@@ -401,7 +470,9 @@ impl<R: ConnectRecord> Transform<R> for ExtractNewRecordState {
                 self.route(&mut record, before);
                 match self.deletes {
                     DeleteAction::Drop => return Ok(None),
-                    DeleteAction::NullValue => SchemaAndValue::new(Some(layout.row.clone()), Value::Null),
+                    DeleteAction::NullValue => {
+                        SchemaAndValue::new(Some(layout.row.clone()), Value::Null)
+                    }
                     DeleteAction::Tombstone => SchemaAndValue::null(),
                     DeleteAction::Rewrite => self.flatten(&layout, before, &envelope, true)?,
                 }
@@ -413,4 +484,3 @@ impl<R: ConnectRecord> Transform<R> for ExtractNewRecordState {
         Ok(Some(record))
     }
 }
-

@@ -16,7 +16,10 @@ pub const LSN: i64 = 24_023_128;
 pub const EVENT_TIME_MICROS: i64 = 1_700_000_000_123_456;
 
 pub fn props(pairs: &[(&str, &str)]) -> Props {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// The customers table: `id` (key), `first_name`, `email` (nullable).
@@ -47,7 +50,11 @@ fn offset_map(value: serde_json::Value) -> OffsetMap {
 impl Customers {
     pub fn row(&self, id: i32, name: &str, email: Option<&str>) -> Struct {
         self.table
-            .row(vec![id.into(), name.into(), email.map(str::to_string).into()])
+            .row(vec![
+                id.into(),
+                name.into(),
+                email.map(str::to_string).into(),
+            ])
             .unwrap()
     }
 
@@ -100,9 +107,19 @@ impl Customers {
             .unwrap_or(0) as i32;
         let envelope = self
             .table
-            .value(op, before, after, self.source(), EpochNanos(1_700_000_001_000_000_000), transaction)
+            .value(
+                op,
+                before,
+                after,
+                self.source(),
+                EpochNanos(1_700_000_001_000_000_000),
+                transaction,
+            )
             .unwrap();
-        self.record(id, SchemaAndValue::with_schema(self.table.envelope_schema().clone(), envelope))
+        self.record(
+            id,
+            SchemaAndValue::with_schema(self.table.envelope_schema().clone(), envelope),
+        )
     }
 
     pub fn insert(&self, id: i32, name: &str) -> SourceRecord {
@@ -110,7 +127,12 @@ impl Customers {
     }
 
     pub fn delete(&self, id: i32, name: &str) -> SourceRecord {
-        self.event(Op::Delete, Some(self.row(id, name, Some("x@y"))), None, None)
+        self.event(
+            Op::Delete,
+            Some(self.row(id, name, Some("x@y"))),
+            None,
+            None,
+        )
     }
 
     /// Debezium's tombstone after a delete: the key and a null value.
