@@ -1,0 +1,83 @@
+//! Avro serialization of a realistic change event: a Debezium-style update (before/after rows of
+//! a 12-column table, the Postgres source block, op and timestamps), Confluent-framed, through
+//! the converter's cached path (schema id looked up per event) and the bare datum encoder.
+//!
+//! Run: `cargo bench -p sluice-schemas --bench avro`
+
+#[path = "../tests/avro_support/mod.rs"]
+mod avro_support;
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use sluice_schemas::avro::{AvroConverter, Registration, write_framed};
+use sluice_schemas::registry::{EmbeddedRegistryClient, RecordPart, SchemaId, SchemaRegistry};
+
+const BATCH: u64 = 1_000;
+
+fn bench_avro(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let registry = Arc::new(SchemaRegistry::in_memory());
+    let converter = AvroConverter::new(
+        Arc::new(EmbeddedRegistryClient::new(registry)),
+        RecordPart::Value,
+        Registration::AutoRegister,
+    );
+    let schemas = avro_support::change_event_schemas();
+    let event = avro_support::change_event(&schemas, 1);
+    let topic = "dbserver1.inventory.orders";
+    let mut buffer = Vec::with_capacity(1024);
+    runtime
+        .block_on(converter.from_connect_into(topic, &schemas.envelope, &event, &mut buffer))
+        .unwrap();
+    let event_size = buffer.len();
+
+    let mut group = c.benchmark_group(format!("avro_change_event_{event_size}B"));
+    group.throughput(Throughput::Elements(BATCH));
+    group.bench_function("converter_from_connect_into", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                for _ in 0..BATCH {
+                    buffer.clear();
+                    converter
+                        .from_connect_into(topic, &schemas.envelope, black_box(&event), &mut buffer)
+                        .await
+                        .unwrap();
+                    black_box(&buffer);
+                }
+            })
+        })
+    });
+    group.bench_function("encode_framed_datum", |b| {
+        b.iter(|| {
+            for _ in 0..BATCH {
+                buffer.clear();
+                write_framed(
+                    SchemaId(1),
+                    &schemas.envelope,
+                    black_box(&event),
+                    &mut buffer,
+                )
+                .unwrap();
+                black_box(&buffer);
+            }
+        })
+    });
+    let framed = buffer.clone();
+    group.bench_function("converter_to_connect", |b| {
+        b.iter(|| {
+            runtime.block_on(async {
+                for _ in 0..BATCH {
+                    black_box(converter.to_connect(black_box(&framed)).await.unwrap());
+                }
+            })
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_avro);
+criterion_main!(benches);

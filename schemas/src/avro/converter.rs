@@ -1,0 +1,300 @@
+//! The Avro converter (`io.confluent.connect.avro.AvroConverter`): Connect value ⇄ Confluent
+//! wire format (magic byte 0, 4-byte big-endian schema id, Avro datum), with the schema
+//! registered in a registry — the embedded one when `schema.registry.url` is not set, a remote
+//! one over HTTP when it is.
+//!
+//! Everything per schema is cached: the Avro form of a Connect schema is built once per
+//! [`SchemaRef`], its id once per subject, and the decoding plan once per schema id, so the
+//! per-event cost is one hash lookup plus the encoding itself.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+use super::decode::{Node, Reader};
+use super::encode::encode_value;
+use super::from_avro::connect_schema;
+use super::schema::avro_schema;
+use crate::registry::{
+    EmbeddedRegistryClient, RecordPart, RemoteRegistryClient, SchemaId, SchemaRegistry,
+    SchemaRegistryClient,
+};
+use crate::schema::SchemaRef;
+use crate::value::Value;
+use crate::{Error, Result};
+
+/// The class name connector configs use for this converter.
+pub const AVRO_CONVERTER_CLASS: &str = "io.confluent.connect.avro.AvroConverter";
+/// The first byte of every Confluent-framed message.
+pub const MAGIC_BYTE: u8 = 0;
+/// Magic byte + schema id.
+pub const WIRE_HEADER_LEN: usize = 5;
+/// Entries kept per cache before it is emptied (guards against callers that build a new
+/// `SchemaRef` per event).
+const CACHE_LIMIT: usize = 10_000;
+
+/// Checks a `key.converter` / `value.converter` class name.
+pub fn is_avro_converter_class(class: &str) -> bool {
+    matches!(
+        class.trim(),
+        AVRO_CONVERTER_CLASS | "avro" | "AvroConverter"
+    )
+}
+
+/// What to do with a schema the subject does not have yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Registration {
+    /// Register it (`auto.register.schemas=true`, the default).
+    #[default]
+    AutoRegister,
+    /// Only look it up; fail when it is not registered.
+    LookupOnly,
+}
+
+/// The converter's settings, from connector properties (`schema.registry.url`,
+/// `auto.register.schemas`), with the `key.converter.` / `value.converter.` prefixes removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AvroConverterConfig {
+    pub registry_url: Option<String>,
+    pub registration: Registration,
+}
+
+impl AvroConverterConfig {
+    /// Reads the settings this converter knows; other keys are left to the caller.
+    pub fn from_properties<'a>(
+        properties: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self> {
+        let mut config = Self::default();
+        for (key, value) in properties {
+            match key {
+                "schema.registry.url" => {
+                    // Confluent accepts a comma-separated list; the first URL is used.
+                    let first = value.split(',').next().unwrap_or_default().trim();
+                    config.registry_url = (!first.is_empty()).then(|| first.to_owned());
+                }
+                "auto.register.schemas" => {
+                    config.registration = match value.trim().to_ascii_lowercase().as_str() {
+                        "true" => Registration::AutoRegister,
+                        "false" => Registration::LookupOnly,
+                        _ => {
+                            return Err(Error::InvalidConfig {
+                                key: key.to_owned(),
+                                value: value.to_owned(),
+                                reason: "use true or false".into(),
+                            });
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(config)
+    }
+}
+
+/// The Avro form of one Connect schema and the ids it has under each subject.
+#[derive(Debug)]
+struct EncoderEntry {
+    /// Keeps the schema alive so its address (the cache key) cannot be reused.
+    schema: SchemaRef,
+    avro_text: Arc<str>,
+    ids: RwLock<Vec<(String, SchemaId)>>,
+}
+
+/// A decoding plan for one writer schema id.
+#[derive(Debug)]
+struct DecoderEntry {
+    schema: SchemaRef,
+    node: Node,
+}
+
+/// Converts Connect values to and from Confluent-framed Avro for one side (key or value) of
+/// records.
+#[derive(Debug)]
+pub struct AvroConverter {
+    registry: Arc<dyn SchemaRegistryClient>,
+    part: RecordPart,
+    registration: Registration,
+    encoders: RwLock<HashMap<usize, Arc<EncoderEntry>>>,
+    decoders: RwLock<HashMap<SchemaId, Arc<DecoderEntry>>>,
+}
+
+impl AvroConverter {
+    /// A converter using `registry` for the `part` side of records.
+    pub fn new(
+        registry: Arc<dyn SchemaRegistryClient>,
+        part: RecordPart,
+        registration: Registration,
+    ) -> Self {
+        Self {
+            registry,
+            part,
+            registration,
+            encoders: RwLock::default(),
+            decoders: RwLock::default(),
+        }
+    }
+
+    /// A converter from settings: the remote registry at `schema.registry.url` when given,
+    /// else `embedded`.
+    pub fn from_config(
+        config: &AvroConverterConfig,
+        part: RecordPart,
+        embedded: &Arc<SchemaRegistry>,
+    ) -> Result<Self> {
+        let registry: Arc<dyn SchemaRegistryClient> = match &config.registry_url {
+            Some(url) => Arc::new(RemoteRegistryClient::new(url)?),
+            None => Arc::new(EmbeddedRegistryClient::new(embedded.clone())),
+        };
+        Ok(Self::new(registry, part, config.registration))
+    }
+
+    /// The subject this converter uses for `topic`.
+    pub fn subject(&self, topic: &str) -> String {
+        crate::registry::topic_subject(topic, self.part)
+    }
+
+    fn encoder(&self, schema: &SchemaRef) -> Arc<EncoderEntry> {
+        let key = Arc::as_ptr(schema) as usize;
+        if let Some(entry) = self.encoders.read().get(&key) {
+            return entry.clone();
+        }
+        let avro_text: Arc<str> = Arc::from(avro_schema(schema).to_string());
+        let entry = Arc::new(EncoderEntry {
+            schema: schema.clone(),
+            avro_text,
+            ids: RwLock::default(),
+        });
+        let mut encoders = self.encoders.write();
+        if encoders.len() >= CACHE_LIMIT {
+            encoders.clear();
+        }
+        encoders.entry(key).or_insert(entry).clone()
+    }
+
+    /// The Avro schema (JSON text) this converter writes for `schema`, built once per schema.
+    pub fn avro_schema_text(&self, schema: &SchemaRef) -> Arc<str> {
+        self.encoder(schema).avro_text.clone()
+    }
+
+    /// The registry id of `schema` under `topic`'s subject, registering it (or looking it up)
+    /// on first use.
+    pub async fn schema_id(&self, topic: &str, schema: &SchemaRef) -> Result<SchemaId> {
+        let entry = self.encoder(schema);
+        debug_assert!(Arc::ptr_eq(&entry.schema, schema));
+        let suffix = match self.part {
+            RecordPart::Key => "-key",
+            RecordPart::Value => "-value",
+        };
+        let is_subject = |s: &str| {
+            s.len() == topic.len() + suffix.len() && s.starts_with(topic) && s.ends_with(suffix)
+        };
+        if let Some((_, id)) = entry.ids.read().iter().find(|(s, _)| is_subject(s)) {
+            return Ok(*id);
+        }
+        let subject = self.subject(topic);
+        let id = match self.registration {
+            Registration::AutoRegister => {
+                self.registry.register(&subject, &entry.avro_text).await?
+            }
+            Registration::LookupOnly => self.registry.lookup(&subject, &entry.avro_text).await?.id,
+        };
+        entry.ids.write().push((subject, id));
+        Ok(id)
+    }
+
+    /// Serializes `value` for `topic`; `None` for a null value (a tombstone stays a tombstone).
+    pub async fn from_connect(
+        &self,
+        topic: &str,
+        schema: &SchemaRef,
+        value: &Value,
+    ) -> Result<Option<Vec<u8>>> {
+        let mut out = Vec::new();
+        let written = self
+            .from_connect_into(topic, schema, value, &mut out)
+            .await?;
+        Ok(written.then_some(out))
+    }
+
+    /// Like [`Self::from_connect`], appending to a reused buffer; returns false (and writes
+    /// nothing) for a null value.
+    pub async fn from_connect_into(
+        &self,
+        topic: &str,
+        schema: &SchemaRef,
+        value: &Value,
+        out: &mut Vec<u8>,
+    ) -> Result<bool> {
+        if value.is_null() && schema.default_value().is_none() {
+            return Ok(false);
+        }
+        let id = self.schema_id(topic, schema).await?;
+        write_framed(id, schema, value, out)?;
+        Ok(true)
+    }
+
+    /// Deserializes Confluent-framed Avro bytes into the writer's Connect schema and value.
+    pub async fn to_connect(&self, bytes: &[u8]) -> Result<(SchemaRef, Value)> {
+        let (id, datum) = split_wire(bytes)?;
+        let cached = self.decoders.read().get(&id).cloned();
+        let decoder = match cached {
+            Some(decoder) => decoder,
+            None => {
+                let text = self.registry.schema_by_id(id).await?;
+                let (schema, node) = connect_schema(&text)?;
+                let decoder = Arc::new(DecoderEntry { schema, node });
+                let mut decoders = self.decoders.write();
+                if decoders.len() >= CACHE_LIMIT {
+                    decoders.clear();
+                }
+                decoders.insert(id, decoder.clone());
+                decoder
+            }
+        };
+        let mut reader = Reader::new(datum);
+        let value = decoder.node.decode(&mut reader)?;
+        if reader.remaining() != 0 {
+            return Err(Error::MalformedAvro {
+                offset: WIRE_HEADER_LEN + datum.len() - reader.remaining(),
+                reason: format!(
+                    "{} bytes left after the datum (wrong schema id?)",
+                    reader.remaining()
+                ),
+            });
+        }
+        Ok((decoder.schema.clone(), value))
+    }
+}
+
+/// Appends magic byte, schema id and the Avro datum of `value` to `out`.
+pub fn write_framed(
+    id: SchemaId,
+    schema: &SchemaRef,
+    value: &Value,
+    out: &mut Vec<u8>,
+) -> Result<()> {
+    out.push(MAGIC_BYTE);
+    out.extend_from_slice(&id.0.to_be_bytes());
+    encode_value(schema, value, out)
+}
+
+/// Splits Confluent-framed bytes into the schema id and the datum.
+pub fn split_wire(bytes: &[u8]) -> Result<(SchemaId, &[u8])> {
+    match bytes {
+        [MAGIC_BYTE, a, b, c, d, datum @ ..] => {
+            Ok((SchemaId(u32::from_be_bytes([*a, *b, *c, *d])), datum))
+        }
+        [first, ..] if *first != MAGIC_BYTE => Err(Error::MalformedAvro {
+            offset: 0,
+            reason: format!(
+                "unknown magic byte {first}; Confluent-framed Avro starts with 0 (is the topic written by another converter?)"
+            ),
+        }),
+        _ => Err(Error::MalformedAvro {
+            offset: bytes.len(),
+            reason: "shorter than the 5-byte header (magic byte + schema id)".into(),
+        }),
+    }
+}

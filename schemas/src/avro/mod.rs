@@ -1,0 +1,23 @@
+//! Avro: Connect schemas as Avro schemas the way Confluent's AvroConverter writes them, Connect
+//! values as Avro datums and back, and the converter that frames them in the Confluent wire
+//! format with ids from a schema registry.
+//!
+//! - [`schema`]: Connect schema → Avro schema JSON (`AvroData.fromConnectSchema`).
+//! - [`encode`]: Connect value → Avro datum bytes, into a reused buffer.
+//! - [`from_avro`]: Avro schema JSON → Connect schema + decoding plan (`toConnectSchema`).
+//! - [`decode`]: Avro datum bytes → Connect value.
+//! - [`converter`]: [`AvroConverter`], wire format, registry use and caching.
+
+pub mod converter;
+pub mod decode;
+pub mod encode;
+pub mod from_avro;
+pub mod schema;
+
+pub use converter::{
+    AVRO_CONVERTER_CLASS, AvroConverter, AvroConverterConfig, Registration,
+    is_avro_converter_class, split_wire, write_framed,
+};
+pub use encode::encode_value;
+pub use from_avro::connect_schema;
+pub use schema::avro_schema;
