@@ -114,6 +114,14 @@ pub enum Error {
         #[source]
         source: Box<dyn std::error::Error + Send + Sync>,
     },
+
+    /// A converter's settings (`key.converter.*` / `value.converter.*`) are invalid.
+    #[error("invalid converter settings under \"{prefix}\": {source}")]
+    InvalidConverterConfig {
+        prefix: String,
+        #[source]
+        source: Box<sluice_schemas::Error>,
+    },
 }
 
 /// Result alias used throughout sluice-connect.

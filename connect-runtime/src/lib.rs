@@ -6,6 +6,7 @@
 //! - [`api`]: the connector API: source/sink connector and task traits, records, task contexts.
 //! - [`builtin`]: connectors built into the runtime (the `sequence` generator).
 //! - [`config`]: connector configurations: parsing, declared keys and validation, secrets.
+//! - [`converter`]: per-connector key/value converter selection (JSON, Avro, String, ByteArray).
 //! - [`error`]: the crate's error type and `Result` alias.
 //! - [`registry`]: `connector.class` names → connector factories; plugin list.
 //! - [`rest`]: the REST API (Kafka Connect endpoints, topics, records, health).
@@ -19,6 +20,7 @@
 pub mod api;
 pub mod builtin;
 pub mod config;
+pub mod converter;
 pub mod error;
 pub mod registry;
 pub mod rest;
