@@ -1,8 +1,12 @@
 //! JSON serialization of a realistic 12-column Debezium change event (an update with before and
 //! after), with and without schemas. Run: `cargo bench -p sluice-schemas --bench json`.
+//!
+//! Times are the benchmark thread's CPU time (from `/proc/thread-self/schedstat`), not wall time,
+//! so that other work on a shared machine does not inflate them; events/s per core follow.
 
 use std::hint::black_box;
 
+use criterion::measurement::{Measurement, ValueFormatter, WallTime};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use sluice_schemas::decimal::encode_decimal;
 use sluice_schemas::envelope::{EpochNanos, Op, TableEnvelope};
@@ -101,7 +105,43 @@ fn event(t: &TableEnvelope) -> Struct {
     .unwrap()
 }
 
-fn bench(c: &mut Criterion) {
+/// CPU time of the calling thread in nanoseconds (the scheduler's `sum_exec_runtime`).
+fn thread_cpu_nanos() -> u64 {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    text.split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Criterion measurement of thread CPU time, formatted like wall time.
+struct ThreadCpuTime;
+
+impl Measurement for ThreadCpuTime {
+    type Intermediate = u64;
+    type Value = u64;
+
+    fn start(&self) -> u64 {
+        thread_cpu_nanos()
+    }
+    fn end(&self, started: u64) -> u64 {
+        thread_cpu_nanos().saturating_sub(started)
+    }
+    fn add(&self, a: &u64, b: &u64) -> u64 {
+        a + b
+    }
+    fn zero(&self) -> u64 {
+        0
+    }
+    fn to_f64(&self, value: &u64) -> f64 {
+        *value as f64
+    }
+    fn formatter(&self) -> &dyn ValueFormatter {
+        WallTime.formatter()
+    }
+}
+
+fn bench(c: &mut Criterion<ThreadCpuTime>) {
     let t = table();
     let value = Value::Struct(event(&t));
     let schema = t.envelope_schema().clone();
@@ -134,5 +174,9 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+criterion_group! {
+    name = benches;
+    config = Criterion::default().with_measurement(ThreadCpuTime);
+    targets = bench
+}
 criterion_main!(benches);

@@ -90,16 +90,28 @@ pub struct Field {
     name: String,
     index: usize,
     schema: SchemaRef,
+    /// `"<name>":` as JSON, escaped once here because the JSON converter writes it per event.
+    json_key: Box<[u8]>,
 }
 
 impl Field {
     /// Creates a field; `index` is its position in the struct.
     pub fn new(name: impl Into<String>, index: usize, schema: SchemaRef) -> Field {
+        let name = name.into();
+        let mut json_key = Vec::with_capacity(name.len() + 3);
+        crate::json::write::write_str(&mut json_key, &name);
+        json_key.push(b':');
         Field {
-            name: name.into(),
+            name,
             index,
             schema,
+            json_key: json_key.into(),
         }
+    }
+
+    /// The field's name as a JSON object key with its colon (`"id":`).
+    pub(crate) fn json_key(&self) -> &[u8] {
+        &self.json_key
     }
 
     pub fn name(&self) -> &str {

@@ -6,14 +6,47 @@
 
 use std::fmt::Write as _;
 
+/// A stack buffer for one float's scientific form, so formatting allocates nothing.
+struct SciBuffer {
+    bytes: [u8; 40],
+    len: usize,
+}
+
+impl SciBuffer {
+    fn new() -> SciBuffer {
+        SciBuffer {
+            bytes: [0; 40],
+            len: 0,
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("0e0")
+    }
+}
+
+impl std::fmt::Write for SciBuffer {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        let end = self.len + s.len();
+        let target = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
+        target.copy_from_slice(s.as_bytes());
+        self.len = end;
+        Ok(())
+    }
+}
+
 /// Appends a float64 the way Kafka's JsonConverter writes it.
 pub fn write_f64(out: &mut Vec<u8>, v: f64) {
     if !v.is_finite() {
         return write_non_finite(out, v.is_nan(), v.is_sign_negative());
     }
-    let mut sci = String::with_capacity(32);
+    let mut sci = SciBuffer::new();
     let _ = write!(sci, "{v:e}");
-    write_java_style(out, &sci, v == 0.0 || (1e-3..1e7).contains(&v.abs()));
+    write_java_style(
+        out,
+        sci.as_str(),
+        v == 0.0 || (1e-3..1e7).contains(&v.abs()),
+    );
 }
 
 /// Appends a float32 the way Kafka's JsonConverter writes it.
@@ -21,9 +54,13 @@ pub fn write_f32(out: &mut Vec<u8>, v: f32) {
     if !v.is_finite() {
         return write_non_finite(out, v.is_nan(), v.is_sign_negative());
     }
-    let mut sci = String::with_capacity(24);
+    let mut sci = SciBuffer::new();
     let _ = write!(sci, "{v:e}");
-    write_java_style(out, &sci, v == 0.0 || (1e-3..1e7).contains(&v.abs()));
+    write_java_style(
+        out,
+        sci.as_str(),
+        v == 0.0 || (1e-3..1e7).contains(&v.abs()),
+    );
 }
 
 fn write_non_finite(out: &mut Vec<u8>, nan: bool, negative: bool) {
@@ -43,7 +80,17 @@ fn write_java_style(out: &mut Vec<u8>, sci: &str, plain: bool) {
         Some(rest) => (true, rest),
         None => (false, mantissa),
     };
-    let digits: Vec<u8> = mantissa.bytes().filter(u8::is_ascii_digit).collect();
+    let mut digit_buffer = [0u8; 24];
+    let mut count = 0;
+    for b in mantissa
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .take(digit_buffer.len())
+    {
+        digit_buffer[count] = b;
+        count += 1;
+    }
+    let digits = &digit_buffer[..count];
     if negative {
         out.push(b'-');
     }
@@ -64,7 +111,7 @@ fn write_java_style(out: &mut Vec<u8>, sci: &str, plain: bool) {
             for _ in 0..(-exponent - 1) {
                 out.push(b'0');
             }
-            out.extend_from_slice(&digits);
+            out.extend_from_slice(digits);
         }
     } else {
         out.push(digits[0]);

@@ -247,8 +247,7 @@ pub fn write_value(
                 if i > 0 {
                     out.push(b',');
                 }
-                write_str(out, f.name());
-                out.push(b':');
+                out.extend_from_slice(f.json_key());
                 write_value(out, f.schema(), v, decimals, f.name())?;
             }
             out.push(b'}');
