@@ -13,14 +13,20 @@
 //! - [`json`]: the JSON converter (Kafka Connect JsonConverter byte layout, schema cache).
 //! - [`decimal`]: Decimal's unscaled two's-complement bytes ↔ decimal text.
 //! - [`temporal`]: days / times of day / timestamps ↔ ISO-8601 text.
+//! - [`avro`]: Connect schema/value ⇄ Avro (Confluent's AvroConverter naming and
+//!   properties), Confluent wire format, the Avro converter with schema caching.
+//! - [`registry`]: the embedded Confluent-compatible schema registry (subjects, ids,
+//!   compatibility, durable store, REST router) and registry clients (embedded, HTTP).
 //! - [`error`]: the crate's error type and `Result` alias.
 
+pub mod avro;
 pub mod decimal;
 pub mod envelope;
 pub mod error;
 pub mod json;
 pub mod logical;
 pub mod records;
+pub mod registry;
 pub mod schema;
 pub mod source;
 pub mod temporal;
