@@ -141,6 +141,15 @@ pub enum Error {
         "member {member:?} of group {group:?} stopped waiting for the rebalance: a newer join from the same member replaced this one, or the coordinator shut down"
     )]
     GroupWaitAbandoned { group: String, member: String },
+    /// Appending to `__consumer_offsets` failed; every commit in the failed batch gets it.
+    #[error("writing to __consumer_offsets failed; the offsets were not committed")]
+    GroupLogWrite {
+        #[source]
+        source: std::sync::Arc<Error>,
+    },
+    /// The task writing to `__consumer_offsets` ended (the runtime is shutting down).
+    #[error("the __consumer_offsets writer stopped before the write completed")]
+    GroupLogWriterStopped,
 }
 
 /// Result alias used throughout sluice-broker.

@@ -150,3 +150,48 @@ pub(super) async fn wait_until(what: &str, mut condition: impl FnMut() -> bool) 
         tokio::time::sleep(Duration::from_millis(1)).await;
     }
 }
+
+/// A [`FileGroupLog`] that counts appends and can be told to fail them.
+#[derive(Debug)]
+pub(super) struct FlakyLog {
+    inner: FileGroupLog,
+    appends: std::sync::atomic::AtomicUsize,
+    failing: std::sync::atomic::AtomicBool,
+}
+
+impl FlakyLog {
+    pub(super) fn open(path: &Path) -> Self {
+        Self {
+            inner: FileGroupLog::open(path).unwrap(),
+            appends: Default::default(),
+            failing: Default::default(),
+        }
+    }
+
+    pub(super) fn appends(&self) -> usize {
+        self.appends.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub(super) fn set_failing(&self, failing: bool) {
+        self.failing
+            .store(failing, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl GroupLog for FlakyLog {
+    fn append(&self, records: Vec<GroupLogRecord>) -> Result<()> {
+        self.appends
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if self.failing.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(Error::Io {
+                context: "appending to a log told to fail".into(),
+                source: std::io::Error::other("disk full"),
+            });
+        }
+        self.inner.append(records)
+    }
+
+    fn replay(&self) -> Result<Vec<GroupLogRecord>> {
+        self.inner.replay()
+    }
+}

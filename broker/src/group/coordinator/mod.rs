@@ -21,6 +21,9 @@ use crate::error::{Error, Result};
 
 mod membership_api;
 mod offsets_api;
+mod persist;
+
+use persist::WriteQueue;
 
 /// Limits of the coordinator; defaults are Kafka's broker defaults.
 #[derive(Debug, Clone)]
@@ -52,8 +55,6 @@ pub struct GroupCoordinator {
 #[derive(Debug)]
 struct Inner {
     state: Mutex<State>,
-    /// Serialises appends so the log holds records in the order their effects are applied.
-    append_lock: tokio::sync::Mutex<()>,
     log: Arc<dyn GroupLog>,
     topics: Arc<dyn TopicMetadata>,
     clock: Arc<dyn Clock>,
@@ -68,6 +69,7 @@ struct State {
     groups: BTreeMap<String, GroupEntry>,
     /// Group snapshots not yet written to the log.
     outbox: Vec<GroupLogRecord>,
+    writes: WriteQueue,
 }
 
 #[derive(Debug)]
@@ -193,8 +195,8 @@ impl GroupCoordinator {
                 state: Mutex::new(State {
                     groups,
                     outbox: Vec::new(),
+                    writes: WriteQueue::default(),
                 }),
-                append_lock: tokio::sync::Mutex::new(()),
                 log,
                 topics,
                 clock,
@@ -278,39 +280,5 @@ impl GroupCoordinator {
                 state: entry.membership.state(),
             })
             .collect()
-    }
-
-    /// Writes queued group snapshots; a failure is logged and the snapshots stay queued for
-    /// the next write (they only record generations, so membership carries on).
-    async fn flush_outbox(&self) {
-        if self.inner.state.lock().outbox.is_empty() {
-            return;
-        }
-        let _append = self.inner.append_lock.lock().await;
-        if let Err(error) = self.append_with_outbox(Vec::new()).await {
-            tracing::warn!(%error, "writing consumer group snapshots to __consumer_offsets failed; will retry");
-        }
-    }
-
-    /// Appends queued snapshots followed by `records`. The caller holds `append_lock`, so
-    /// the order of appends is the order in which the state changes were made.
-    async fn append_with_outbox(&self, records: Vec<GroupLogRecord>) -> Result<()> {
-        let queued = std::mem::take(&mut self.inner.state.lock().outbox);
-        if queued.is_empty() && records.is_empty() {
-            return Ok(());
-        }
-        let mut batch = queued.clone();
-        batch.extend(records);
-        let log = Arc::clone(&self.inner.log);
-        let result = tokio::task::spawn_blocking(move || log.append(batch))
-            .await
-            .map_err(Error::Task)
-            .and_then(|appended| appended);
-        if result.is_err() {
-            let mut state = self.inner.state.lock();
-            let newer = std::mem::replace(&mut state.outbox, queued);
-            state.outbox.extend(newer);
-        }
-        result
     }
 }

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use super::persist::Effect;
 use super::{GroupCoordinator, group_not_found};
 use crate::error::{Error, Result};
 use crate::group::api::OffsetCommit;
@@ -69,15 +70,8 @@ impl GroupCoordinator {
                 GroupLogRecord { key, value }
             })
             .collect();
-        let _append = self.inner.append_lock.lock().await;
-        self.append_with_outbox(records).await?;
-        let ctx = self.ctx();
-        let mut state = self.inner.state.lock();
-        let entry = state.entry(group, ctx);
-        for (partition, committed) in commits {
-            entry.offsets.apply(partition, Some(committed));
-        }
-        Ok(())
+        let group = group.to_owned();
+        self.write(records, Effect::Commit { group, commits }).await
     }
 
     /// OffsetFetch for one partition.
@@ -158,18 +152,8 @@ impl GroupCoordinator {
             .encode(),
             value: None,
         });
-        let _append = self.inner.append_lock.lock().await;
-        self.append_with_outbox(records).await?;
-        let mut state = self.inner.state.lock();
-        if let Some(entry) = state.groups.get_mut(group) {
-            for partition in partitions {
-                entry.offsets.apply(partition, None);
-            }
-            // A member may have joined while the tombstones were written; keep it.
-            if entry.membership.is_empty() {
-                state.groups.remove(group);
-            }
-        }
-        Ok(())
+        let group = group.to_owned();
+        self.write(records, Effect::Delete { group, partitions })
+            .await
     }
 }

@@ -11,7 +11,8 @@ use super::consumer_protocol::{
 };
 use super::records::GroupRecord;
 use super::test_support::{
-    FileGroupLog, StaticTopics, manual_clock, open_coordinator, open_coordinator_with, wait_until,
+    FileGroupLog, FlakyLog, StaticTopics, manual_clock, open_coordinator, open_coordinator_with,
+    wait_until,
 };
 use super::*;
 use crate::error::Error;

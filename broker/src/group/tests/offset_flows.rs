@@ -245,3 +245,76 @@ async fn a_corrupt_log_record_fails_the_open_with_its_position() {
     let cause = std::error::Error::source(&err).unwrap().to_string();
     assert!(cause.contains("__consumer_offsets key"), "{cause}");
 }
+
+fn flaky_coordinator(dir: &std::path::Path) -> (Arc<FlakyLog>, GroupCoordinator) {
+    let log = Arc::new(FlakyLog::open(&dir.join("__consumer_offsets.log")));
+    let coordinator = GroupCoordinator::open(
+        Arc::clone(&log) as Arc<dyn GroupLog>,
+        Arc::new(StaticTopics::new(&[("t", 1)])),
+        manual_clock(),
+        GroupConfig::default(),
+    )
+    .unwrap();
+    (log, coordinator)
+}
+
+#[tokio::test]
+async fn concurrent_commits_share_appends() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, coordinator) = flaky_coordinator(dir.path());
+    let commits: Vec<_> = (0..64)
+        .map(|i| {
+            let c = coordinator.clone();
+            tokio::spawn(async move {
+                c.commit_offsets(
+                    &format!("g{i}"),
+                    None,
+                    GenerationId::NONE,
+                    vec![commit("t", 0, i)],
+                )
+                .await
+            })
+        })
+        .collect();
+    for commit in commits {
+        commit.await.unwrap().unwrap();
+    }
+    assert!(
+        log.appends() < 64,
+        "{} appends for 64 commits",
+        log.appends()
+    );
+    for i in 0..64 {
+        let committed = coordinator
+            .committed_offset(&format!("g{i}"), &tp("t", 0))
+            .unwrap();
+        assert_eq!(committed.offset, Offset(i));
+    }
+}
+
+#[tokio::test]
+async fn a_failed_append_commits_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (log, coordinator) = flaky_coordinator(dir.path());
+    log.set_failing(true);
+    let err = coordinator
+        .commit_offsets("g", None, GenerationId::NONE, vec![commit("t", 0, 5)])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::GroupLogWrite { .. }), "{err}");
+    let cause = std::error::Error::source(&err).unwrap().to_string();
+    assert!(cause.contains("disk full"), "{cause}");
+    assert!(coordinator.committed_offsets("g").is_empty());
+    log.set_failing(false);
+    coordinator
+        .commit_offsets("g", None, GenerationId::NONE, vec![commit("t", 0, 6)])
+        .await
+        .unwrap();
+    assert_eq!(
+        coordinator
+            .committed_offset("g", &tp("t", 0))
+            .unwrap()
+            .offset,
+        Offset(6)
+    );
+}
