@@ -32,6 +32,7 @@
 //! - `watchdog`: a sentinel that kills the server and removes its files if the test process
 //!   dies without unwinding (SIGKILL, abort, Ctrl-C).
 //! - `identifier`: validation of names spliced into SQL.
+//! - [`sluice`]: a real `sluice serve` process (built on demand) to kill and restart.
 //! - [`error`]: the harness's error type.
 
 pub mod binaries;
@@ -44,9 +45,11 @@ pub mod ports;
 pub mod postgres;
 pub mod scratch;
 mod server_process;
+pub mod sluice;
 mod template;
 mod watchdog;
 
 pub use error::{Error, Result};
 pub use mariadb::MariaDbServer;
 pub use postgres::PostgresServer;
+pub use sluice::SluiceProcess;
