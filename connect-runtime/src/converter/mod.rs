@@ -14,6 +14,10 @@
 //!
 //! Worker-level defaults are applied by merging them beneath the connector's properties
 //! before calling [`RecordConverters::from_props`].
+//!
+//! - [`header`]: header values as bytes, as Kafka's `SimpleHeaderConverter` writes them.
+
+pub mod header;
 
 use std::fmt;
 use std::sync::Arc;
