@@ -194,6 +194,8 @@ pub fn validate_group_id(group: &str) -> Result<()> {
 pub fn kafka_error_code(error: &Error) -> i16 {
     match error {
         Error::OffsetMetadataTooLarge { .. } => 12,
+        // COORDINATOR_NOT_AVAILABLE: retriable, as Kafka answers when its log append fails.
+        Error::GroupLogWrite { .. } | Error::GroupLogWriterStopped => 15,
         Error::IllegalGeneration { .. } => 22,
         Error::InconsistentGroupProtocol { .. } => 23,
         Error::InvalidGroupId { .. } => 24,
@@ -202,7 +204,7 @@ pub fn kafka_error_code(error: &Error) -> i16 {
         Error::RebalanceInProgress { .. } => 27,
         Error::NonEmptyGroup { .. } => 68,
         Error::GroupNotFound { .. } => 69,
-        // UNKNOWN_SERVER_ERROR: storage failures and everything else.
+        // UNKNOWN_SERVER_ERROR: everything else.
         _ => -1,
     }
 }

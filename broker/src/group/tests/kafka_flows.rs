@@ -76,6 +76,22 @@ async fn a_kafka_client_leads_and_in_process_members_follow_its_assignment() {
     let assignment = pending.await.unwrap().unwrap();
     assert_eq!(assignment.generation, rejoined.generation);
     assert_eq!(assignment.partitions, theirs.partitions);
+
+    // Once the Kafka client leaves, the coordinator assigns the in-process member again.
+    coordinator.leave_group("g", &kafka_id).await.unwrap();
+    let alone = coordinator
+        .join_consumer(ConsumerJoin {
+            member_id: Some(assignment.member_id.clone()),
+            ..consumer("g", "sink", &["t"])
+        })
+        .await
+        .unwrap();
+    assert_eq!(alone.generation, rejoined.generation.next());
+    assert_eq!(
+        alone.partitions,
+        (0..3).map(|p| tp("t", p)).collect::<Vec<_>>()
+    );
+    assert_eq!(state_of(&coordinator, "g"), GroupState::Stable);
 }
 
 #[tokio::test]

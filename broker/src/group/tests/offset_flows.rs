@@ -302,6 +302,7 @@ async fn a_failed_append_commits_nothing() {
         .await
         .unwrap_err();
     assert!(matches!(err, Error::GroupLogWrite { .. }), "{err}");
+    assert_eq!(super::kafka_error_code(&err), 15, "clients retry");
     let cause = std::error::Error::source(&err).unwrap().to_string();
     assert!(cause.contains("disk full"), "{cause}");
     assert!(coordinator.committed_offsets("g").is_empty());
