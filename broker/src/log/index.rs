@@ -32,6 +32,8 @@ pub struct SegmentIndex {
     time_path: PathBuf,
     offsets: Vec<OffsetEntry>,
     times: Vec<TimeEntry>,
+    /// How many entries are already in the files.
+    written: usize,
     offset_file: Option<File>,
     time_file: Option<File>,
 }
@@ -44,6 +46,7 @@ impl SegmentIndex {
             time_path: log_path.with_extension("timeindex"),
             offsets: Vec::new(),
             times: Vec::new(),
+            written: 0,
             offset_file: None,
             time_file: None,
         }
@@ -92,32 +95,26 @@ impl SegmentIndex {
             index.offsets.push(entry);
             index.times.push(time);
         }
+        index.written = index.offsets.len();
         Ok(Some(index))
     }
 
-    /// Adds an entry for the batch about to be written at `position`.
-    pub fn push(&mut self, offset: OffsetEntry, max_timestamp_before: i64) -> io::Result<()> {
-        let time = TimeEntry {
+    /// Adds an entry for the batch written at `position`. It reaches the files at the next
+    /// [`SegmentIndex::sync`] (when the segment is sealed): the active segment's indexes are
+    /// rebuilt by recovery anyway, so appends pay no index syscalls.
+    pub fn push(&mut self, offset: OffsetEntry, max_timestamp_before: i64) {
+        self.offsets.push(offset);
+        self.times.push(TimeEntry {
             max_timestamp_before,
             relative_offset: offset.relative_offset,
-        };
-        let mut o = [0u8; OFFSET_ENTRY];
-        o[0..4].copy_from_slice(&offset.relative_offset.to_be_bytes());
-        o[4..8].copy_from_slice(&offset.position.to_be_bytes());
-        let mut t = [0u8; TIME_ENTRY];
-        t[0..8].copy_from_slice(&max_timestamp_before.to_be_bytes());
-        t[8..12].copy_from_slice(&time.relative_offset.to_be_bytes());
-        self.files()?.0.write_all(&o)?;
-        self.files()?.1.write_all(&t)?;
-        self.offsets.push(offset);
-        self.times.push(time);
-        Ok(())
+        });
     }
 
     /// Throws away both files and entries; the next `push` starts fresh files.
     pub fn reset(&mut self) -> io::Result<()> {
         self.offsets.clear();
         self.times.clear();
+        self.written = 0;
         self.offset_file = None;
         self.time_file = None;
         for path in [&self.offset_path, &self.time_path] {
@@ -129,11 +126,26 @@ impl SegmentIndex {
         Ok(())
     }
 
-    /// Makes sure both files exist (possibly empty) and are on disk.
+    /// Writes the entries not yet in the files and makes both files (possibly empty) durable.
     pub fn sync(&mut self) -> io::Result<()> {
+        let mut o = Vec::with_capacity((self.offsets.len() - self.written) * OFFSET_ENTRY);
+        let mut t = Vec::with_capacity((self.times.len() - self.written) * TIME_ENTRY);
+        for (offset, time) in self.offsets[self.written..]
+            .iter()
+            .zip(&self.times[self.written..])
+        {
+            o.extend_from_slice(&offset.relative_offset.to_be_bytes());
+            o.extend_from_slice(&offset.position.to_be_bytes());
+            t.extend_from_slice(&time.max_timestamp_before.to_be_bytes());
+            t.extend_from_slice(&time.relative_offset.to_be_bytes());
+        }
         let (offset_file, time_file) = self.files()?;
+        offset_file.write_all(&o)?;
+        time_file.write_all(&t)?;
         offset_file.sync_data()?;
-        time_file.sync_data()
+        time_file.sync_data()?;
+        self.written = self.offsets.len();
+        Ok(())
     }
 
     /// Deletes both index files.
@@ -234,8 +246,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("00000000000000000000.log");
         let mut index = SegmentIndex::empty(&log);
-        index.push(entry(10, 4_100), 1_000).unwrap();
-        index.push(entry(25, 8_300), 1_500).unwrap();
+        index.push(entry(10, 4_100), 1_000);
+        index.push(entry(25, 8_300), 1_500);
         assert_eq!(index.position_for(0), 0);
         assert_eq!(index.position_for(9), 0);
         assert_eq!(index.position_for(10), 4_100);
@@ -252,8 +264,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let log = dir.path().join("00000000000000000000.log");
         let mut index = SegmentIndex::empty(&log);
-        index.push(entry(3, 100), 5).unwrap();
-        index.push(entry(9, 900), 7).unwrap();
+        index.push(entry(3, 100), 5);
+        index.push(entry(9, 900), 7);
         index.sync().unwrap();
         let loaded = SegmentIndex::load(&log, 1_000).unwrap().unwrap();
         assert_eq!(loaded.offsets, index.offsets);
@@ -284,7 +296,7 @@ mod tests {
             for (dr, dp) in gaps {
                 rel += dr;
                 pos += dp;
-                index.push(entry(rel, pos), i64::from(rel)).unwrap();
+                index.push(entry(rel, pos), i64::from(rel));
                 entries.push(entry(rel, pos));
             }
             let expected = entries.iter().rev().find(|e| e.relative_offset <= probe).map_or(0, |e| e.position);

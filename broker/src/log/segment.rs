@@ -287,11 +287,7 @@ impl Segment {
                         ));
                         break;
                     }
-                    self.note_batch(batch.position, &batch.header, build_index)
-                        .map_err(io_error(format!(
-                            "writing indexes of {}",
-                            self.log_path.display()
-                        )))?;
+                    self.note_batch(batch.position, &batch.header, build_index);
                 }
                 Err(CursorError::Invalid { position, source }) => {
                     problem = Some((position, source));
@@ -310,19 +306,14 @@ impl Segment {
     }
 
     /// Records a batch written (or found) at `position` in the segment state and indexes.
-    fn note_batch(
-        &self,
-        position: u64,
-        header: &BatchHeader,
-        build_index: bool,
-    ) -> std::io::Result<()> {
+    fn note_batch(&self, position: u64, header: &BatchHeader, build_index: bool) {
         let mut state = self.state.lock();
         if build_index && position > 0 && state.bytes_since_index >= self.index_interval_bytes {
             let entry = OffsetEntry {
                 relative_offset: (header.base_offset.0 - self.base_offset.0) as u32,
                 position: position as u32,
             };
-            self.index.lock().push(entry, state.max_timestamp)?;
+            self.index.lock().push(entry, state.max_timestamp);
             state.bytes_since_index = 0;
         }
         let len = header.total_len() as u64;
@@ -330,7 +321,6 @@ impl Segment {
         state.size = position + len;
         state.next_offset = header.last_offset().plus(1);
         state.max_timestamp = state.max_timestamp.max(header.max_timestamp);
-        Ok(())
     }
 
     /// Appends one encoded batch at the end of the file (not yet synced). On failure the file
@@ -344,11 +334,8 @@ impl Segment {
                 source,
             });
         }
-        self.note_batch(position, header, true)
-            .map_err(io_error(format!(
-                "writing indexes of {}",
-                self.log_path.display()
-            )))
+        self.note_batch(position, header, true);
+        Ok(())
     }
 
     /// Flushes the log data to stable storage (fdatasync).
