@@ -111,7 +111,7 @@ impl State {
                 value: Some(snapshot),
             }
             .encode();
-            self.outbox.push(GroupLogRecord { key, value });
+            queue_snapshot(&mut self.outbox, GroupLogRecord { key, value });
         }
         let status = entry.membership.status();
         entry.status.send_if_modified(|current| {
@@ -126,6 +126,14 @@ impl State {
             self.groups.remove(group);
         }
     }
+}
+
+/// Queues a group snapshot, replacing an older unwritten one of the same group: only the
+/// latest matters, and the queue stays bounded by the number of groups even while the log
+/// refuses writes.
+fn queue_snapshot(outbox: &mut Vec<GroupLogRecord>, snapshot: GroupLogRecord) {
+    outbox.retain(|queued| queued.key != snapshot.key);
+    outbox.push(snapshot);
 }
 
 fn group_not_found(group: &str) -> Error {
@@ -280,5 +288,26 @@ impl GroupCoordinator {
                 state: entry.membership.state(),
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(key: u8, value: u8) -> GroupLogRecord {
+        GroupLogRecord {
+            key: vec![key],
+            value: Some(vec![value]),
+        }
+    }
+
+    #[test]
+    fn only_the_latest_snapshot_of_a_group_stays_queued() {
+        let mut outbox = Vec::new();
+        queue_snapshot(&mut outbox, record(1, 1));
+        queue_snapshot(&mut outbox, record(2, 1));
+        queue_snapshot(&mut outbox, record(1, 2));
+        assert_eq!(outbox, vec![record(2, 1), record(1, 2)]);
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tokio::sync::oneshot;
 
-use super::{GroupCoordinator, State};
+use super::{GroupCoordinator, State, queue_snapshot};
 use crate::error::{Error, Result};
 use crate::group::offsets::CommittedOffset;
 use crate::group::{GroupLogRecord, TopicPartition};
@@ -115,7 +115,9 @@ impl GroupCoordinator {
                 }
                 Err(error) => {
                     let newer = std::mem::replace(&mut state.outbox, snapshots);
-                    state.outbox.extend(newer);
+                    for snapshot in newer {
+                        queue_snapshot(&mut state.outbox, snapshot);
+                    }
                     let error = Arc::new(error);
                     for write in batch {
                         let _ = write.done.send(Err(Error::GroupLogWrite {
