@@ -67,7 +67,9 @@ pub struct JoinRequest {
     pub group: String,
     /// `None` for a member joining for the first time; the coordinator assigns an id.
     pub member_id: Option<MemberId>,
-    /// Kafka's static membership id; stored and reported, membership stays dynamic.
+    /// Kafka's static membership id (`group.instance.id`): a member joining without a
+    /// member id replaces the old member with the same instance id at once. Otherwise
+    /// membership is dynamic (no rebalance-free restarts).
     pub group_instance_id: Option<String>,
     pub client_id: String,
     pub client_host: String,

@@ -19,7 +19,10 @@ impl Membership {
         self.check_protocols(&request)?;
         let (tx, rx) = oneshot::channel();
         match request.member_id.clone() {
-            None => self.add_member(new_member_id, request, tx, ctx),
+            None => {
+                self.replace_static_member(&request, ctx);
+                self.add_member(new_member_id, request, tx, ctx);
+            }
             Some(id) => self.rejoin(&id, request, tx, ctx)?,
         }
         Ok(rx)
@@ -67,6 +70,24 @@ impl Membership {
             )));
         }
         Ok(())
+    }
+
+    /// A restarted static member (same `group.instance.id`, no member id yet) takes over
+    /// from its old incarnation at once, instead of the group waiting a whole rebalance
+    /// timeout for the old one. Its partitions still move through a normal rebalance.
+    fn replace_static_member(&mut self, request: &JoinRequest, ctx: Ctx<'_>) {
+        let Some(instance) = request.group_instance_id.as_deref() else {
+            return;
+        };
+        let old: Vec<MemberId> = self
+            .members
+            .values()
+            .filter(|m| m.group_instance_id.as_deref() == Some(instance))
+            .map(|m| m.id.clone())
+            .collect();
+        if !old.is_empty() {
+            self.remove_members(&old, ctx);
+        }
     }
 
     pub(super) fn add_member(

@@ -309,7 +309,7 @@ impl Membership {
         }
     }
 
-    fn remove_members(&mut self, ids: &[MemberId], ctx: Ctx<'_>) {
+    pub(super) fn remove_members(&mut self, ids: &[MemberId], ctx: Ctx<'_>) {
         for id in ids {
             if let Some(mut member) = self.members.remove(id) {
                 if let Some(waiter) = member.join_waiter.take() {

@@ -181,3 +181,42 @@ async fn heartbeat_with_an_old_generation_is_refused() {
         .unwrap_err();
     assert!(matches!(err, Error::IllegalGeneration { .. }), "{err}");
 }
+
+#[tokio::test]
+async fn a_restarted_static_member_replaces_its_old_incarnation() {
+    let (_dir, _clock, coordinator) = setup(&[("t", 2)]);
+    let static_join = |member| JoinRequest {
+        group_instance_id: Some("worker-1".into()),
+        ..kafka_join("g", member, &["t"])
+    };
+    let first = coordinator.join_group(static_join(None)).await.unwrap();
+    coordinator
+        .sync_group(SyncRequest {
+            group: "g".into(),
+            member_id: first.member_id.clone(),
+            generation: first.generation,
+            assignments: Vec::new(),
+        })
+        .await
+        .unwrap();
+    // The client restarts without its member id; the group must not wait for the old one.
+    let second = tokio::time::timeout(
+        Duration::from_secs(5),
+        coordinator.join_group(static_join(None)),
+    )
+    .await
+    .expect("no wait for the old incarnation")
+    .unwrap();
+    assert_ne!(second.member_id, first.member_id);
+    assert_eq!(second.leader, second.member_id);
+    let description = coordinator.describe_group("g");
+    assert_eq!(description.members.len(), 1);
+    assert_eq!(
+        description.members[0].group_instance_id.as_deref(),
+        Some("worker-1")
+    );
+    let err = coordinator
+        .heartbeat("g", &first.member_id, first.generation)
+        .unwrap_err();
+    assert!(matches!(err, Error::UnknownMember { .. }), "{err}");
+}
