@@ -498,3 +498,19 @@ fn plugin_list_is_kafka_connect_shaped() {
     );
     assert_eq!(listed[2]["type"], "sink");
 }
+
+#[test]
+fn runtime_pieces_can_be_shared_across_tasks() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<ConnectorRegistry>();
+    shareable::<Arc<dyn SourceTaskContext>>();
+    shareable::<Arc<dyn SinkTaskContext>>();
+    shareable::<sluice_connect::transforms::TransformChain<SourceRecord>>();
+    shareable::<sluice_connect::transforms::TransformChain<SinkRecord>>();
+    shareable::<Arc<dyn sluice_connect::converter::Converter>>();
+    fn sendable<T: Send>() {}
+    sendable::<Box<dyn SourceTask>>();
+    sendable::<Box<dyn SinkTask>>();
+    shareable::<Box<dyn SourceConnector>>();
+    shareable::<Box<dyn SinkConnector>>();
+}

@@ -445,13 +445,16 @@ impl<R: ConnectRecord> Transform<R> for ExtractNewRecordState {
             }
             return Ok(Some(record));
         }
-        let envelope = match (&record.value().schema, &record.value().value) {
-            (Some(schema), Value::Struct(envelope))
-                if schema.name().is_some_and(|n| n.ends_with(".Envelope")) =>
-            {
-                envelope.clone()
+        // Take the envelope out rather than clone it; the record gets its new value below.
+        let envelope = match std::mem::replace(record.value_mut(), SchemaAndValue::null()) {
+            SchemaAndValue {
+                schema: Some(schema),
+                value: Value::Struct(envelope),
+            } if schema.name().is_some_and(|n| n.ends_with(".Envelope")) => envelope,
+            other => {
+                *record.value_mut() = other;
+                return Ok(Some(record));
             }
-            _ => return Ok(Some(record)),
         };
         let layout = self.layout(envelope.schema())?;
         for header in &layout.headers {
