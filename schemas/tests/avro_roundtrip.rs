@@ -244,3 +244,29 @@ fn converter_class_names_are_recognized() {
         "{error}"
     );
 }
+
+#[tokio::test]
+async fn subject_name_strategy_comes_from_the_config() {
+    let registry = Arc::new(SchemaRegistry::in_memory());
+    let config = AvroConverterConfig::from_properties([(
+        "value.subject.name.strategy",
+        "io.confluent.kafka.serializers.subject.RecordNameStrategy",
+    )])
+    .unwrap();
+    let converter = AvroConverter::from_config(&config, RecordPart::Value, &registry).unwrap();
+    let schemas = change_event_schemas();
+    let event = change_event(&schemas, 1);
+    for topic in ["a", "b"] {
+        converter
+            .from_connect(topic, &schemas.envelope, &event)
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        registry.subjects(),
+        vec!["dbserver1.inventory.orders.Envelope".to_owned()]
+    );
+    // The key side keeps the default strategy.
+    let keys = AvroConverter::from_config(&config, RecordPart::Key, &registry).unwrap();
+    assert_eq!(keys.subject("a", &schemas.row).unwrap(), "a-key");
+}

@@ -16,11 +16,12 @@ use super::decode::{Node, Reader};
 use super::encode::encode_value;
 use super::from_avro::connect_schema;
 use super::schema::avro_schema;
+use super::subject::SubjectNameStrategy;
 use crate::registry::{
     EmbeddedRegistryClient, RecordPart, RemoteRegistryClient, SchemaId, SchemaRegistry,
     SchemaRegistryClient,
 };
-use crate::schema::SchemaRef;
+use crate::schema::{Schema, SchemaRef};
 use crate::value::Value;
 use crate::{Error, Result};
 
@@ -53,11 +54,15 @@ pub enum Registration {
 }
 
 /// The converter's settings, from connector properties (`schema.registry.url`,
-/// `auto.register.schemas`), with the `key.converter.` / `value.converter.` prefixes removed.
+/// `auto.register.schemas`, `key.subject.name.strategy`, `value.subject.name.strategy`), with the `key.converter.` / `value.converter.` prefixes removed.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AvroConverterConfig {
     pub registry_url: Option<String>,
     pub registration: Registration,
+    /// `key.subject.name.strategy`.
+    pub key_subject_strategy: SubjectNameStrategy,
+    /// `value.subject.name.strategy`.
+    pub value_subject_strategy: SubjectNameStrategy,
 }
 
 impl AvroConverterConfig {
@@ -85,6 +90,12 @@ impl AvroConverterConfig {
                             });
                         }
                     }
+                }
+                "key.subject.name.strategy" => {
+                    config.key_subject_strategy = SubjectNameStrategy::parse(key, value)?;
+                }
+                "value.subject.name.strategy" => {
+                    config.value_subject_strategy = SubjectNameStrategy::parse(key, value)?;
                 }
                 _ => {}
             }
@@ -116,6 +127,7 @@ pub struct AvroConverter {
     registry: Arc<dyn SchemaRegistryClient>,
     part: RecordPart,
     registration: Registration,
+    subject_strategy: SubjectNameStrategy,
     encoders: RwLock<HashMap<usize, Arc<EncoderEntry>>>,
     decoders: RwLock<HashMap<SchemaId, Arc<DecoderEntry>>>,
 }
@@ -131,6 +143,7 @@ impl AvroConverter {
             registry,
             part,
             registration,
+            subject_strategy: SubjectNameStrategy::TopicName,
             encoders: RwLock::default(),
             decoders: RwLock::default(),
         }
@@ -147,12 +160,22 @@ impl AvroConverter {
             Some(url) => Arc::new(RemoteRegistryClient::new(url)?),
             None => Arc::new(EmbeddedRegistryClient::new(embedded.clone())),
         };
-        Ok(Self::new(registry, part, config.registration))
+        let strategy = match part {
+            RecordPart::Key => config.key_subject_strategy,
+            RecordPart::Value => config.value_subject_strategy,
+        };
+        Ok(Self::new(registry, part, config.registration).with_subject_strategy(strategy))
     }
 
-    /// The subject this converter uses for `topic`.
-    pub fn subject(&self, topic: &str) -> String {
-        crate::registry::topic_subject(topic, self.part)
+    /// Uses `strategy` to name subjects (default: `<topic>-key` / `<topic>-value`).
+    pub fn with_subject_strategy(mut self, strategy: SubjectNameStrategy) -> Self {
+        self.subject_strategy = strategy;
+        self
+    }
+
+    /// The subject this converter uses for records of `schema` on `topic`.
+    pub fn subject(&self, topic: &str, schema: &Schema) -> Result<String> {
+        self.subject_strategy.subject(topic, self.part, schema)
     }
 
     fn encoder(&self, schema: &SchemaRef) -> Arc<EncoderEntry> {
@@ -183,17 +206,17 @@ impl AvroConverter {
     pub async fn schema_id(&self, topic: &str, schema: &SchemaRef) -> Result<SchemaId> {
         let entry = self.encoder(schema);
         debug_assert!(Arc::ptr_eq(&entry.schema, schema));
-        let suffix = match self.part {
-            RecordPart::Key => "-key",
-            RecordPart::Value => "-value",
-        };
-        let is_subject = |s: &str| {
-            s.len() == topic.len() + suffix.len() && s.starts_with(topic) && s.ends_with(suffix)
-        };
-        if let Some((_, id)) = entry.ids.read().iter().find(|(s, _)| is_subject(s)) {
-            return Ok(*id);
+        let (strategy, part) = (self.subject_strategy, self.part);
+        let known = entry
+            .ids
+            .read()
+            .iter()
+            .find(|(s, _)| strategy.matches(s, topic, part, schema))
+            .map(|(_, id)| *id);
+        if let Some(id) = known {
+            return Ok(id);
         }
-        let subject = self.subject(topic);
+        let subject = self.subject(topic, schema)?;
         let id = match self.registration {
             Registration::AutoRegister => {
                 self.registry.register(&subject, &entry.avro_text).await?

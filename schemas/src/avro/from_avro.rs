@@ -454,3 +454,107 @@ fn json_default(schema_type: SchemaType, json: &Json) -> Result<Option<Value>> {
         SchemaType::Array | SchemaType::Map | SchemaType::Struct => return Ok(None),
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use apache_avro::types::Value as AvroValue;
+
+    use super::*;
+    use crate::avro::decode::Reader;
+    use crate::value::Struct;
+
+    /// A schema another producer might have registered: no `connect.*` properties.
+    const FOREIGN: &str = r#"{"type":"record","name":"Order","namespace":"shop","fields":[
+        {"name":"id","type":"long"},
+        {"name":"color","type":{"type":"enum","name":"Color","symbols":["RED","GREEN"]}},
+        {"name":"hash","type":{"type":"fixed","name":"Hash","size":4}},
+        {"name":"price","type":{"type":"bytes","logicalType":"decimal","precision":9,"scale":2}},
+        {"name":"day","type":{"type":"int","logicalType":"date"}},
+        {"name":"at","type":{"type":"long","logicalType":"timestamp-millis"}},
+        {"name":"micros","type":{"type":"long","logicalType":"timestamp-micros"}},
+        {"name":"note","type":["string","null"],"default":"none"},
+        {"name":"again","type":["null","Color"],"default":null}]}"#;
+
+    #[test]
+    fn foreign_schemas_get_connect_types_and_decode() {
+        let (schema, plan) = connect_schema(FOREIGN).unwrap();
+        assert_eq!(schema.name(), Some("shop.Order"));
+        let field = |name: &str| schema.field(name).unwrap().schema().clone();
+        assert_eq!(field("color").schema_type(), SchemaType::String);
+        assert_eq!(field("hash").parameter("connect.fixed.size"), Some("4"));
+        assert_eq!(field("price").name(), Some(logical::DECIMAL));
+        assert_eq!(field("price").parameter(logical::DECIMAL_SCALE), Some("2"));
+        assert_eq!(
+            field("price").parameter(logical::DECIMAL_PRECISION),
+            Some("9")
+        );
+        assert_eq!(field("day").name(), Some(logical::CONNECT_DATE));
+        assert_eq!(field("at").name(), Some(logical::CONNECT_TIMESTAMP));
+        assert_eq!(
+            (field("micros").schema_type(), field("micros").name()),
+            (SchemaType::Int64, None)
+        );
+        assert!(field("note").is_optional());
+        assert_eq!(
+            field("note").default_value(),
+            Some(&Value::String("none".into()))
+        );
+        assert!(field("again").is_optional());
+
+        let avro = apache_avro::Schema::parse_str(FOREIGN).unwrap();
+        let datum = AvroValue::Record(vec![
+            ("id".into(), AvroValue::Long(7)),
+            ("color".into(), AvroValue::Enum(1, "GREEN".into())),
+            ("hash".into(), AvroValue::Fixed(4, vec![1, 2, 3, 4])),
+            (
+                "price".into(),
+                AvroValue::Decimal(apache_avro::Decimal::from(vec![0x04, 0xD2])),
+            ),
+            ("day".into(), AvroValue::Date(3)),
+            ("at".into(), AvroValue::TimestampMillis(1_000)),
+            ("micros".into(), AvroValue::TimestampMicros(2_000)),
+            (
+                "note".into(),
+                AvroValue::Union(1, Box::new(AvroValue::Null)),
+            ),
+            (
+                "again".into(),
+                AvroValue::Union(1, Box::new(AvroValue::Enum(0, "RED".into()))),
+            ),
+        ]);
+        let bytes = apache_avro::writer::datum::GenericDatumWriter::builder(&avro)
+            .build()
+            .unwrap()
+            .write_value_to_vec(datum)
+            .unwrap();
+        let value = plan.decode(&mut Reader::new(&bytes)).unwrap();
+        let expected = Struct::from_values(
+            schema.clone(),
+            vec![
+                Value::Int64(7),
+                Value::String("GREEN".into()),
+                Value::Bytes(vec![1, 2, 3, 4]),
+                Value::Bytes(vec![0x04, 0xD2]),
+                Value::Int32(3),
+                Value::Int64(1_000),
+                Value::Int64(2_000),
+                Value::Null,
+                Value::String("RED".into()),
+            ],
+        )
+        .unwrap();
+        assert_eq!(value, Value::Struct(expected));
+    }
+
+    #[test]
+    fn unsupported_schemas_are_refused_with_the_reason() {
+        let general_union =
+            r#"{"type":"record","name":"R","fields":[{"name":"x","type":["int","string"]}]}"#;
+        let error = connect_schema(general_union).unwrap_err().to_string();
+        assert!(error.contains("unions other than"), "{error}");
+        let unknown = r#"{"type":"record","name":"R","fields":[{"name":"x","type":"Missing"}]}"#;
+        let error = connect_schema(unknown).unwrap_err().to_string();
+        assert!(error.contains("unknown Avro type `Missing`"), "{error}");
+        assert!(connect_schema("not json").is_err());
+    }
+}

@@ -6,6 +6,7 @@
 //! - [`encode`]: Connect value → Avro datum bytes, into a reused buffer.
 //! - [`from_avro`]: Avro schema JSON → Connect schema + decoding plan (`toConnectSchema`).
 //! - [`decode`]: Avro datum bytes → Connect value.
+//! - [`subject`]: subject name strategies (topic, record, topic+record).
 //! - [`converter`]: [`AvroConverter`], wire format, registry use and caching.
 
 pub mod converter;
@@ -13,6 +14,7 @@ pub mod decode;
 pub mod encode;
 pub mod from_avro;
 pub mod schema;
+pub mod subject;
 
 pub use converter::{
     AVRO_CONVERTER_CLASS, AvroConverter, AvroConverterConfig, Registration,
@@ -21,3 +23,4 @@ pub use converter::{
 pub use encode::encode_value;
 pub use from_avro::connect_schema;
 pub use schema::avro_schema;
+pub use subject::SubjectNameStrategy;
