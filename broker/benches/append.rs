@@ -1,6 +1,7 @@
 //! Append and fetch throughput of the storage core, each measured next to a reference in the
 //! same run on the same disk: raw sequential `write` + `fdatasync` of the same payload bytes in
-//! the same batch sizes (and raw `write` alone for the interval policy).
+//! the same batch sizes (fdatasync after every batch, or once per second for the interval
+//! policy, like the broker).
 //!
 //! Run: `CARGO_TARGET_DIR=... cargo bench -p sluice-broker --bench append`, then
 //! `python3 bench/broker-ratios.py <target-dir>/criterion` for the ratio table.
@@ -59,6 +60,21 @@ enum Sync {
 }
 
 impl Sync {
+    const INTERVAL: Duration = Duration::from_millis(1000);
+
+    /// Whether the raw reference fdatasyncs now: after every batch, or once per interval like
+    /// the broker's interval policy.
+    fn raw_sync_due(self, last_sync: &mut Instant) -> bool {
+        match self {
+            Sync::PerBatch => true,
+            Sync::Interval if last_sync.elapsed() >= Sync::INTERVAL => {
+                *last_sync = Instant::now();
+                true
+            }
+            Sync::Interval => false,
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Sync::PerBatch => "fsync_per_batch",
@@ -69,7 +85,7 @@ impl Sync {
     fn policy(self) -> FsyncPolicy {
         match self {
             Sync::PerBatch => FsyncPolicy::EveryAppend,
-            Sync::Interval => FsyncPolicy::Interval(Duration::from_millis(1000)),
+            Sync::Interval => FsyncPolicy::Interval(Sync::INTERVAL),
         }
     }
 }
@@ -113,13 +129,14 @@ fn append(c: &mut Criterion) {
                     .append(true)
                     .open(&raw_path)
                     .unwrap();
+                let mut last_sync = Instant::now();
                 let bytes = vec![7u8; payload as usize];
                 group.bench_function(BenchmarkId::new("raw", &id), |b| {
                     b.iter_custom(|iters| {
                         let started = Instant::now();
                         for _ in 0..iters {
                             raw.write_all(&bytes).unwrap();
-                            if let Sync::PerBatch = sync {
+                            if sync.raw_sync_due(&mut last_sync) {
                                 raw.sync_data().unwrap();
                             }
                         }
@@ -223,6 +240,7 @@ fn paired_ratios(_: &mut Criterion) {
                     .open(&raw_path)
                     .unwrap();
                 let batch_records = records(record_bytes, batch);
+                let mut last_sync = Instant::now();
                 let payload = vec![7u8; record_bytes * batch];
                 let block = match sync {
                     Sync::PerBatch => 10,
@@ -240,7 +258,7 @@ fn paired_ratios(_: &mut Criterion) {
                     let started = Instant::now();
                     for _ in 0..block {
                         raw.write_all(&payload).unwrap();
-                        if let Sync::PerBatch = sync {
+                        if sync.raw_sync_due(&mut last_sync) {
                             raw.sync_data().unwrap();
                         }
                     }
