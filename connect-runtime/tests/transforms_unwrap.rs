@@ -174,7 +174,10 @@ fn deprecated_delete_keys_still_work() {
 fn add_fields_and_headers_follow_debezium_naming() {
     let customers = Customers::default();
     let chain = unwrap_chain(&[
-        ("add.fields", "op,table,lsn,source.ts_ms,id,db:database,gtid"),
+        (
+            "add.fields",
+            "op,table,lsn,source.ts_ms,id,db:database,gtid",
+        ),
         ("add.headers", "op,source.ts_ms"),
         ("delete.tombstone.handling.mode", "rewrite-with-tombstone"),
     ]);
