@@ -115,6 +115,28 @@ pub enum Error {
         source: Box<dyn std::error::Error + Send + Sync>,
     },
 
+    /// A sink task reported a record it cannot process while `errors.tolerance=none`.
+    #[error(
+        "the sink task rejected the record at {topic}-{partition} offset {offset} \
+         (set errors.tolerance=all to skip such records): {source}"
+    )]
+    RejectedRecord {
+        topic: String,
+        partition: i32,
+        offset: i64,
+        /// Shared: the task is handed the error and the runtime fails the task with it.
+        #[source]
+        source: std::sync::Arc<Error>,
+    },
+
+    /// A sink task's consumer group could not be joined or committed to.
+    #[error("{context}: {source}")]
+    Group {
+        context: String,
+        #[source]
+        source: sluice_broker::Error,
+    },
+
     /// A converter's settings (`key.converter.*` / `value.converter.*`) are invalid.
     #[error("invalid converter settings under \"{prefix}\": {source}")]
     InvalidConverterConfig {

@@ -3,11 +3,15 @@
 //!
 //! - [`connectors`]: Kafka Connect's `/connectors` and `/connector-plugins` endpoints.
 //! - [`error`]: Kafka Connect's error body and the error → status mapping.
+//! - [`groups`]: `/groups` endpoints: consumer groups, committed offsets, lag.
+//! - [`metrics`]: `/metrics` in Prometheus text format.
 //! - [`records`]: rendering stored records as JSON and parsing records to produce.
 //! - [`topics`]: `/topics` endpoints.
 
 pub mod connectors;
 pub mod error;
+pub mod groups;
+pub mod metrics;
 pub mod records;
 pub mod topics;
 
@@ -35,6 +39,7 @@ pub fn router(state: Arc<RestState>) -> Router {
     Router::new()
         .route("/", get(root))
         .route("/health", get(health))
+        .route("/metrics", get(metrics::metrics))
         .route(
             "/connectors",
             get(connectors::list).post(connectors::create),
@@ -72,6 +77,9 @@ pub fn router(state: Arc<RestState>) -> Router {
             "/connector-plugins/{class}/config/validate",
             put(connectors::validate),
         )
+        .route("/groups", get(groups::list))
+        .route("/groups/{group}", get(groups::describe))
+        .route("/groups/{group}/offsets", post(groups::commit))
         .route("/topics", get(topics::list).post(topics::create))
         .route(
             "/topics/{name}",

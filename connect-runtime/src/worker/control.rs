@@ -46,6 +46,7 @@ impl TaskStateCell {
 pub struct TaskHandle {
     pub control: watch::Sender<TaskControl>,
     pub state: TaskStateCell,
+    pub metrics: super::metrics::TaskMetrics,
     pub join: tokio::task::JoinHandle<()>,
 }
 

@@ -177,6 +177,7 @@ impl RunningConnector {
         };
         let (control, control_rx) = watch::channel(initial);
         let state = TaskStateCell::new(State::Unassigned);
+        let metrics = super::metrics::TaskMetrics::default();
         let config = self.task_configs[task as usize].clone();
         let id = ConnectorTaskId::new(name, task);
         let join = match self.instance.as_ref() {
@@ -197,6 +198,7 @@ impl RunningConnector {
                         inner.settings.offset_flush_interval_ms,
                     ),
                     epoch: inner.offsets.epoch(name),
+                    metrics: metrics.clone(),
                 };
                 tokio::spawn(run.run())
             }
@@ -210,6 +212,7 @@ impl RunningConnector {
         Ok(TaskHandle {
             control,
             state,
+            metrics,
             join,
         })
     }

@@ -4,6 +4,7 @@
 //!
 //! - [`control`]: task control signals and live task state.
 //! - [`dedup`]: dropping replayed source records by position (exactly-once appends).
+//! - [`metrics`]: per-task counters for `/metrics`.
 //! - [`pipeline`]: a connector's transforms and converters applied to each record.
 //! - [`source_task`]: the loop that runs one source task.
 //! - [`lifecycle`]: starting and stopping one connector and its tasks.
@@ -11,6 +12,7 @@
 pub mod control;
 pub mod dedup;
 pub mod lifecycle;
+pub mod metrics;
 pub mod pipeline;
 pub mod source_task;
 
@@ -49,6 +51,16 @@ pub struct ConnectorStatus {
     pub trace: Option<String>,
     pub worker_id: String,
     pub tasks: Vec<TaskStatus>,
+}
+
+/// Live figures of one connector for `/metrics`.
+#[derive(Debug, Clone)]
+pub struct ConnectorMetrics {
+    pub name: String,
+    pub kind: ConnectorKind,
+    pub state: State,
+    pub tasks: Vec<(u32, metrics::TaskMetrics)>,
+    pub snapshot: Vec<crate::api::SnapshotProgress>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -228,6 +240,26 @@ impl Worker {
     pub async fn status(&self, name: &str) -> Result<ConnectorStatus> {
         let connectors = self.inner.connectors.lock().await;
         Ok(found(&connectors, name)?.status(name, &self.inner.worker_id))
+    }
+
+    /// Every connector's live figures.
+    pub async fn metrics(&self) -> Vec<ConnectorMetrics> {
+        let connectors = self.inner.connectors.lock().await;
+        connectors
+            .iter()
+            .map(|(name, running)| ConnectorMetrics {
+                name: name.clone(),
+                kind: running.kind,
+                state: running.state,
+                tasks: running
+                    .tasks
+                    .iter()
+                    .enumerate()
+                    .map(|(id, task)| (id as u32, task.metrics.clone()))
+                    .collect(),
+                snapshot: running.progress.lock().values().cloned().collect(),
+            })
+            .collect()
     }
 
     pub async fn pause(&self, name: &str) -> Result<()> {

@@ -71,6 +71,7 @@ pub struct SourceTaskRun {
     pub offset_flush_interval: Duration,
     /// The connector's offset epoch (see [`OffsetStore::epoch`]).
     pub epoch: u64,
+    pub metrics: super::metrics::TaskMetrics,
 }
 
 impl SourceTaskRun {
@@ -93,6 +94,7 @@ impl SourceTaskRun {
         match outcome {
             Ok(()) => self.publish(State::Unassigned, None).await,
             Err(error) => {
+                self.metrics.error();
                 tracing::error!(task = %self.id, error = %error_trace(&error), "source task failed");
                 self.publish(State::Failed, Some(error_trace(&error))).await;
             }
@@ -147,6 +149,8 @@ impl SourceTaskRun {
     ) -> Result<()> {
         let mut batches: Vec<((String, PartitionId), Vec<Record>)> = Vec::new();
         let mut newest_positions = Vec::new();
+        let newest_event_ms = records.iter().filter_map(|r| r.timestamp_ms).max();
+        let (mut delivered, mut delivered_bytes) = (0u64, 0u64);
         for record in records {
             pending.note(&record.source_partition, &record.source_offset);
             let position = record.position.clone();
@@ -179,6 +183,10 @@ impl SourceTaskRun {
             {
                 continue;
             }
+            delivered += 1;
+            delivered_bytes += (prepared.record.key.as_ref().map_or(0, |k| k.len())
+                + prepared.record.value.as_ref().map_or(0, |v| v.len()))
+                as u64;
             let target = (prepared.topic, partition);
             if let Some(position) = position {
                 newest_positions.push((target.clone(), position));
@@ -199,6 +207,10 @@ impl SourceTaskRun {
         }
         for ((topic, partition), position) in newest_positions {
             filter.stored(&topic, partition, position);
+        }
+        if delivered > 0 {
+            self.metrics
+                .delivered(delivered, delivered_bytes, newest_event_ms);
         }
         Ok(())
     }
