@@ -222,3 +222,71 @@ fn selection_errors_name_the_key() {
         ConverterChoice::Json(_)
     ));
 }
+
+#[tokio::test]
+async fn fetched_records_become_sink_records() {
+    use bytes::Bytes;
+    use sluice_broker::{FetchedRecord, Header, Offset, PartitionId, Record};
+    use sluice_connect::api::HeaderValue;
+
+    let converters = RecordConverters::from_props(
+        &props(&[(
+            "key.converter",
+            "org.apache.kafka.connect.storage.StringConverter",
+        )]),
+        None,
+    )
+    .unwrap();
+    let value = converters.value.encode("t", &customer()).await.unwrap();
+    let mut stored = Record::new(Some(Bytes::from_static(b"1001")), value.map(Bytes::from));
+    stored.timestamp_ms = 42;
+    stored.headers = vec![
+        Header {
+            key: "__op".into(),
+            value: Some(Bytes::from_static(b"c")),
+        },
+        Header {
+            key: "empty".into(),
+            value: None,
+        },
+    ];
+    let fetched = FetchedRecord {
+        offset: Offset(9),
+        record: stored,
+    };
+    let sink = converters
+        .sink_record("customers", PartitionId(2), &fetched)
+        .await
+        .unwrap();
+    assert_eq!(
+        (sink.partition, sink.offset, sink.timestamp_ms),
+        (PartitionId(2), Offset(9), 42)
+    );
+    assert_eq!(sink.key.value, Value::from("1001"));
+    assert_eq!(
+        sink.value.value.as_struct().unwrap().get("id"),
+        Some(&Value::Int32(1001))
+    );
+    assert_eq!(
+        sink.headers.last("__op").and_then(|h| h.as_str()),
+        Some("c")
+    );
+    assert!(matches!(
+        &sink.headers.last("empty").unwrap().value,
+        HeaderValue::Typed {
+            value: Value::Null,
+            ..
+        }
+    ));
+
+    // A tombstone decodes to a null value.
+    let tombstone = FetchedRecord {
+        offset: Offset(10),
+        record: Record::new(Some(Bytes::from_static(b"1001")), None),
+    };
+    let sink = converters
+        .sink_record("customers", PartitionId(2), &tombstone)
+        .await
+        .unwrap();
+    assert!(sink.value.is_null());
+}

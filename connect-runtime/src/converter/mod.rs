@@ -23,6 +23,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use sluice_broker::{FetchedRecord, PartitionId};
 use sluice_schemas::avro::{AVRO_CONVERTER_CLASS, AvroConverter, AvroConverterConfig};
 use sluice_schemas::json::{
     JSON_CONVERTER_CLASS, JsonConverter, JsonConverterConfig, is_json_converter_class,
@@ -31,7 +32,7 @@ use sluice_schemas::registry::{RecordPart, RemoteRegistryClient, SchemaRegistry}
 use sluice_schemas::schema::{OPTIONAL_BYTES_SCHEMA, OPTIONAL_STRING_SCHEMA};
 use sluice_schemas::{SchemaType, Value};
 
-use crate::api::SchemaAndValue;
+use crate::api::{Header, HeaderValue, SchemaAndValue, SinkRecord};
 use crate::config::Props;
 use crate::error::{Error, Result};
 
@@ -195,6 +196,42 @@ impl RecordConverters {
                 .build(RecordPart::Key, embedded)?,
             value: ConverterChoice::from_props(props, RecordPart::Value)?
                 .build(RecordPart::Value, embedded)?,
+        })
+    }
+
+    /// A sink record from a record fetched from `topic`/`partition`: key and value decoded,
+    /// headers kept as the raw bytes stored (a null header becomes a typed null).
+    pub async fn sink_record(
+        &self,
+        topic: &str,
+        partition: PartitionId,
+        fetched: &FetchedRecord,
+    ) -> Result<SinkRecord> {
+        let record = &fetched.record;
+        let key = self.key.decode(topic, record.key.as_deref()).await?;
+        let value = self.value.decode(topic, record.value.as_deref()).await?;
+        let headers = record
+            .headers
+            .iter()
+            .map(|header| Header {
+                key: header.key.clone(),
+                value: match &header.value {
+                    Some(bytes) => HeaderValue::Raw(bytes.clone()),
+                    None => HeaderValue::Typed {
+                        schema: None,
+                        value: Value::Null,
+                    },
+                },
+            })
+            .collect();
+        Ok(SinkRecord {
+            topic: topic.to_string(),
+            partition,
+            offset: fetched.offset,
+            key,
+            value,
+            headers,
+            timestamp_ms: record.timestamp_ms,
         })
     }
 }
