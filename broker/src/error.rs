@@ -150,6 +150,9 @@ pub enum Error {
     /// The task writing to `__consumer_offsets` ended (the runtime is shutting down).
     #[error("the __consumer_offsets writer stopped before the write completed")]
     GroupLogWriterStopped,
+    /// A new member must join again with the id given here (MEMBER_ID_REQUIRED, KIP-394).
+    #[error("join group {group:?} again with member id {member:?}")]
+    MemberIdRequired { group: String, member: String },
 }
 
 /// Result alias used throughout sluice-broker.

@@ -79,6 +79,19 @@ pub struct JoinRequest {
     /// Supported protocols in order of preference.
     pub protocols: Vec<Protocol>,
     pub kind: MemberKind,
+    /// How a member without an id is let in.
+    pub new_member: NewMemberPolicy,
+}
+
+/// How the coordinator admits a member that joins without a member id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum NewMemberPolicy {
+    /// Give it an id and let it in (JoinGroup v0-v3, in-process consumers).
+    JoinAtOnce,
+    /// Answer MEMBER_ID_REQUIRED with a fresh id, and let it in when it joins again with that
+    /// id (KIP-394, JoinGroup v4+): a client whose first join timed out then leaves no orphan
+    /// member that stalls rebalances.
+    RequireKnownId,
 }
 
 /// One member as the leader sees it in its JoinGroup response.

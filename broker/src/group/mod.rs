@@ -52,8 +52,8 @@ use std::fmt;
 
 pub use api::{
     ConsumerJoin, GroupAssignment, GroupDescription, GroupListing, GroupState, GroupStatus,
-    JoinRequest, JoinResponse, JoinedMember, MemberDescription, MemberKind, OffsetCommit, Protocol,
-    SyncRequest, SyncResponse,
+    JoinRequest, JoinResponse, JoinedMember, MemberDescription, MemberKind, NewMemberPolicy,
+    OffsetCommit, Protocol, SyncRequest, SyncResponse,
 };
 pub use clock::{Clock, ManualClock, Millis, SystemClock};
 pub use coordinator::{GroupConfig, GroupCoordinator};
@@ -203,6 +203,7 @@ pub fn kafka_error_code(error: &Error) -> i16 {
         Error::InvalidSessionTimeout { .. } => 26,
         Error::RebalanceInProgress { .. } => 27,
         Error::NonEmptyGroup { .. } => 68,
+        Error::MemberIdRequired { .. } => 79,
         Error::GroupNotFound { .. } => 69,
         // UNKNOWN_SERVER_ERROR: everything else.
         _ => -1,

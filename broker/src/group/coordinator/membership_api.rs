@@ -7,8 +7,8 @@ use std::time::Duration;
 use super::{GroupCoordinator, Inner, duration_ms, unknown_member};
 use crate::error::{Error, Result};
 use crate::group::api::{
-    ConsumerJoin, GroupAssignment, JoinRequest, JoinResponse, MemberKind, Protocol, SyncRequest,
-    SyncResponse,
+    ConsumerJoin, GroupAssignment, JoinRequest, JoinResponse, MemberKind, NewMemberPolicy,
+    Protocol, SyncRequest, SyncResponse,
 };
 use crate::group::consumer_protocol::{
     CONSUMER_PROTOCOL_TYPE, ConsumerAssignment, ConsumerSubscription, RANGE_ASSIGNOR,
@@ -208,6 +208,7 @@ impl GroupCoordinator {
                         metadata: subscription.clone(),
                     }],
                     kind: MemberKind::InProcess,
+                    new_member: NewMemberPolicy::JoinAtOnce,
                 })
                 .await;
             let joined = match joined {

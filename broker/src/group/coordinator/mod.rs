@@ -120,6 +120,7 @@ impl State {
             changed
         });
         if entry.membership.is_empty()
+            && !entry.membership.has_pending_ids()
             && entry.offsets.is_empty()
             && entry.membership.generation() == GenerationId(0)
         {

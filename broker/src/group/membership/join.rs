@@ -6,7 +6,7 @@ use super::rebalance::common_protocols;
 use super::{Assigner, Ctx, JoinTicket, Member, Membership};
 use crate::error::{Error, Result};
 use crate::group::MemberId;
-use crate::group::api::{GroupState, JoinRequest, JoinResponse};
+use crate::group::api::{GroupState, JoinRequest, JoinResponse, NewMemberPolicy};
 
 impl Membership {
     /// JoinGroup. `new_member_id` is used when the request carries no member id.
@@ -19,9 +19,21 @@ impl Membership {
         self.check_protocols(&request)?;
         let (tx, rx) = oneshot::channel();
         match request.member_id.clone() {
+            None if request.new_member == NewMemberPolicy::RequireKnownId => {
+                let deadline = ctx.now.plus_ms(i64::from(request.session_timeout_ms));
+                self.pending_ids.insert(new_member_id.clone(), deadline);
+                return Err(Error::MemberIdRequired {
+                    group: self.group.clone(),
+                    member: new_member_id.to_string(),
+                });
+            }
             None => {
                 self.replace_static_member(&request, ctx);
                 self.add_member(new_member_id, request, tx, ctx);
+            }
+            Some(id) if self.pending_ids.remove(&id).is_some() => {
+                self.replace_static_member(&request, ctx);
+                self.add_member(id, request, tx, ctx);
             }
             Some(id) => self.rejoin(&id, request, tx, ctx)?,
         }

@@ -89,6 +89,8 @@ pub struct Membership {
     rebalance_deadline: Option<Millis>,
     state_since: Millis,
     next_join_seq: u64,
+    /// Ids handed out with MEMBER_ID_REQUIRED, valid until their deadline.
+    pending_ids: BTreeMap<MemberId, Millis>,
     /// Set when the generation or assignment changed and a GroupMetadata record is owed.
     snapshot_due: bool,
 }
@@ -107,6 +109,7 @@ impl Membership {
             rebalance_deadline: None,
             state_since: now,
             next_join_seq: 0,
+            pending_ids: BTreeMap::new(),
             snapshot_due: false,
         }
     }
@@ -140,6 +143,11 @@ impl Membership {
 
     pub(super) fn is_empty(&self) -> bool {
         self.members.is_empty()
+    }
+
+    /// Whether ids handed out with MEMBER_ID_REQUIRED are still waiting to be used.
+    pub(super) fn has_pending_ids(&self) -> bool {
+        !self.pending_ids.is_empty()
     }
 
     fn unknown_member(&self, member: &MemberId) -> Error {
@@ -282,6 +290,7 @@ impl Membership {
     /// Expires members whose session ran out and completes a rebalance whose deadline
     /// passed. Returns the expired members.
     pub(super) fn tick(&mut self, ctx: Ctx<'_>) -> Vec<MemberId> {
+        self.pending_ids.retain(|_, deadline| *deadline > ctx.now);
         let expired: Vec<MemberId> = self
             .members
             .values()

@@ -220,3 +220,44 @@ async fn a_restarted_static_member_replaces_its_old_incarnation() {
         .unwrap_err();
     assert!(matches!(err, Error::UnknownMember { .. }), "{err}");
 }
+
+#[tokio::test]
+async fn new_kafka_clients_can_be_asked_to_rejoin_with_an_assigned_id() {
+    let (_dir, clock, coordinator) = setup(&[("t", 2)]);
+    let first_try = JoinRequest {
+        new_member: NewMemberPolicy::RequireKnownId,
+        ..kafka_join("g", None, &["t"])
+    };
+    let err = coordinator.join_group(first_try.clone()).await.unwrap_err();
+    assert_eq!(super::kafka_error_code(&err), 79);
+    let Error::MemberIdRequired { member, .. } = err else {
+        unreachable!("checked above")
+    };
+    // An abandoned first try leaves no member behind.
+    assert!(coordinator.describe_group("g").members.is_empty());
+    let joined = coordinator
+        .join_group(JoinRequest {
+            member_id: Some(MemberId::from(member.as_str())),
+            ..first_try.clone()
+        })
+        .await
+        .unwrap();
+    assert_eq!(joined.member_id.as_str(), member);
+    assert_eq!(joined.leader, joined.member_id);
+
+    // An id handed out but not used within the session timeout expires.
+    let err = coordinator.join_group(first_try.clone()).await.unwrap_err();
+    let Error::MemberIdRequired { member: late, .. } = err else {
+        panic!("expected MEMBER_ID_REQUIRED, got {err}")
+    };
+    clock.advance(Duration::from_millis(10_001));
+    coordinator.tick().await;
+    let err = coordinator
+        .join_group(JoinRequest {
+            member_id: Some(MemberId::from(late.as_str())),
+            ..first_try
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::UnknownMember { .. }), "{err}");
+}

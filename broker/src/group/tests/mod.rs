@@ -125,6 +125,7 @@ fn kafka_join(group: &str, member: Option<MemberId>, topics: &[&str]) -> JoinReq
             .encode(),
         }],
         kind: MemberKind::KafkaClient,
+        new_member: NewMemberPolicy::JoinAtOnce,
     }
 }
 
