@@ -401,3 +401,97 @@ async fn registry_contents_survive_a_restart() {
     );
     assert_eq!(record["value"]["id"], 1);
 }
+
+#[tokio::test]
+async fn remote_client_sends_basic_auth_credentials() {
+    use axum::extract::Request;
+    use axum::middleware::{self, Next};
+    use axum::response::IntoResponse;
+    use base64::Engine;
+    use sluice_schemas::avro::AvroConverterConfig;
+    use sluice_schemas::registry::BasicAuth;
+
+    let expected = format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode("svc:s3cret")
+    );
+    let guard = move |request: Request, next: Next| {
+        let expected = expected.clone();
+        async move {
+            let given = request
+                .headers()
+                .get("authorization")
+                .and_then(|v| v.to_str().ok());
+            if given == Some(expected.as_str()) {
+                next.run(request).await
+            } else {
+                let body = r#"{"error_code":401,"message":"Unauthorized"}"#;
+                (axum::http::StatusCode::UNAUTHORIZED, body).into_response()
+            }
+        }
+    };
+    let registry = Arc::new(SchemaRegistry::in_memory());
+    let app = Router::new()
+        .nest("/schema-registry", registry::router(registry.clone()))
+        .layer(middleware::from_fn(guard));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let base = format!("http://{address}/schema-registry");
+
+    let anonymous = RemoteRegistryClient::new(&base).unwrap();
+    let error = anonymous.register("a-value", V1).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            sluice_schemas::Error::RegistryResponse {
+                status: 401,
+                error_code: 401,
+                ..
+            }
+        ),
+        "{error}"
+    );
+
+    let credentials = BasicAuth::parse_user_info("basic.auth.user.info", "svc:s3cret").unwrap();
+    assert!(!format!("{credentials:?}").contains("s3cret"));
+    let client = RemoteRegistryClient::new(&base)
+        .unwrap()
+        .with_basic_auth(credentials.clone());
+    assert_eq!(client.register("a-value", V1).await.unwrap(), SchemaId(1));
+
+    // Credentials in the URL (Confluent's basic.auth.credentials.source=URL) leave the URL.
+    let with_user_info = format!("http://svc:s3cret@{address}/schema-registry");
+    let config = AvroConverterConfig::from_properties([
+        ("schema.registry.url", with_user_info.as_str()),
+        ("basic.auth.credentials.source", "URL"),
+    ])
+    .unwrap();
+    assert_eq!(config.registry_url.as_deref(), Some(base.as_str()));
+    assert_eq!(config.registry_credentials, Some(credentials));
+    assert!(!format!("{config:?}").contains("s3cret"));
+    let config = AvroConverterConfig::from_properties([
+        ("schema.registry.url", base.as_str()),
+        ("basic.auth.credentials.source", "USER_INFO"),
+        ("basic.auth.user.info", "svc:s3cret"),
+    ])
+    .unwrap();
+    let converter = sluice_schemas::avro::AvroConverter::from_config(
+        &config,
+        registry::RecordPart::Value,
+        &Arc::new(SchemaRegistry::in_memory()),
+    )
+    .unwrap();
+    let schema = sluice_schemas::SchemaBuilder::string().build();
+    let bytes = converter
+        .from_connect("b", &schema, &"hi".into())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(&bytes[..5], &[0, 0, 0, 0, 2]);
+    assert_eq!(
+        registry.subjects(),
+        vec!["a-value".to_owned(), "b-value".to_owned()]
+    );
+    assert!(BasicAuth::parse_user_info("basic.auth.user.info", "no-colon").is_err());
+}

@@ -12,6 +12,7 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
+use super::config::{AvroConverterConfig, Registration};
 use super::decode::{Node, Reader};
 use super::encode::encode_value;
 use super::from_avro::connect_schema;
@@ -25,8 +26,6 @@ use crate::schema::{Schema, SchemaRef};
 use crate::value::Value;
 use crate::{Error, Result};
 
-/// The class name connector configs use for this converter.
-pub const AVRO_CONVERTER_CLASS: &str = "io.confluent.connect.avro.AvroConverter";
 /// The first byte of every Confluent-framed message.
 pub const MAGIC_BYTE: u8 = 0;
 /// Magic byte + schema id.
@@ -34,75 +33,6 @@ pub const WIRE_HEADER_LEN: usize = 5;
 /// Entries kept per cache before it is emptied (guards against callers that build a new
 /// `SchemaRef` per event).
 const CACHE_LIMIT: usize = 10_000;
-
-/// Checks a `key.converter` / `value.converter` class name.
-pub fn is_avro_converter_class(class: &str) -> bool {
-    matches!(
-        class.trim(),
-        AVRO_CONVERTER_CLASS | "avro" | "AvroConverter"
-    )
-}
-
-/// What to do with a schema the subject does not have yet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Registration {
-    /// Register it (`auto.register.schemas=true`, the default).
-    #[default]
-    AutoRegister,
-    /// Only look it up; fail when it is not registered.
-    LookupOnly,
-}
-
-/// The converter's settings, from connector properties (`schema.registry.url`,
-/// `auto.register.schemas`, `key.subject.name.strategy`, `value.subject.name.strategy`), with the `key.converter.` / `value.converter.` prefixes removed.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AvroConverterConfig {
-    pub registry_url: Option<String>,
-    pub registration: Registration,
-    /// `key.subject.name.strategy`.
-    pub key_subject_strategy: SubjectNameStrategy,
-    /// `value.subject.name.strategy`.
-    pub value_subject_strategy: SubjectNameStrategy,
-}
-
-impl AvroConverterConfig {
-    /// Reads the settings this converter knows; other keys are left to the caller.
-    pub fn from_properties<'a>(
-        properties: impl IntoIterator<Item = (&'a str, &'a str)>,
-    ) -> Result<Self> {
-        let mut config = Self::default();
-        for (key, value) in properties {
-            match key {
-                "schema.registry.url" => {
-                    // Confluent accepts a comma-separated list; the first URL is used.
-                    let first = value.split(',').next().unwrap_or_default().trim();
-                    config.registry_url = (!first.is_empty()).then(|| first.to_owned());
-                }
-                "auto.register.schemas" => {
-                    config.registration = match value.trim().to_ascii_lowercase().as_str() {
-                        "true" => Registration::AutoRegister,
-                        "false" => Registration::LookupOnly,
-                        _ => {
-                            return Err(Error::InvalidConfig {
-                                key: key.to_owned(),
-                                value: value.to_owned(),
-                                reason: "use true or false".into(),
-                            });
-                        }
-                    }
-                }
-                "key.subject.name.strategy" => {
-                    config.key_subject_strategy = SubjectNameStrategy::parse(key, value)?;
-                }
-                "value.subject.name.strategy" => {
-                    config.value_subject_strategy = SubjectNameStrategy::parse(key, value)?;
-                }
-                _ => {}
-            }
-        }
-        Ok(config)
-    }
-}
 
 /// The Avro form of one Connect schema and the ids it has under each subject.
 #[derive(Debug)]
@@ -157,7 +87,13 @@ impl AvroConverter {
         embedded: &Arc<SchemaRegistry>,
     ) -> Result<Self> {
         let registry: Arc<dyn SchemaRegistryClient> = match &config.registry_url {
-            Some(url) => Arc::new(RemoteRegistryClient::new(url)?),
+            Some(url) => {
+                let mut client = RemoteRegistryClient::new(url)?;
+                if let Some(credentials) = &config.registry_credentials {
+                    client = client.with_basic_auth(credentials.clone());
+                }
+                Arc::new(client)
+            }
             None => Arc::new(EmbeddedRegistryClient::new(embedded.clone())),
         };
         let strategy = match part {

@@ -7,8 +7,10 @@
 //! - [`from_avro`]: Avro schema JSON → Connect schema + decoding plan (`toConnectSchema`).
 //! - [`decode`]: Avro datum bytes → Connect value.
 //! - [`subject`]: subject name strategies (topic, record, topic+record).
+//! - [`config`]: the converter's settings from connector properties.
 //! - [`converter`]: [`AvroConverter`], wire format, registry use and caching.
 
+pub mod config;
 pub mod converter;
 pub mod decode;
 pub mod encode;
@@ -16,10 +18,10 @@ pub mod from_avro;
 pub mod schema;
 pub mod subject;
 
-pub use converter::{
-    AVRO_CONVERTER_CLASS, AvroConverter, AvroConverterConfig, Registration,
-    is_avro_converter_class, split_wire, write_framed,
+pub use config::{
+    AVRO_CONVERTER_CLASS, AvroConverterConfig, Registration, is_avro_converter_class,
 };
+pub use converter::{AvroConverter, split_wire, write_framed};
 pub use encode::encode_value;
 pub use from_avro::connect_schema;
 pub use schema::avro_schema;

@@ -72,12 +72,47 @@ impl SchemaRegistryClient for EmbeddedRegistryClient {
     }
 }
 
+/// HTTP basic-auth credentials for a remote registry (`basic.auth.user.info=user:password`).
+/// `Debug` never shows the password.
+#[derive(Clone, PartialEq, Eq)]
+pub struct BasicAuth {
+    pub user: String,
+    pub password: String,
+}
+
+impl BasicAuth {
+    /// Parses Confluent's `user:password` form; `key` names the setting in the error.
+    pub fn parse_user_info(key: &str, user_info: &str) -> Result<Self> {
+        match user_info.split_once(':') {
+            Some((user, password)) if !user.is_empty() => Ok(Self {
+                user: user.to_owned(),
+                password: password.to_owned(),
+            }),
+            _ => Err(Error::InvalidConfig {
+                key: key.to_owned(),
+                value: "[hidden]".to_owned(),
+                reason: "use the form user:password".to_owned(),
+            }),
+        }
+    }
+}
+
+impl std::fmt::Debug for BasicAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BasicAuth")
+            .field("user", &self.user)
+            .field("password", &"[hidden]")
+            .finish()
+    }
+}
+
 /// Talks to a Confluent-compatible registry (Sluice's own `/schema-registry` or Confluent's) over
 /// HTTP, caching ids and schemas.
 #[derive(Debug)]
 pub struct RemoteRegistryClient {
     base_url: String,
     http: reqwest::Client,
+    credentials: Option<BasicAuth>,
     ids: RwLock<HashMap<(String, String), SchemaId>>,
     schemas: RwLock<HashMap<SchemaId, Arc<str>>>,
 }
@@ -126,9 +161,16 @@ impl RemoteRegistryClient {
         Ok(Self {
             base_url: trimmed.to_owned(),
             http,
+            credentials: None,
             ids: RwLock::default(),
             schemas: RwLock::default(),
         })
+    }
+
+    /// Sends HTTP basic-auth credentials with every request.
+    pub fn with_basic_auth(mut self, credentials: BasicAuth) -> Self {
+        self.credentials = Some(credentials);
+        self
     }
 
     /// The registry's base URL, without a trailing slash.
@@ -161,6 +203,9 @@ impl RemoteRegistryClient {
             _ => self.http.get(&url),
         }
         .header(reqwest::header::ACCEPT, super::rest::CONTENT_TYPE);
+        if let Some(credentials) = &self.credentials {
+            request = request.basic_auth(&credentials.user, Some(&credentials.password));
+        }
         if let Some(body) = body {
             request = request
                 .header(reqwest::header::CONTENT_TYPE, super::rest::CONTENT_TYPE)

@@ -19,7 +19,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-pub use client::{EmbeddedRegistryClient, RemoteRegistryClient, SchemaRegistryClient};
+pub use client::{BasicAuth, EmbeddedRegistryClient, RemoteRegistryClient, SchemaRegistryClient};
 pub use compatibility::CompatibilityLevel;
 pub use engine::SchemaRegistry;
 pub use rest::router;
