@@ -78,10 +78,27 @@ impl Drop for Session {
 impl GroupMember {
     /// Joins `join.group` and waits for the first assignment. Needs a tokio runtime (the
     /// heartbeat runs as a task).
+    ///
+    /// Cancel-safe: dropping the future mid-join removes the member at once, so the group
+    /// does not hand partitions to a consumer that is not there.
     pub async fn join(coordinator: GroupCoordinator, join: ConsumerJoin) -> Result<Self> {
-        let assignment = coordinator.join_consumer(join.clone()).await?;
+        let member_id =
+            coordinator.reserve_member_id(&join.group, &join.client_id, join.session_timeout)?;
+        // Leaves on drop, including when this future is dropped before the join completes.
+        let mut session = Session {
+            coordinator: coordinator.clone(),
+            group: join.group.clone(),
+            member: Some(member_id.clone()),
+            heartbeat: None,
+        };
+        let first = ConsumerJoin {
+            member_id: Some(member_id),
+            ..join.clone()
+        };
+        let assignment = coordinator.join_consumer(first).await?;
         let status = coordinator.watch_group(&join.group);
-        let session = Session::start(coordinator, &join, &assignment);
+        session.member = Some(assignment.member_id.clone());
+        session.heartbeat = Some(spawn_heartbeat(&coordinator, &join, &assignment));
         Ok(Self {
             join,
             assignment,
@@ -244,6 +261,32 @@ mod tests {
         assert_eq!(a.rejoin().await.unwrap().partitions.len(), 4);
         a.leave().await.unwrap();
         assert_eq!(coordinator.describe_group("g").state, GroupState::Empty);
+    }
+
+    #[tokio::test]
+    async fn a_join_given_up_midway_leaves_the_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let clock = manual_clock();
+        let coordinator = open_coordinator(dir.path(), &clock, &[("t", 4)]);
+        let session = Duration::from_secs(10);
+        let mut a = GroupMember::join(coordinator.clone(), join("a", session))
+            .await
+            .unwrap();
+        let mut b = Box::pin(GroupMember::join(coordinator.clone(), join("b", session)));
+        let first_poll = tokio::time::timeout(Duration::ZERO, &mut b).await;
+        assert!(first_poll.is_err(), "b waits for a to rejoin");
+        drop(b);
+        // a may form one generation with the departing b, then one without it.
+        let alone = within("a to own every partition again", async {
+            loop {
+                a.rebalance_needed().await;
+                if a.rejoin().await.unwrap().partitions.len() == 4 {
+                    break;
+                }
+            }
+        });
+        alone.await;
+        assert_eq!(coordinator.describe_group("g").members.len(), 1);
     }
 
     #[tokio::test]

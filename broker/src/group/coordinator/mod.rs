@@ -16,7 +16,7 @@ use super::clock::Clock;
 use super::membership::{Ctx, Membership};
 use super::offsets::{CommittedOffset, OffsetTable};
 use super::records::GroupRecord;
-use super::{GenerationId, GroupLog, GroupLogRecord, MemberId, TopicMetadata};
+use super::{GenerationId, GroupLog, GroupLogRecord, MemberId, TopicMetadata, validate_group_id};
 use crate::error::{Error, Result};
 
 mod membership_api;
@@ -231,6 +231,26 @@ impl GroupCoordinator {
             client_id
         };
         MemberId::from(format!("{client}-{}-{n:06}", self.inner.instance_tag))
+    }
+
+    /// A member id for a consumer about to join `group`, valid for one session timeout.
+    /// Knowing its id before joining lets a consumer leave even if it gives up mid-join.
+    pub fn reserve_member_id(
+        &self,
+        group: &str,
+        client_id: &str,
+        session_timeout: Duration,
+    ) -> Result<MemberId> {
+        validate_group_id(group)?;
+        let id = self.new_member_id(client_id);
+        let ctx = self.ctx();
+        let deadline = ctx.now.plus_ms(i64::from(duration_ms(session_timeout)));
+        let mut state = self.inner.state.lock();
+        state
+            .entry(group, ctx)
+            .membership
+            .reserve_id(id.clone(), deadline);
+        Ok(id)
     }
 
     fn check_session_timeout(&self, group: &str, session_timeout_ms: i32) -> Result<()> {

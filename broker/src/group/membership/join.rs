@@ -21,7 +21,7 @@ impl Membership {
         match request.member_id.clone() {
             None if request.new_member == NewMemberPolicy::RequireKnownId => {
                 let deadline = ctx.now.plus_ms(i64::from(request.session_timeout_ms));
-                self.pending_ids.insert(new_member_id.clone(), deadline);
+                self.reserve_id(new_member_id.clone(), deadline);
                 return Err(Error::MemberIdRequired {
                     group: self.group.clone(),
                     member: new_member_id.to_string(),

@@ -145,6 +145,12 @@ impl Membership {
         self.members.is_empty()
     }
 
+    /// Hands out `id` for a member that will join with it before `deadline` (how
+    /// MEMBER_ID_REQUIRED and in-process members that must be able to leave mid-join work).
+    pub(super) fn reserve_id(&mut self, id: MemberId, deadline: Millis) {
+        self.pending_ids.insert(id, deadline);
+    }
+
     /// Whether ids handed out with MEMBER_ID_REQUIRED are still waiting to be used.
     pub(super) fn has_pending_ids(&self) -> bool {
         !self.pending_ids.is_empty()
