@@ -91,6 +91,17 @@ pub enum Error {
     )]
     InvalidVersion { value: String },
 
+    /// A soft delete was asked for a subject that is already soft-deleted.
+    #[error("Subject '{subject}' was soft deleted. Set permanent=true to delete permanently")]
+    SubjectSoftDeleted { subject: String },
+
+    /// A permanent delete was asked for a subject or version that was not soft-deleted first.
+    #[error(
+        "Subject '{subject}'{} was not deleted first before being permanently deleted",
+        version.as_deref().map(|v| format!(" version {v}")).unwrap_or_default()
+    )]
+    NotSoftDeleted { subject: String, version: Option<String> },
+
     /// The subject has no compatibility level of its own (ask with `defaultToGlobal=true`).
     #[error("Subject '{subject}' does not have subject-level compatibility configured")]
     SubjectCompatibilityNotConfigured { subject: String },

@@ -41,6 +41,7 @@ impl Server {
         let request = match method {
             "POST" => self.http.post(&url),
             "PUT" => self.http.put(&url),
+            "DELETE" => self.http.delete(&url),
             _ => self.http.get(&url),
         };
         let request = match body {
@@ -494,4 +495,94 @@ async fn remote_client_sends_basic_auth_credentials() {
         vec!["a-value".to_owned(), "b-value".to_owned()]
     );
     assert!(BasicAuth::parse_user_info("basic.auth.user.info", "no-colon").is_err());
+}
+
+#[tokio::test]
+async fn subjects_and_versions_are_deleted_softly_then_permanently() {
+    let server = start().await;
+    server
+        .send(
+            "POST",
+            "/subjects/d-value/versions",
+            Some(json!({"schema": V1})),
+        )
+        .await;
+    server
+        .send(
+            "POST",
+            "/subjects/d-value/versions",
+            Some(json!({"schema": V2})),
+        )
+        .await;
+
+    let (status, body) = server
+        .send("DELETE", "/subjects/d-value?permanent=true", None)
+        .await;
+    assert_eq!((status, body["error_code"].clone()), (404, json!(40405)));
+    let (status, body) = server
+        .send(
+            "DELETE",
+            "/subjects/d-value/versions/2?permanent=true",
+            None,
+        )
+        .await;
+    assert_eq!((status, body["error_code"].clone()), (404, json!(40407)));
+
+    assert_eq!(
+        server
+            .send("DELETE", "/subjects/d-value/versions/latest", None)
+            .await,
+        (200, json!(2))
+    );
+    assert_eq!(
+        server.send("GET", "/subjects/d-value/versions", None).await,
+        (200, json!([1]))
+    );
+    // A soft-deleted schema stays readable by id.
+    assert_eq!(server.send("GET", "/schemas/ids/2", None).await.0, 200);
+    assert_eq!(
+        server
+            .send(
+                "DELETE",
+                "/subjects/d-value/versions/2?permanent=true",
+                None
+            )
+            .await,
+        (200, json!(2))
+    );
+
+    assert_eq!(
+        server.send("DELETE", "/subjects/d-value", None).await,
+        (200, json!([1]))
+    );
+    assert_eq!(
+        server.send("GET", "/subjects", None).await,
+        (200, json!([]))
+    );
+    let (status, body) = server.send("DELETE", "/subjects/d-value", None).await;
+    assert_eq!((status, body["error_code"].clone()), (404, json!(40404)));
+    assert_eq!(
+        server
+            .send("DELETE", "/subjects/d-value?permanent=true", None)
+            .await,
+        (200, json!([1]))
+    );
+    let (status, body) = server.send("DELETE", "/subjects/d-value", None).await;
+    assert_eq!((status, body["error_code"].clone()), (404, json!(40401)));
+
+    // Registering again continues the numbering and keeps the global id.
+    server
+        .send(
+            "POST",
+            "/subjects/d-value/versions",
+            Some(json!({"schema": V1})),
+        )
+        .await;
+    let (_, latest) = server
+        .send("GET", "/subjects/d-value/versions/latest", None)
+        .await;
+    assert_eq!(
+        (latest["version"].clone(), latest["id"].clone()),
+        (json!(3), json!(1))
+    );
 }

@@ -16,34 +16,39 @@ use crate::{Error, Result};
 
 /// A parsed, registered schema shared by every subject that uses it.
 #[derive(Debug)]
-struct StoredSchema {
-    text: Arc<str>,
+pub(super) struct StoredSchema {
+    pub(super) text: Arc<str>,
     parsed: AvroSchema,
 }
 
 #[derive(Debug, Default)]
-struct State {
-    schemas: HashMap<SchemaId, Arc<StoredSchema>>,
-    id_by_text: HashMap<Arc<str>, SchemaId>,
+pub(super) struct State {
+    pub(super) schemas: HashMap<SchemaId, Arc<StoredSchema>>,
+    pub(super) id_by_text: HashMap<Arc<str>, SchemaId>,
     /// Live versions of each subject, oldest first.
-    subjects: BTreeMap<String, Vec<(SubjectVersion, SchemaId)>>,
+    pub(super) subjects: BTreeMap<String, Vec<(SubjectVersion, SchemaId)>>,
+    /// Soft-deleted versions of each subject (hidden, removable with `permanent=true`).
+    pub(super) soft_deleted: BTreeMap<String, Vec<(SubjectVersion, SchemaId)>>,
     /// Highest version ever used per subject (versions are never reused).
-    last_version: HashMap<String, SubjectVersion>,
-    next_id: u32,
-    global_level: Option<CompatibilityLevel>,
-    subject_levels: HashMap<String, CompatibilityLevel>,
+    pub(super) last_version: HashMap<String, SubjectVersion>,
+    pub(super) next_id: u32,
+    pub(super) global_level: Option<CompatibilityLevel>,
+    pub(super) subject_levels: HashMap<String, CompatibilityLevel>,
 }
 
 impl State {
-    fn apply(&mut self, record: &StoreRecord) -> Result<()> {
+    pub(super) fn apply(&mut self, record: &StoreRecord) -> Result<()> {
         match record {
             StoreRecord::Schema {
                 key: (subject, version),
                 value,
             } => {
-                let versions = self.subjects.entry(subject.clone()).or_default();
-                versions.retain(|(v, _)| v != version);
-                if let Some(value) = value.as_ref().filter(|v| !v.deleted) {
+                let live = self.subjects.entry(subject.clone()).or_default();
+                live.retain(|(v, _)| v != version);
+                let deleted = self.soft_deleted.entry(subject.clone()).or_default();
+                deleted.retain(|(v, _)| v != version);
+                if let Some(value) = value {
+                    // Soft-deleted schemas keep their id (readable by id, reused if registered again).
                     if !self.schemas.contains_key(&value.id) {
                         let parsed = parse_avro(&value.schema)?;
                         let text: Arc<str> = Arc::from(value.schema.as_str());
@@ -51,12 +56,15 @@ impl State {
                         self.schemas
                             .insert(value.id, Arc::new(StoredSchema { text, parsed }));
                     }
-                    versions.push((*version, value.id));
-                    versions.sort_by_key(|(v, _)| *v);
                     self.next_id = self.next_id.max(value.id.0 + 1);
+                    let target = if value.deleted { deleted } else { live };
+                    target.push((*version, value.id));
+                    target.sort_by_key(|(v, _)| *v);
                 }
-                if versions.is_empty() {
-                    self.subjects.remove(subject);
+                for map in [&mut self.subjects, &mut self.soft_deleted] {
+                    if map.get(subject).is_some_and(Vec::is_empty) {
+                        map.remove(subject);
+                    }
                 }
                 let last = self.last_version.entry(subject.clone()).or_insert(*version);
                 *last = (*last).max(*version);
@@ -83,7 +91,7 @@ impl State {
         Ok(())
     }
 
-    fn versions(&self, subject: &str) -> Result<&[(SubjectVersion, SchemaId)]> {
+    pub(super) fn versions(&self, subject: &str) -> Result<&[(SubjectVersion, SchemaId)]> {
         self.subjects
             .get(subject)
             .map(Vec::as_slice)
@@ -131,8 +139,8 @@ pub fn canonical_text(text: &str) -> Result<String> {
 /// An embedded schema registry.
 #[derive(Debug)]
 pub struct SchemaRegistry {
-    state: RwLock<State>,
-    store: Arc<dyn RegistryStore>,
+    pub(super) state: RwLock<State>,
+    pub(super) store: Arc<dyn RegistryStore>,
 }
 
 impl SchemaRegistry {
@@ -351,12 +359,12 @@ impl SchemaRegistry {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
-    const V1: &str = r#"{"type":"record","name":"Value","namespace":"db.inv.customers","fields":[
+    pub(crate) const V1: &str = r#"{"type":"record","name":"Value","namespace":"db.inv.customers","fields":[
         {"name":"id","type":"int"},{"name":"name","type":"string"}]}"#;
-    const V2: &str = r#"{"type":"record","name":"Value","namespace":"db.inv.customers","fields":[
+    pub(crate) const V2: &str = r#"{"type":"record","name":"Value","namespace":"db.inv.customers","fields":[
         {"name":"id","type":"int"},{"name":"name","type":"string"},
         {"name":"email","type":["null","string"],"default":null}]}"#;
     const BAD: &str = r#"{"type":"record","name":"Value","namespace":"db.inv.customers","fields":[

@@ -3,6 +3,7 @@
 //! behind [`RegistryStore`], the REST subset Confluent clients use, and the client side
 //! ([`SchemaRegistryClient`]) the Avro converter talks to.
 //!
+//! - [`deletion`]: soft and permanent deletion of subjects and versions.
 //! - [`engine`]: [`SchemaRegistry`], the registry's state and operations.
 //! - [`compatibility`]: Avro schema-resolution rules and the NONE/BACKWARD/FORWARD/FULL levels.
 //! - [`store`]: the append/replay storage trait, the `_schemas` record shapes, file and memory stores.
@@ -11,6 +12,7 @@
 
 pub mod client;
 pub mod compatibility;
+pub mod deletion;
 pub mod engine;
 pub mod rest;
 pub mod store;
@@ -21,6 +23,7 @@ use serde::{Deserialize, Serialize};
 
 pub use client::{BasicAuth, EmbeddedRegistryClient, RemoteRegistryClient, SchemaRegistryClient};
 pub use compatibility::CompatibilityLevel;
+pub use deletion::Deletion;
 pub use engine::SchemaRegistry;
 pub use rest::router;
 pub use store::{FileRegistryStore, MemoryRegistryStore, RegistryStore};

@@ -19,6 +19,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value as Json, json};
 
+use super::deletion::Deletion;
 use super::{CompatibilityLevel, SchemaFormat, SchemaId, SchemaRegistry, VersionSelector};
 use crate::Error;
 
@@ -29,12 +30,18 @@ pub const CONTENT_TYPE: &str = "application/vnd.schemaregistry.v1+json";
 pub fn router(registry: Arc<SchemaRegistry>) -> Router {
     Router::new()
         .route("/subjects", get(list_subjects))
-        .route("/subjects/{subject}", post(lookup_schema))
+        .route(
+            "/subjects/{subject}",
+            post(lookup_schema).delete(delete_subject),
+        )
         .route(
             "/subjects/{subject}/versions",
             get(list_versions).post(register_schema),
         )
-        .route("/subjects/{subject}/versions/{version}", get(get_version))
+        .route(
+            "/subjects/{subject}/versions/{version}",
+            get(get_version).delete(delete_version),
+        )
         .route(
             "/subjects/{subject}/versions/{version}/schema",
             get(get_version_schema),
@@ -95,6 +102,11 @@ impl From<Error> for ApiError {
             Error::SubjectNotFound { .. } => (StatusCode::NOT_FOUND, 40401),
             Error::VersionNotFound { .. } => (StatusCode::NOT_FOUND, 40402),
             Error::SchemaNotFound { .. } => (StatusCode::NOT_FOUND, 40403),
+            Error::SubjectSoftDeleted { .. } => (StatusCode::NOT_FOUND, 40404),
+            Error::NotSoftDeleted { version: None, .. } => (StatusCode::NOT_FOUND, 40405),
+            Error::NotSoftDeleted {
+                version: Some(_), ..
+            } => (StatusCode::NOT_FOUND, 40407),
             Error::SubjectCompatibilityNotConfigured { .. } => (StatusCode::NOT_FOUND, 40408),
             Error::IncompatibleSchema { .. } => (StatusCode::CONFLICT, 409),
             Error::InvalidAvroSchema { .. } => (StatusCode::UNPROCESSABLE_ENTITY, 42201),
@@ -245,6 +257,35 @@ async fn test_compatibility(
         answer["messages"] = json!(messages);
     }
     Ok(ok(answer))
+}
+
+fn deletion(query: &HashMap<String, String>) -> Deletion {
+    if query.get("permanent").is_some_and(|v| v == "true") {
+        Deletion::Permanent
+    } else {
+        Deletion::Soft
+    }
+}
+
+async fn delete_subject(
+    State(registry): Registry,
+    Path(subject): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult {
+    let deletion = deletion(&query);
+    let versions = blocking(move || registry.delete_subject(&subject, deletion)).await?;
+    Ok(ok(json!(versions)))
+}
+
+async fn delete_version(
+    State(registry): Registry,
+    Path((subject, version)): Path<(String, String)>,
+    Query(query): Query<HashMap<String, String>>,
+) -> ApiResult {
+    let selector = VersionSelector::parse(&version)?;
+    let deletion = deletion(&query);
+    let deleted = blocking(move || registry.delete_version(&subject, selector, deletion)).await?;
+    Ok(ok(json!(deleted)))
 }
 
 #[derive(Deserialize)]
