@@ -152,6 +152,11 @@ fn compaction_keeps_latest_per_key_preserves_offsets_and_drops_old_tombstones() 
         "{report:?}"
     );
     assert_eq!(log.high_watermark(), hw, "compaction never moves the end");
+    let again = log.compact(50_000, now).unwrap();
+    assert_eq!(
+        again.segments_rewritten, 0,
+        "nothing new was sealed: the pass is skipped"
+    );
 
     let records = read_all(&log, Offset(0)).unwrap();
     let mut seen = std::collections::BTreeMap::new();

@@ -9,6 +9,7 @@ use std::fs::OpenOptions;
 use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
 use bytes::Bytes;
 
@@ -29,12 +30,16 @@ pub struct CompactionReport {
 impl PartitionLog {
     /// Compacts the sealed segments. `delete_retention_ms` is how long tombstones stay
     /// readable so consumers can see deletions.
+    ///
+    /// A pass runs only when segments were sealed since the previous one (like Kafka, which
+    /// cleans only dirty logs); tombstones that expire meanwhile go in the next such pass.
     pub fn compact(&self, delete_retention_ms: i64, now_ms: i64) -> Result<CompactionReport> {
         let segments = self.segment_snapshot();
-        let Some((_active, sealed)) = segments.split_last() else {
+        let Some((active, sealed)) = segments.split_last() else {
             return Ok(CompactionReport::default());
         };
-        if sealed.is_empty() {
+        let active_base = active.base_offset().0;
+        if sealed.is_empty() || self.compacted_before.load(Ordering::Acquire) == active_base {
             return Ok(CompactionReport::default());
         }
         let latest = self.latest_offset_per_key(&segments)?;
@@ -49,6 +54,7 @@ impl PartitionLog {
                 report.records_removed += removed;
             }
         }
+        self.compacted_before.store(active_base, Ordering::Release);
         Ok(report)
     }
 

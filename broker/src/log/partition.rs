@@ -70,6 +70,9 @@ pub struct PartitionLog {
     fsyncs: AtomicU64,
     high_watermark: watch::Sender<Offset>,
     pub(super) log_start: AtomicI64,
+    /// The active segment's base at the last compaction: later passes with the same active
+    /// segment have no new sealed data to clean and are skipped.
+    pub(super) compacted_before: AtomicI64,
     torn_tail: Option<TornTail>,
 }
 
@@ -129,6 +132,7 @@ impl PartitionLog {
             fsyncs: AtomicU64::new(0),
             high_watermark: watch::Sender::new(next_offset),
             log_start: AtomicI64::new(log_start.0),
+            compacted_before: AtomicI64::new(-1),
             torn_tail,
         })
     }
