@@ -177,6 +177,21 @@ async fn avro_uses_the_embedded_registry_and_confluent_framing() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("value.converter.schema.registry.url"), "{err}");
+
+    // A remote registry needs no embedded one; a bad URL names the settings prefix.
+    let remote = props(&[
+        ("key.converter", "io.confluent.connect.avro.AvroConverter"),
+        ("key.converter.schema.registry.url", "http://127.0.0.1:8081"),
+    ]);
+    assert!(RecordConverters::from_props(&remote, None).is_ok());
+    let bad = props(&[
+        ("key.converter", "io.confluent.connect.avro.AvroConverter"),
+        ("key.converter.schema.registry.url", "not a url"),
+    ]);
+    let err = RecordConverters::from_props(&bad, None)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("key.converter."), "{err}");
 }
 
 #[test]

@@ -28,7 +28,7 @@ use sluice_schemas::avro::{AVRO_CONVERTER_CLASS, AvroConverter, AvroConverterCon
 use sluice_schemas::json::{
     JSON_CONVERTER_CLASS, JsonConverter, JsonConverterConfig, is_json_converter_class,
 };
-use sluice_schemas::registry::{RecordPart, RemoteRegistryClient, SchemaRegistry};
+use sluice_schemas::registry::{RecordPart, SchemaRegistry};
 use sluice_schemas::schema::{OPTIONAL_BYTES_SCHEMA, OPTIONAL_STRING_SCHEMA};
 use sluice_schemas::{SchemaType, Value};
 
@@ -158,14 +158,15 @@ impl ConverterChoice {
                 inner: JsonConverter::new(*config),
             }),
             Self::Avro(config) => {
-                let inner = match (&config.registry_url, embedded) {
-                    (Some(url), _) => {
-                        let client = RemoteRegistryClient::new(url)
-                            .map_err(|source| invalid_settings(part, source))?;
-                        AvroConverter::new(Arc::new(client), part, config.registration)
+                // `from_config` talks to `schema.registry.url` when set (with its auth and
+                // subject strategy) and to the embedded registry otherwise.
+                let unused;
+                let registry = match (&config.registry_url, embedded) {
+                    (_, Some(registry)) => registry,
+                    (Some(_), None) => {
+                        unused = Arc::new(SchemaRegistry::in_memory());
+                        &unused
                     }
-                    (None, Some(registry)) => AvroConverter::from_config(config, part, registry)
-                        .map_err(|source| invalid_settings(part, source))?,
                     (None, None) => {
                         return Err(Error::MissingConfig {
                             key: format!("{name}.converter.schema.registry.url"),
@@ -173,6 +174,8 @@ impl ConverterChoice {
                         });
                     }
                 };
+                let inner = AvroConverter::from_config(config, part, registry)
+                    .map_err(|source| invalid_settings(part, source))?;
                 Arc::new(Avro { part: name, inner })
             }
             Self::String => Arc::new(Text { part: name }),
