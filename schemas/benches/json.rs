@@ -1,7 +1,7 @@
 //! JSON serialization of a realistic 12-column Debezium change event (an update with before and
 //! after), with and without schemas. Run: `cargo bench -p sluice-schemas --bench json`.
 //!
-//! Times are the benchmark thread's CPU time (from `/proc/thread-self/schedstat`), not wall time,
+//! Times are the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall time,
 //! so that other work on a shared machine does not inflate them; events/s per core follow.
 
 use std::hint::black_box;
@@ -105,13 +105,10 @@ fn event(t: &TableEnvelope) -> Struct {
     .unwrap()
 }
 
-/// CPU time of the calling thread in nanoseconds (the scheduler's `sum_exec_runtime`).
+/// CPU time of the calling thread in nanoseconds (`CLOCK_THREAD_CPUTIME_ID`).
 fn thread_cpu_nanos() -> u64 {
-    let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
-    text.split_whitespace()
-        .next()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    (t.tv_sec as u64) * 1_000_000_000 + t.tv_nsec as u64
 }
 
 /// Criterion measurement of thread CPU time, formatted like wall time.

@@ -4,47 +4,15 @@
 //! scientific notation otherwise (`1.0E7`, `1.5E-5`). Non-finite values are written as the quoted
 //! strings `"NaN"`, `"Infinity"`, `"-Infinity"` (Jackson's default `WRITE_NAN_AS_STRINGS`).
 
-use std::fmt::Write as _;
-
-/// A stack buffer for one float's scientific form, so formatting allocates nothing.
-struct SciBuffer {
-    bytes: [u8; 40],
-    len: usize,
-}
-
-impl SciBuffer {
-    fn new() -> SciBuffer {
-        SciBuffer {
-            bytes: [0; 40],
-            len: 0,
-        }
-    }
-
-    fn as_str(&self) -> &str {
-        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or("0e0")
-    }
-}
-
-impl std::fmt::Write for SciBuffer {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        let target = self.bytes.get_mut(self.len..end).ok_or(std::fmt::Error)?;
-        target.copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
-    }
-}
-
 /// Appends a float64 the way Kafka's JsonConverter writes it.
 pub fn write_f64(out: &mut Vec<u8>, v: f64) {
     if !v.is_finite() {
         return write_non_finite(out, v.is_nan(), v.is_sign_negative());
     }
-    let mut sci = SciBuffer::new();
-    let _ = write!(sci, "{v:e}");
+    let mut buffer = ryu::Buffer::new();
     write_java_style(
         out,
-        sci.as_str(),
+        buffer.format_finite(v),
         v == 0.0 || (1e-3..1e7).contains(&v.abs()),
     );
 }
@@ -54,11 +22,10 @@ pub fn write_f32(out: &mut Vec<u8>, v: f32) {
     if !v.is_finite() {
         return write_non_finite(out, v.is_nan(), v.is_sign_negative());
     }
-    let mut sci = SciBuffer::new();
-    let _ = write!(sci, "{v:e}");
+    let mut buffer = ryu::Buffer::new();
     write_java_style(
         out,
-        sci.as_str(),
+        buffer.format_finite(v),
         v == 0.0 || (1e-3..1e7).contains(&v.abs()),
     );
 }
@@ -72,26 +39,57 @@ fn write_non_finite(out: &mut Vec<u8>, nan: bool, negative: bool) {
     out.extend_from_slice(text);
 }
 
-/// `sci` is Rust's shortest scientific form, e.g. `-1.2345e3`, `5e-324`, `0e0`.
-fn write_java_style(out: &mut Vec<u8>, sci: &str, plain: bool) {
-    let (mantissa, exponent) = sci.split_once('e').unwrap_or((sci, "0"));
-    let exponent: i32 = exponent.parse().unwrap_or(0);
-    let (negative, mantissa) = match mantissa.strip_prefix('-') {
+/// Shortest digits (no leading or trailing zeros, at least one) and the decimal exponent of the
+/// first digit, from ryu's text (`-0.001`, `123.0`, `1.5e-7`, `1e16`).
+struct Digits {
+    negative: bool,
+    bytes: [u8; 24],
+    len: usize,
+    exponent: i32,
+}
+
+fn shortest_digits(text: &str) -> Digits {
+    let (negative, text) = match text.strip_prefix('-') {
         Some(rest) => (true, rest),
-        None => (false, mantissa),
+        None => (false, text),
     };
-    let mut digit_buffer = [0u8; 24];
-    let mut count = 0;
-    for b in mantissa
-        .bytes()
-        .filter(u8::is_ascii_digit)
-        .take(digit_buffer.len())
-    {
-        digit_buffer[count] = b;
-        count += 1;
+    let (mantissa, exp) = match text.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i32>().unwrap_or(0)),
+        None => (text, 0),
+    };
+    let int_len = mantissa.find('.').unwrap_or(mantissa.len()) as i32;
+    let mut digits = Digits {
+        negative,
+        bytes: [0; 24],
+        len: 0,
+        exponent: 0,
+    };
+    let mut leading_zeros = 0;
+    for b in mantissa.bytes().filter(u8::is_ascii_digit) {
+        if digits.len == 0 && b == b'0' {
+            leading_zeros += 1;
+        } else if digits.len < digits.bytes.len() {
+            digits.bytes[digits.len] = b;
+            digits.len += 1;
+        }
     }
-    let digits = &digit_buffer[..count];
-    if negative {
+    while digits.len > 0 && digits.bytes[digits.len - 1] == b'0' {
+        digits.len -= 1;
+    }
+    if digits.len == 0 {
+        digits.bytes[0] = b'0';
+        digits.len = 1;
+        return digits;
+    }
+    digits.exponent = int_len - 1 - leading_zeros + exp;
+    digits
+}
+
+fn write_java_style(out: &mut Vec<u8>, text: &str, plain: bool) {
+    let parsed = shortest_digits(text);
+    let digits = &parsed.bytes[..parsed.len];
+    let exponent = parsed.exponent;
+    if parsed.negative {
         out.push(b'-');
     }
     if plain {
@@ -167,6 +165,20 @@ mod tests {
         }
         assert_eq!(f64_text(f64::NAN), "\"NaN\"");
         assert_eq!(f64_text(f64::NEG_INFINITY), "\"-Infinity\"");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn text_parses_back_to_the_same_value(v in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL | proptest::num::f64::ZERO) {
+            let text = f64_text(v).replace('E', "e");
+            proptest::prop_assert_eq!(text.parse::<f64>().unwrap(), v);
+        }
+
+        #[test]
+        fn f32_text_parses_back(v in proptest::num::f32::NORMAL | proptest::num::f32::ZERO) {
+            let text = f32_text(v).replace('E', "e");
+            proptest::prop_assert_eq!(text.parse::<f32>().unwrap(), v);
+        }
     }
 
     #[test]

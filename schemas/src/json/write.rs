@@ -18,13 +18,37 @@ use crate::value::Value;
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
+/// True when a byte of `word` is a control character, `"` or `\\` (bit tricks on 8 bytes at once:
+/// a byte is "found" when subtracting from it borrows into its high bit).
+fn word_needs_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS != 0;
+    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS != 0;
+    below_space
+        || has_zero_byte(word ^ (ONES * u64::from(b'"')))
+        || has_zero_byte(word ^ (ONES * u64::from(b'\\')))
+}
+
 /// Appends a JSON string literal, escaped as Jackson does: `\"`, `\\`, the short escapes
 /// `\b \t \n \f \r`, other control characters as `\u00XX` (upper-case hex), everything else raw.
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();
-    let mut start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
+    // Fast path: most strings need no escaping; check them 8 bytes at a time.
+    let mut clean = 0;
+    for chunk in bytes.chunks_exact(8) {
+        let word = u64::from_le_bytes([
+            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
+        ]);
+        if word_needs_escape(word) {
+            break;
+        }
+        clean += 8;
+    }
+    out.extend_from_slice(&bytes[..clean]);
+    let mut start = clean;
+    for (i, &b) in bytes.iter().enumerate().skip(clean) {
         let escape: &[u8] = match b {
             b'"' => b"\\\"",
             b'\\' => b"\\\\",
@@ -283,6 +307,41 @@ mod tests {
         let mut out = Vec::new();
         f(&mut out);
         String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn escapes_are_found_in_every_byte_position() {
+        for position in 0..20 {
+            for special in ['"', '\\', '\n', '\u{1f}'] {
+                let mut text: String = "abcdefghijklmnopqrst".into();
+                text.replace_range(position..=position, &special.to_string());
+                let written = String::from_utf8(text_of(&text)).unwrap();
+                let expected = serde_json::to_string(&text)
+                    .unwrap()
+                    .replace("\\u001f", "\\u001F");
+                assert_eq!(written, expected, "{position} {special:?}");
+            }
+        }
+        assert_eq!(
+            text_of("é and ✓ and \u{7f} are raw"),
+            "\"é and ✓ and \u{7f} are raw\"".as_bytes()
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_string_is_escaped_like_a_standard_json_writer(text in ".*") {
+            let expected = serde_json::to_string(&text).unwrap();
+            let expected = expected.replace("\\u00", "\\U00");
+            let written = String::from_utf8(text_of(&text)).unwrap().replace("\\u00", "\\U00");
+            proptest::prop_assert_eq!(written.to_lowercase(), expected.to_lowercase());
+        }
+    }
+
+    fn text_of(s: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        write_str(&mut out, s);
+        out
     }
 
     #[test]
