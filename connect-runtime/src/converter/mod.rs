@@ -160,12 +160,12 @@ impl ConverterChoice {
             Self::Avro(config) => {
                 // `from_config` talks to `schema.registry.url` when set (with its auth and
                 // subject strategy) and to the embedded registry otherwise.
-                let unused;
+                let placeholder;
                 let registry = match (&config.registry_url, embedded) {
                     (_, Some(registry)) => registry,
                     (Some(_), None) => {
-                        unused = Arc::new(SchemaRegistry::in_memory());
-                        &unused
+                        placeholder = Arc::new(SchemaRegistry::in_memory());
+                        &placeholder
                     }
                     (None, None) => {
                         return Err(Error::MissingConfig {
