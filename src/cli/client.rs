@@ -52,6 +52,21 @@ impl RestClient {
         self.send(self.http.get(self.url(path))).await
     }
 
+    /// A plain-text resource such as `/metrics`.
+    pub async fn get_text(&self, path: &str) -> anyhow::Result<String> {
+        let response = self
+            .http
+            .get(self.url(path))
+            .send()
+            .await
+            .with_context(|| format!("cannot reach the Sluice worker at {}", self.base))?;
+        Ok(response.text().await?)
+    }
+
+    pub async fn put(&self, path: &str) -> anyhow::Result<Value> {
+        self.send(self.http.put(self.url(path))).await
+    }
+
     pub async fn post(&self, path: &str, body: &Value) -> anyhow::Result<Value> {
         self.send(self.http.post(self.url(path)).json(body)).await
     }

@@ -2,7 +2,8 @@
 //!
 //! Without `--follow` it reads up to the end each partition had when the command started
 //! and exits; with `--follow` it keeps waiting for new records. `--max-messages` and
-//! `--timeout-ms` (time without a new record) end it earlier.
+//! `--timeout-ms` (time without a new record) end it earlier. With `--group` it starts at the
+//! group's committed offsets and commits what it printed.
 
 use std::process::ExitCode;
 use std::time::Duration;
@@ -33,6 +34,10 @@ pub struct ConsumeArgs {
     /// Exit after this many milliseconds without a new record.
     #[arg(long)]
     timeout_ms: Option<u64>,
+    /// Consumer group: start where the group's committed offsets are, and commit what was
+    /// printed (the next run of the same group continues after it).
+    #[arg(long)]
+    group: Option<String>,
     /// Read only this partition.
     #[arg(long)]
     partition: Option<i32>,
@@ -60,6 +65,10 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<ExitCode> {
     let partitions = description["partitions"]
         .as_array()
         .context("the worker's topic description has no partitions")?;
+    let committed = match &args.group {
+        Some(group) => committed_offsets(&client, group, &args.topic).await?,
+        None => Default::default(),
+    };
     let (sender, mut receiver) = mpsc::channel::<Value>(1024);
     for partition in partitions {
         let id = partition["partition"].as_i64().unwrap_or_default() as i32;
@@ -72,7 +81,11 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<ExitCode> {
             client: client.clone(),
             topic: args.topic.clone(),
             partition: id,
-            offset: if args.from_beginning { start } else { end },
+            offset: match committed.get(&id) {
+                Some(offset) => *offset,
+                None if args.from_beginning => start,
+                None => end,
+            },
             stop_at: (!args.follow).then_some(end),
             raw: args.format == Format::Raw,
         };
@@ -81,6 +94,7 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<ExitCode> {
     drop(sender);
 
     let mut printed = 0u64;
+    let mut progress = GroupProgress::default();
     while args.max_messages.is_none_or(|max| printed < max) {
         let next = match args.timeout_ms {
             Some(ms) => {
@@ -97,8 +111,81 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<ExitCode> {
         }
         print_record(&record, args.format);
         printed += 1;
+        if let Some(group) = &args.group {
+            progress.printed(&record);
+            if printed.is_multiple_of(COMMIT_EVERY) {
+                progress.commit(&client, group, &args.topic).await?;
+            }
+        }
+    }
+    if let Some(group) = &args.group {
+        progress.commit(&client, group, &args.topic).await?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Records printed between two commits of a group's offsets.
+const COMMIT_EVERY: u64 = 500;
+
+/// The next offset to read per partition, as committed for `group`.
+async fn committed_offsets(
+    client: &RestClient,
+    group: &str,
+    topic: &str,
+) -> anyhow::Result<std::collections::BTreeMap<i32, i64>> {
+    let described = match client.get(&format!("/groups/{group}")).await {
+        Ok(described) => described,
+        // A group that never committed starts like a fresh consumer.
+        Err(error) if error.to_string().contains("HTTP 404") => return Ok(Default::default()),
+        Err(error) => return Err(error),
+    };
+    Ok(described["offsets"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|o| o["topic"] == topic)
+        .filter_map(|o| Some((o["partition"].as_i64()? as i32, o["committed"].as_i64()?)))
+        .collect())
+}
+
+/// The next offset per partition after what was printed, not yet committed.
+#[derive(Debug, Default)]
+struct GroupProgress {
+    next: std::collections::BTreeMap<i64, i64>,
+}
+
+impl GroupProgress {
+    fn printed(&mut self, record: &Value) {
+        if let (Some(partition), Some(offset)) =
+            (record["partition"].as_i64(), record["offset"].as_i64())
+        {
+            self.next.insert(partition, offset + 1);
+        }
+    }
+
+    async fn commit(
+        &mut self,
+        client: &RestClient,
+        group: &str,
+        topic: &str,
+    ) -> anyhow::Result<()> {
+        if self.next.is_empty() {
+            return Ok(());
+        }
+        let offsets: Vec<Value> = std::mem::take(&mut self.next)
+            .into_iter()
+            .map(|(partition, offset)| {
+                serde_json::json!({"topic": topic, "partition": partition, "offset": offset})
+            })
+            .collect();
+        client
+            .post(
+                &format!("/groups/{group}/offsets"),
+                &serde_json::json!({ "offsets": offsets }),
+            )
+            .await?;
+        Ok(())
+    }
 }
 
 fn print_record(record: &Value, format: Format) {

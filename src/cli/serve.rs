@@ -15,6 +15,17 @@ use sluice_connect::worker_config::WorkerConfig;
 
 use crate::{connectors, logging};
 
+/// `sluice standalone`: a worker that also (re)applies connector configs from files at start,
+/// like Kafka's `connect-standalone.sh worker.properties connector.properties…`.
+#[derive(Debug, Args)]
+pub struct StandaloneArgs {
+    #[command(flatten)]
+    serve: ServeArgs,
+    /// Connector configurations (JSON `{"name": …, "config": {…}}`), created or updated.
+    #[arg(value_name = "CONNECTOR.json", required = true)]
+    connectors: Vec<PathBuf>,
+}
+
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Worker configuration file (TOML); see configs/worker.toml for every key.
@@ -41,6 +52,26 @@ enum LogFormatArg {
 }
 
 pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    run_with(args, Vec::new())
+}
+
+pub fn run_standalone(args: StandaloneArgs) -> anyhow::Result<ExitCode> {
+    // Read the files before starting anything, so a typo fails fast.
+    let mut connectors = Vec::new();
+    for path in &args.connectors {
+        let bytes =
+            std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+        let named = sluice_connect::config::parse_named(&bytes)
+            .with_context(|| format!("invalid connector configuration in {}", path.display()))?;
+        connectors.push(named);
+    }
+    run_with(args.serve, connectors)
+}
+
+fn run_with(
+    args: ServeArgs,
+    connectors: Vec<sluice_connect::config::NamedProps>,
+) -> anyhow::Result<ExitCode> {
     let mut overrides: Vec<(&str, String)> = Vec::new();
     if let Some(dir) = &args.data_dir {
         overrides.push(("data_dir", dir.display().to_string()));
@@ -71,11 +102,14 @@ pub fn run(args: ServeArgs) -> anyhow::Result<ExitCode> {
         .thread_name("sluice-worker")
         .build()
         .context("cannot start the async runtime")?
-        .block_on(serve(config))?;
+        .block_on(serve(config, connectors))?;
     Ok(ExitCode::SUCCESS)
 }
 
-async fn serve(config: WorkerConfig) -> anyhow::Result<()> {
+async fn serve(
+    config: WorkerConfig,
+    connectors: Vec<sluice_connect::config::NamedProps>,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(&config.data_dir).with_context(|| {
         format!(
             "cannot create the data directory {}",
@@ -114,6 +148,14 @@ async fn serve(config: WorkerConfig) -> anyhow::Result<()> {
         .start_stored()
         .await
         .context("cannot restart the stored connectors")?;
+    for named in connectors {
+        let (created, _) = worker
+            .put_config(&named.name, named.props)
+            .await
+            .with_context(|| format!("cannot start connector {}", named.name))?;
+        let verb = if created { "created" } else { "updated" };
+        tracing::info!(connector = %named.name, "{verb} connector from its file");
+    }
     let state = Arc::new(RestState {
         broker: broker.clone(),
         worker: worker.clone(),

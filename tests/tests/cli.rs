@@ -113,3 +113,130 @@ fn help_and_version() {
     assert!(ok);
     assert_eq!(out.trim(), format!("sluice {}", env!("CARGO_PKG_VERSION")));
 }
+
+#[tokio::test]
+async fn connectors_and_groups_from_the_command_line() -> anyhow::Result<()> {
+    let worker = SluiceProcess::start().await?;
+    let server = worker.server();
+    let run = |args: &[&str]| sluice(&server, args, None);
+    let file = worker.data_dir().join("seq.json");
+    std::fs::write(
+        &file,
+        r#"{"name": "seq", "config": {"connector.class": "sequence", "topic": "numbers",
+            "sequence.count": "50", "database.password": "s3cret"}}"#,
+    )?;
+
+    let (ok, out, err) = run(&["connectors", "create", "-f", file.to_str().unwrap()]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains("\"[hidden]\"") && !out.contains("s3cret"),
+        "{out}"
+    );
+    let (ok, out, _) = run(&["connectors", "list"]);
+    assert!(ok);
+    assert_eq!(out.trim(), "seq");
+    worker
+        .wait_for("/topics/numbers", std::time::Duration::from_secs(30), |t| {
+            t["partitions"][0]["end_offset"] == 50
+        })
+        .await?;
+    let (ok, out, _) = run(&["connectors", "status", "seq"]);
+    assert!(ok);
+    assert!(out.contains("RUNNING"), "{out}");
+
+    let (ok, _, err) = run(&["connectors", "offsets", "seq", "--reset"]);
+    assert!(!ok, "reset needs a stopped connector");
+    assert!(err.contains("STOPPED"), "{err}");
+    let (ok, _, err) = run(&["connectors", "stop", "seq"]);
+    assert!(ok, "{err}");
+    worker
+        .wait_for(
+            "/connectors/seq/status",
+            std::time::Duration::from_secs(30),
+            |s| s["connector"]["state"] == "STOPPED",
+        )
+        .await?;
+    let (ok, out, err) = run(&["connectors", "offsets", "seq", "--reset"]);
+    assert!(ok, "{err}");
+    assert!(out.contains("reset successfully"), "{out}");
+    let (ok, _, err) = run(&["connectors", "delete", "seq"]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = run(&["connectors", "get", "seq"]);
+    assert!(!ok);
+    assert!(err.contains("not found") && err.contains("404"), "{err}");
+
+    // A consumer group continues where its last run stopped.
+    let (ok, out, _) = run(&[
+        "consume",
+        "numbers",
+        "--group",
+        "g",
+        "--from-beginning",
+        "--max-messages",
+        "20",
+    ]);
+    assert!(ok);
+    assert_eq!(out.lines().count(), 20);
+    let (ok, out, _) = run(&["consume", "numbers", "--group", "g"]);
+    assert!(ok);
+    let first: serde_json::Value = serde_json::from_str(out.lines().next().unwrap())?;
+    assert_eq!(first["payload"]["n"], 20, "{out}");
+    assert_eq!(out.lines().count(), 30);
+    let (ok, out, _) = run(&["groups", "describe", "g"]);
+    assert!(ok);
+    assert!(out.contains("numbers") && out.contains("50"), "{out}");
+    let (ok, out, _) = run(&["groups", "list"]);
+    assert!(ok);
+    assert!(out.contains('g'), "{out}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn standalone_starts_the_connectors_in_its_files() -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("seq.json");
+    std::fs::write(
+        &file,
+        r#"{"name": "seq", "config": {"connector.class": "io.sluice.connect.SequenceSourceConnector",
+            "topic": "numbers", "sequence.count": "10"}}"#,
+    )?;
+    let port = sluice_tests::ports::pick_free_port()?;
+    let mut child = Command::new(sluice_binary()?)
+        .args(["standalone", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .args(["--rest-listen", &format!("127.0.0.1:{port}")])
+        .arg(&file)
+        .stderr(Stdio::null())
+        .spawn()?;
+    let server = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut last = String::new();
+    let mut complete = false;
+    while !complete && std::time::Instant::now() < deadline {
+        let (ok, out, _) = sluice(&server, &["consume", "numbers", "--from-beginning"], None);
+        complete = ok && out.lines().count() == 10;
+        last = out;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    child.kill()?;
+    child.wait()?;
+    assert!(
+        complete,
+        "the standalone worker never wrote the 10 numbers; last read: {last}"
+    );
+
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"name\": ")?;
+    let output = Command::new(sluice_binary()?)
+        .args(["standalone", "--data-dir"])
+        .arg(dir.path().join("data2"))
+        .arg(&bad)
+        .output()?;
+    assert!(!output.status.success());
+    let err = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        err.contains("bad.json") && err.contains("not valid JSON"),
+        "{err}"
+    );
+    Ok(())
+}
