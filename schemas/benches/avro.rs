@@ -3,6 +3,9 @@
 //! the converter's cached path (schema id looked up per event) and the bare datum encoder.
 //!
 //! Run: `cargo bench -p sluice-schemas --bench avro`
+//!
+//! Criterion reports wall time; on a shared machine that undercounts what one core does, so the
+//! bench also prints events per CPU-second of the benchmark thread (`/proc/thread-self/schedstat`).
 
 #[path = "../tests/avro_support/mod.rs"]
 mod avro_support;
@@ -15,6 +18,28 @@ use sluice_schemas::avro::{AvroConverter, Registration, write_framed};
 use sluice_schemas::registry::{EmbeddedRegistryClient, RecordPart, SchemaId, SchemaRegistry};
 
 const BATCH: u64 = 1_000;
+
+/// CPU time the calling thread has run, in nanoseconds (the scheduler's `sum_exec_runtime`).
+fn thread_cpu_nanos() -> u64 {
+    let text = std::fs::read_to_string("/proc/thread-self/schedstat").unwrap_or_default();
+    text.split_whitespace()
+        .next()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// Runs `work` for `events` events and prints events per CPU-second of this thread.
+fn print_cpu_throughput(name: &str, events: u64, mut work: impl FnMut()) {
+    let start = thread_cpu_nanos();
+    for _ in 0..events {
+        work();
+    }
+    let nanos = thread_cpu_nanos().saturating_sub(start).max(1);
+    println!(
+        "{name}: {:.0} events per CPU-second",
+        events as f64 * 1e9 / nanos as f64
+    );
+}
 
 fn bench_avro(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -34,6 +59,34 @@ fn bench_avro(c: &mut Criterion) {
         .block_on(converter.from_connect_into(topic, &schemas.envelope, &event, &mut buffer))
         .unwrap();
     let event_size = buffer.len();
+
+    runtime.block_on(async {
+        let start = thread_cpu_nanos();
+        for _ in 0..500_000 {
+            buffer.clear();
+            converter
+                .from_connect_into(topic, &schemas.envelope, &event, &mut buffer)
+                .await
+                .unwrap();
+            black_box(&buffer);
+        }
+        let nanos = thread_cpu_nanos().saturating_sub(start).max(1);
+        println!(
+            "converter_from_connect_into: {:.0} events per CPU-second",
+            5e5 * 1e9 / nanos as f64
+        );
+    });
+    print_cpu_throughput("encode_framed_datum", 500_000, || {
+        buffer.clear();
+        write_framed(
+            SchemaId(1),
+            &schemas.envelope,
+            black_box(&event),
+            &mut buffer,
+        )
+        .unwrap();
+        black_box(&buffer);
+    });
 
     let mut group = c.benchmark_group(format!("avro_change_event_{event_size}B"));
     group.throughput(Throughput::Elements(BATCH));
