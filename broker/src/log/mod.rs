@@ -2,8 +2,10 @@
 //!
 //! - [`index`]: sparse offset and time indexes of a segment.
 //! - [`cursor`]: chunked, positioned reads of consecutive batches.
-//! - [`segment`]: one `.log` file with its indexes; tail recovery and sealed-segment checks.
-//! - [`partition`]: appends with group commit, reads, list-offsets, rolling.
+//! - [`segment`]: one `.log` file with its indexes: append, seal, positioned reads.
+//! - [`recovery`]: opening segments: tail validation and truncation, sealed-segment checks.
+//! - [`partition`]: opening a partition, appends with group commit, rolling.
+//! - [`read`]: reads from an offset with a byte budget, ListOffsets by timestamp.
 //! - [`retention`]: deleting sealed segments by time and size.
 //! - [`compaction`]: keeping the latest record per key in sealed segments.
 
@@ -11,12 +13,15 @@ pub mod compaction;
 pub mod cursor;
 pub mod index;
 pub mod partition;
+pub mod read;
+pub mod recovery;
 pub mod retention;
 pub mod segment;
 
 use std::time::Duration;
 
-pub use partition::{AppendInfo, LogRead, PartitionLog, TornTail};
+pub use partition::{AppendInfo, PartitionLog, TornTail};
+pub use read::LogRead;
 
 use crate::config::FsyncPolicy;
 use crate::error::Error;
