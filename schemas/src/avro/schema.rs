@@ -235,8 +235,13 @@ impl<'s> Context<'s> {
         let mut field = Map::new();
         field.insert("name".into(), json!(name));
         field.insert("type".into(), self.convert(schema, enclosing_ns));
+        let entry_array = schema.schema_type() == SchemaType::Map && !is_avro_map(schema);
         if let Some(default) = schema.default_value() {
-            field.insert("default".into(), default_json(schema, default));
+            // Confluent writes map-entry defaults as [key, value] pairs, which Avro rejects as a
+            // field default (the Java converter then drops it); they stay in `connect.default`.
+            if !entry_array {
+                field.insert("default".into(), default_json(schema, default));
+            }
         } else if schema.is_optional() {
             field.insert("default".into(), Json::Null);
         }
@@ -295,8 +300,9 @@ pub fn decimal_precision_scale(schema: &Schema) -> (u32, i32) {
     (precision, scale)
 }
 
-/// A Connect value as an Avro default (JSON): bytes as a string of code points 0–255, as Avro
-/// requires; maps with string keys as objects, other maps as entry arrays; structs as objects.
+/// A Connect value as an Avro default (JSON), as Confluent writes it: bytes as a string of code
+/// points 0–255 (what Avro requires); maps with string keys as objects, other maps as arrays of
+/// `[key, value]` pairs; structs as objects.
 pub fn default_json(schema: &Schema, value: &Value) -> Json {
     match value {
         Value::Null => Json::Null,
@@ -337,7 +343,9 @@ pub fn default_json(schema: &Schema, value: &Value) -> Json {
             } else {
                 entries
                     .iter()
-                    .map(|(k, v)| json!({"key": default_json(key_schema, k), "value": default_json(value_schema, v)}))
+                    .map(|(k, v)| {
+                        json!([default_json(key_schema, k), default_json(value_schema, v)])
+                    })
                     .collect::<Vec<_>>()
                     .into()
             }
@@ -500,5 +508,44 @@ mod tests {
             avro_schema(&documented),
             json!({"type":"string","connect.doc":"the name"})
         );
+    }
+
+    #[test]
+    fn defaults_follow_confluent() {
+        let by_number = SchemaBuilder::map(INT32_SCHEMA.clone(), STRING_SCHEMA.clone())
+            .default_value(Value::Map(vec![(
+                Value::Int32(1),
+                Value::String("one".into()),
+            )]))
+            .build();
+        let blob = SchemaBuilder::bytes()
+            .default_value(Value::Bytes(vec![0, 0xE9]))
+            .build();
+        let record = SchemaBuilder::struct_()
+            .name("d.R")
+            .field("m", by_number)
+            .field("b", blob)
+            .field(
+                "n",
+                SchemaBuilder::int64()
+                    .default_value(Value::Int64(-1))
+                    .build(),
+            )
+            .build();
+        let avro = avro_schema(&record);
+        let m = &avro["fields"][0];
+        assert!(
+            m.get("default").is_none(),
+            "entry-array defaults are not valid Avro"
+        );
+        assert_eq!(m["type"]["connect.default"], json!([[1, "one"]]));
+        assert_eq!(avro["fields"][1]["default"], json!("\u{0}\u{e9}"));
+        assert_eq!(avro["fields"][2]["default"], json!(-1));
+        assert_eq!(
+            avro["fields"][2]["type"],
+            json!({"type": "long", "connect.default": -1})
+        );
+        apache_avro::Schema::parse_str(&avro.to_string())
+            .expect("apache-avro accepts the defaults");
     }
 }
