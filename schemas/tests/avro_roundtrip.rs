@@ -123,13 +123,18 @@ async fn null_values_defaults_and_bad_input() {
 
     // A required field left null is named in the error.
     let empty = Value::Struct(Struct::new(schema.clone()));
+    let mut buffer = b"earlier".to_vec();
     let error = converter
-        .from_connect("t", &schema, &empty)
+        .from_connect_into("t", &schema, &empty, &mut buffer)
         .await
         .unwrap_err();
     assert!(
         matches!(&error, Error::MissingRequired { path } if path == "id"),
         "{error}"
+    );
+    assert_eq!(
+        buffer, b"earlier",
+        "a failed write leaves the buffer as it was"
     );
 
     // Bytes that are not Confluent-framed are refused with the reason.

@@ -190,7 +190,12 @@ impl AvroConverter {
             return Ok(false);
         }
         let id = self.schema_id(topic, schema).await?;
-        write_framed(id, schema, value, out)?;
+        let start = out.len();
+        if let Err(error) = write_framed(id, schema, value, out) {
+            // Leave the caller's buffer as it was, not with half a message in it.
+            out.truncate(start);
+            return Err(error);
+        }
         Ok(true)
     }
 
