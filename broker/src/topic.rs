@@ -86,9 +86,10 @@ impl CleanupPolicy {
 }
 
 /// Per-topic settings, named and defaulted like Kafka's topic configs. `-1` for
-/// `retention_ms` / `retention_bytes` means unlimited.
+/// `retention_ms` / `retention_bytes` means unlimited. Keys missing from a `topic.json` take
+/// their defaults (files written before a key existed still load); unknown keys are refused.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct TopicConfig {
     pub partitions: u32,
     #[serde(rename = "cleanup.policy")]

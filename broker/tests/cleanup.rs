@@ -263,6 +263,20 @@ async fn broker_cleaner_applies_topic_policies() {
     // Sealed segments hold no older version; only the active segment may still repeat the key.
     assert_eq!(same.last().unwrap().offset, Offset(39));
     assert!(same.len() < 10, "{} versions left", same.len());
+    // Fetching from inside a compacted-away range skips the gap.
+    let removed = Offset(1);
+    assert!(compacted.records.iter().all(|r| r.offset != removed));
+    let one = FetchLimits {
+        max_records: 1,
+        ..limits
+    };
+    let after_gap = broker
+        .fetch("compacted", PartitionId(0), removed, one)
+        .await
+        .unwrap();
+    assert_eq!(after_gap.records.len(), 1);
+    assert!(after_gap.records[0].offset > removed);
+    assert_eq!(after_gap.next_offset, after_gap.records[0].offset.plus(1));
 
     let expiring = broker.describe_topic("expiring").unwrap().partitions[0];
     assert!(expiring.log_start_offset > Offset(0));
