@@ -107,7 +107,7 @@ pub enum Error {
     SubjectCompatibilityNotConfigured { subject: String },
 
     /// A new schema breaks the subject's compatibility rule; each problem names a field and both types.
-    #[error("Schema being registered is incompatible with an earlier schema for subject '{subject}' ({level}): {}", problems.join("; "))]
+    #[error("Schema being registered is incompatible with an earlier schema for subject '{subject}' ({level}): {}. Keep the change compatible, or relax the subject's rule with PUT /config/{subject} {{\"compatibility\": \"NONE\"}}", problems.join("; "))]
     IncompatibleSchema {
         subject: String,
         level: String,
