@@ -100,7 +100,10 @@ pub enum Error {
         "Subject '{subject}'{} was not deleted first before being permanently deleted",
         version.as_deref().map(|v| format!(" version {v}")).unwrap_or_default()
     )]
-    NotSoftDeleted { subject: String, version: Option<String> },
+    NotSoftDeleted {
+        subject: String,
+        version: Option<String>,
+    },
 
     /// The subject has no compatibility level of its own (ask with `defaultToGlobal=true`).
     #[error("Subject '{subject}' does not have subject-level compatibility configured")]
