@@ -158,20 +158,23 @@ fn truncate_if_large(file: &File, path: &Path) {
     }
 }
 
-/// Sequential reads of a ~128 MiB partition that sits in the page cache.
-fn fetch(c: &mut Criterion) {
+/// A partition of 1 KB records in batches of 100, at least `bytes` large, in a fresh bench dir
+/// (deleted when the returned guard drops).
+fn filled_log(bytes: u64) -> (tempfile::TempDir, PartitionLog) {
     let dir = bench_dir();
-    let log = PartitionLog::open(
-        dir.path(),
-        "bench-0".into(),
-        log_config(FsyncPolicy::Interval(Duration::from_secs(1))),
-    )
-    .unwrap();
+    let config = log_config(FsyncPolicy::Interval(Duration::from_secs(1)));
+    let log = PartitionLog::open(dir.path(), "bench-0".into(), config).unwrap();
     let batch = records(1024, 100);
-    while log.size_bytes() < 128 << 20 {
+    while log.size_bytes() < bytes {
         log.append(&batch).unwrap();
     }
     log.flush().unwrap();
+    (dir, log)
+}
+
+/// Sequential reads of a ~128 MiB partition that sits in the page cache.
+fn fetch(c: &mut Criterion) {
+    let (_dir, log) = filled_log(128 << 20);
     let total = log.size_bytes();
     let end = log.high_watermark();
     let read_all = |decode: bool| {
@@ -289,17 +292,7 @@ fn paired_ratios(_: &mut Criterion) {
 /// Sequential fetch throughput by wall clock and per CPU-second of the reading thread (the
 /// latter is what the code costs when other processes compete for the cores).
 fn fetch_cpu(_: &mut Criterion) {
-    let dir = bench_dir();
-    let log = PartitionLog::open(
-        dir.path(),
-        "bench-0".into(),
-        log_config(FsyncPolicy::Interval(Duration::from_secs(1))),
-    )
-    .unwrap();
-    let batch = records(1024, 100);
-    while log.size_bytes() < 256 << 20 {
-        log.append(&batch).unwrap();
-    }
+    let (_dir, log) = filled_log(256 << 20);
     let total = log.size_bytes() as f64;
     let end = log.high_watermark();
     println!("\n| fetch, 1 KB records, page cache | wall GB/s | per CPU-second GB/s |");
@@ -347,18 +340,7 @@ fn fetch_rss(_: &mut Criterion) {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5);
-    let dir = bench_dir();
-    let log = PartitionLog::open(
-        dir.path(),
-        "bench-0".into(),
-        log_config(FsyncPolicy::Interval(Duration::from_secs(1))),
-    )
-    .unwrap();
-    let batch = records(1024, 100);
-    while log.size_bytes() < gigabytes << 30 {
-        log.append(&batch).unwrap();
-    }
-    log.flush().unwrap();
+    let (_dir, log) = filled_log(gigabytes << 30);
     let end = log.high_watermark();
     let before = rss_bytes();
     let (mut peak, mut offset, mut records_read) = (before, Offset(0), 0usize);
