@@ -85,13 +85,23 @@ impl fmt::Display for SchemaType {
 }
 
 /// One field of a struct schema: its name, position and schema.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct Field {
     name: String,
     index: usize,
     schema: SchemaRef,
     /// `"<name>":` as JSON, escaped once here because the JSON converter writes it per event.
     json_key: Box<[u8]>,
+}
+
+impl fmt::Debug for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Field")
+            .field("name", &self.name)
+            .field("index", &self.index)
+            .field("schema", &self.schema)
+            .finish()
+    }
 }
 
 impl Field {
