@@ -271,3 +271,142 @@ proptest! {
         prop_assert_eq!(round_trip(&schema, &value, DecimalFormat::Numeric), value);
     }
 }
+
+/// The shape of a random schema tree for the round-trip property.
+#[derive(Debug, Clone)]
+enum Shape {
+    Primitive { kind: u8, optional: bool },
+    Array(Box<Shape>),
+    Map { int_keys: bool, values: Box<Shape> },
+    Struct(Vec<Shape>),
+}
+
+fn shape() -> impl Strategy<Value = Shape> {
+    let leaf =
+        (0u8..9, any::<bool>()).prop_map(|(kind, optional)| Shape::Primitive { kind, optional });
+    leaf.prop_recursive(3, 24, 4, |inner| {
+        prop_oneof![
+            inner.clone().prop_map(|s| Shape::Array(Box::new(s))),
+            (any::<bool>(), inner.clone()).prop_map(|(int_keys, values)| Shape::Map {
+                int_keys,
+                values: Box::new(values)
+            }),
+            proptest::collection::vec(inner, 1..4).prop_map(Shape::Struct),
+        ]
+    })
+}
+
+fn schema_of(shape: &Shape) -> SchemaRef {
+    match shape {
+        Shape::Primitive { kind, optional } => {
+            let schema = match kind {
+                0 => SchemaBuilder::int8(),
+                1 => SchemaBuilder::int16(),
+                2 => SchemaBuilder::int32(),
+                3 => SchemaBuilder::int64(),
+                4 => SchemaBuilder::float32(),
+                5 => SchemaBuilder::float64(),
+                6 => SchemaBuilder::boolean(),
+                7 => SchemaBuilder::string(),
+                _ => logical::decimal(3),
+            };
+            if *optional {
+                schema.optional().build()
+            } else {
+                schema.build()
+            }
+        }
+        Shape::Array(items) => SchemaBuilder::array(schema_of(items)).build(),
+        Shape::Map { int_keys, values } => {
+            let keys = if *int_keys {
+                INT32_SCHEMA.clone()
+            } else {
+                STRING_SCHEMA.clone()
+            };
+            SchemaBuilder::map(keys, schema_of(values)).build()
+        }
+        Shape::Struct(fields) => {
+            let builder = SchemaBuilder::struct_().name("random.Record");
+            fields
+                .iter()
+                .enumerate()
+                .fold(builder, |b, (i, f)| b.field(format!("f{i}"), schema_of(f)))
+                .build()
+        }
+    }
+}
+
+fn value_of(shape: &Shape, schema: &SchemaRef) -> BoxedStrategy<Value> {
+    match shape {
+        Shape::Primitive { kind, optional } => {
+            let value = match kind {
+                0 => any::<i8>().prop_map(Value::Int8).boxed(),
+                1 => any::<i16>().prop_map(Value::Int16).boxed(),
+                2 => any::<i32>().prop_map(Value::Int32).boxed(),
+                3 => any::<i64>().prop_map(Value::Int64).boxed(),
+                4 => proptest::num::f32::NORMAL.prop_map(Value::Float32).boxed(),
+                5 => proptest::num::f64::NORMAL.prop_map(Value::Float64).boxed(),
+                6 => any::<bool>().prop_map(Value::Boolean).boxed(),
+                7 => any::<String>().prop_map(Value::String).boxed(),
+                _ => any::<i64>()
+                    .prop_map(|v| Value::Bytes(crate::decimal::encode_unscaled(v.into())))
+                    .boxed(),
+            };
+            if *optional {
+                prop_oneof![Just(Value::Null), value].boxed()
+            } else {
+                value
+            }
+        }
+        Shape::Array(items) => {
+            let item_schema = schema.value_schema().unwrap().clone();
+            proptest::collection::vec(value_of(items, &item_schema), 0..3)
+                .prop_map(Value::Array)
+                .boxed()
+        }
+        Shape::Map { int_keys, values } => {
+            let value_schema = schema.value_schema().unwrap().clone();
+            let key = if *int_keys {
+                any::<i32>().prop_map(Value::Int32).boxed()
+            } else {
+                "[a-z]{0,4}".prop_map(Value::String).boxed()
+            };
+            proptest::collection::vec((key, value_of(values, &value_schema)), 0..3)
+                .prop_map(Value::Map)
+                .boxed()
+        }
+        Shape::Struct(fields) => {
+            let strategies: Vec<BoxedStrategy<Value>> = fields
+                .iter()
+                .zip(schema.fields())
+                .map(|(s, f)| value_of(s, f.schema()))
+                .collect();
+            let schema = schema.clone();
+            strategies
+                .prop_map(move |values| {
+                    Value::Struct(Struct::from_values(schema.clone(), values).unwrap())
+                })
+                .boxed()
+        }
+    }
+}
+
+fn schema_and_value() -> impl Strategy<Value = (SchemaRef, Value)> {
+    shape().prop_flat_map(|shape| {
+        let schema = schema_of(&shape);
+        let values = value_of(&shape, &schema);
+        (Just(schema), values)
+    })
+}
+
+proptest! {
+    #[test]
+    fn random_schema_trees_round_trip((schema, value) in schema_and_value()) {
+        for format in [DecimalFormat::Base64, DecimalFormat::Numeric] {
+            prop_assert_eq!(round_trip(&schema, &value, format), value.clone());
+        }
+        let without = converter(SchemaEnvelope::PayloadOnly, DecimalFormat::Base64);
+        let bytes = without.to_bytes(Some(&schema), &value).unwrap().unwrap();
+        prop_assert!(without.from_bytes(Some(&bytes)).is_ok());
+    }
+}
