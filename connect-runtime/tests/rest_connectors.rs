@@ -396,3 +396,83 @@ async fn a_restarted_worker_resumes_connectors_states_and_offsets() {
         .await;
     assert_exact_sequence(&worker, "r", 300).await;
 }
+
+#[tokio::test]
+async fn transforms_and_converters_apply_on_the_way_to_the_broker() {
+    let worker = TestWorker::start().await;
+    let routed = json!({"name": "routed", "config": {
+        "connector.class": "sequence", "topic": "numbers", "sequence.count": "5",
+        "transforms": "rename",
+        "transforms.rename.type": "org.apache.kafka.connect.transforms.RegexRouter",
+        "transforms.rename.regex": "num(.*)",
+        "transforms.rename.replacement": "renamed-$1",
+        "value.converter.schemas.enable": "false",
+    }});
+    let created = worker
+        .http
+        .post(worker.url("/connectors"))
+        .json(&routed)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    worker
+        .wait_for("/topics/renamed-bers", WAIT, |t| end_offset(t) == 5)
+        .await;
+    let (_, page) = worker
+        .get("/topics/renamed-bers/records?offset=0&limit=1")
+        .await;
+    assert_eq!(
+        page["records"][0]["value"],
+        json!({"n": 0, "payload": "xxxxxxxxxxxxxxxx"})
+    );
+
+    let avro = json!({"name": "avro", "config": {
+        "connector.class": "sequence", "topic": "avro-numbers", "sequence.count": "3",
+        "value.converter": "io.confluent.connect.avro.AvroConverter",
+    }});
+    let created = worker
+        .http
+        .post(worker.url("/connectors"))
+        .json(&avro)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 201);
+    worker
+        .wait_for("/topics/avro-numbers", WAIT, |t| end_offset(t) == 3)
+        .await;
+    let (_, raw) = worker
+        .get("/topics/avro-numbers/records?offset=0&limit=1&format=raw")
+        .await;
+    let value = raw["records"][0]["value"].as_str().unwrap();
+    use base64::Engine;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(value)
+        .unwrap();
+    assert_eq!(
+        bytes[0], 0,
+        "Confluent wire format starts with magic byte 0"
+    );
+    let id = u32::from_be_bytes(bytes[1..5].try_into().unwrap());
+    let (status, subjects) = worker.get("/schema-registry/subjects").await;
+    assert_eq!(status, 200);
+    assert!(
+        subjects
+            .as_array()
+            .unwrap()
+            .contains(&json!("avro-numbers-value")),
+        "{subjects}"
+    );
+    let (status, schema) = worker
+        .get(&format!("/schema-registry/schemas/ids/{id}"))
+        .await;
+    assert_eq!(status, 200, "{schema}");
+    assert!(
+        schema["schema"]
+            .as_str()
+            .unwrap()
+            .contains("sluice.sequence.Value"),
+        "{schema}"
+    );
+}

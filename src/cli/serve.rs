@@ -12,6 +12,7 @@ use sluice_broker::Broker;
 use sluice_connect::rest::{RestState, router};
 use sluice_connect::worker::Worker;
 use sluice_connect::worker_config::WorkerConfig;
+use sluice_schemas::registry::{FileRegistryStore, SchemaRegistry};
 
 use crate::{connectors, logging};
 
@@ -136,11 +137,18 @@ async fn serve(
             )
         })?;
     let address = listener.local_addr()?;
+    let schema_store =
+        FileRegistryStore::open(config.data_dir.join("schema-registry/schemas.jsonl"))
+            .context("cannot open the schema registry")?;
+    let schema_registry = Arc::new(
+        SchemaRegistry::open(Arc::new(schema_store)).context("cannot load the schema registry")?,
+    );
     let worker = Worker::open(
         broker.clone(),
         Arc::new(connectors::registry()?),
         address.to_string(),
         config.worker.clone(),
+        schema_registry,
     )
     .await
     .context("cannot open the worker's internal topics")?;

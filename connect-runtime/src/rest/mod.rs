@@ -36,6 +36,9 @@ pub struct RestState {
 
 /// The whole REST API.
 pub fn router(state: Arc<RestState>) -> Router {
+    // Confluent Schema Registry's REST API, so `schema.registry.url=http://…:8083/schema-registry`
+    // works for Sluice and for Confluent clients.
+    let schema_registry = sluice_schemas::registry::router(state.worker.schema_registry().clone());
     Router::new()
         .route("/", get(root))
         .route("/health", get(health))
@@ -80,6 +83,7 @@ pub fn router(state: Arc<RestState>) -> Router {
         .route("/groups", get(groups::list))
         .route("/groups/{group}", get(groups::describe))
         .route("/groups/{group}/offsets", post(groups::commit))
+        .nest_service("/schema-registry", schema_registry)
         .route("/topics", get(topics::list).post(topics::create))
         .route(
             "/topics/{name}",

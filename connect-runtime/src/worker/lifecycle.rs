@@ -9,6 +9,8 @@ use tokio::sync::watch;
 
 use super::control::{TaskControl, TaskHandle, TaskStateCell, error_trace};
 use super::pipeline::SourcePipeline;
+use super::sink_settings::{self, SinkSettings, sink_config_def};
+use super::sink_task::SinkTaskRun;
 use super::source_task::{ProgressBoard, SourceTaskRun};
 use super::{ConnectorInfo, ConnectorStatus, Inner, TaskStatus};
 use crate::api::{ConnectorKind, ConnectorTaskId, TaskConfig};
@@ -47,13 +49,21 @@ const RUNTIME_KEY_PREFIXES: &[&str] = &[
     "config.action.reload",
 ];
 
+/// The keys the runtime reads from this kind of connector.
+fn runtime_def(instance: &ConnectorInstance) -> ConfigDef {
+    match instance {
+        ConnectorInstance::Source(_) => runtime_keys(),
+        ConnectorInstance::Sink(_) => runtime_keys().merge(&sink_config_def()),
+    }
+}
+
 /// The connector's declared keys plus the runtime's own.
 pub fn config_def(instance: &ConnectorInstance) -> ConfigDef {
     let own = match instance {
         ConnectorInstance::Source(connector) => connector.config_def(),
         ConnectorInstance::Sink(connector) => connector.config_def(),
     };
-    runtime_keys().merge(&own)
+    runtime_def(instance).merge(&own)
 }
 
 /// Validates `props` against the connector's keys plus the runtime's own.
@@ -62,13 +72,16 @@ pub fn validate(instance: &ConnectorInstance, props: &Props) -> ValidationReport
         ConnectorInstance::Source(connector) => (connector.validate(props), connector.config_def()),
         ConnectorInstance::Sink(connector) => (connector.validate(props), connector.config_def()),
     };
-    let runtime = runtime_keys().validate(props);
+    let runtime_def = runtime_def(instance);
+    let runtime = runtime_def.validate(props);
     for key in runtime.keys {
         if def.key(&key.name).is_none() {
             report.keys.push(key);
         }
     }
-    let runtime_def = runtime_keys();
+    if let ConnectorInstance::Sink(_) = instance {
+        sink_settings::check_props(props, &mut report);
+    }
     report.unknown_keys.retain(|key| {
         runtime_def.key(key).is_none()
             && !RUNTIME_KEY_PREFIXES
@@ -92,6 +105,7 @@ pub(crate) struct RunningConnector {
     pub progress: ProgressBoard,
     instance: Option<ConnectorInstance>,
     pipeline: Option<SourcePipeline>,
+    sink: Option<SinkSettings>,
 }
 
 impl RunningConnector {
@@ -112,6 +126,7 @@ impl RunningConnector {
             progress: ProgressBoard::default(),
             instance: None,
             pipeline: None,
+            sink: None,
         };
         if target == TargetState::Stopped {
             running.state = State::Stopped;
@@ -159,8 +174,16 @@ impl RunningConnector {
             ConnectorInstance::Sink(connector) => connector.start(&resolved, max_tasks).await?,
         };
         self.task_configs = task_configs;
-        if let ConnectorInstance::Source(_) = &instance {
-            self.pipeline = Some(SourcePipeline::from_props(name, &resolved)?);
+        match &instance {
+            ConnectorInstance::Source(_) => {
+                self.pipeline = Some(SourcePipeline::from_props(
+                    &resolved,
+                    &inner.schema_registry,
+                )?);
+            }
+            ConnectorInstance::Sink(_) => {
+                self.sink = Some(SinkSettings::from_props(name, &resolved)?);
+            }
         }
         self.instance = Some(instance);
         for task in 0..self.task_configs.len() as u32 {
@@ -202,10 +225,25 @@ impl RunningConnector {
                 };
                 tokio::spawn(run.run())
             }
-            Some(ConnectorInstance::Sink(_)) => {
-                return Err(Error::WrongConnectorState(format!(
-                    "connector {name} is a sink; sink tasks are not supported by this worker yet"
-                )));
+            Some(ConnectorInstance::Sink(connector)) => {
+                let run = SinkTaskRun {
+                    id,
+                    task: connector.create_task(),
+                    config,
+                    broker: inner.broker.clone(),
+                    statuses: inner.statuses.clone(),
+                    worker_id: inner.worker_id.clone(),
+                    settings: self.sink.clone().ok_or_else(|| missing("sink settings"))?,
+                    control: control_rx,
+                    state: state.clone(),
+                    metrics: metrics.clone(),
+                    offset_flush_interval: Duration::from_millis(
+                        inner.settings.offset_flush_interval_ms,
+                    ),
+                    max_bytes_in_flight: usize::try_from(inner.settings.queue_max_bytes)
+                        .unwrap_or(usize::MAX),
+                };
+                tokio::spawn(run.run())
             }
             None => return Err(missing("connector instance")),
         };

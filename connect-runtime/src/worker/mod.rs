@@ -7,13 +7,24 @@
 //! - [`metrics`]: per-task counters for `/metrics`.
 //! - [`pipeline`]: a connector's transforms and converters applied to each record.
 //! - [`source_task`]: the loop that runs one source task.
+//! - [`sink_task`]: the loop that runs one sink task (consumer group, flush and commit), with
+//!   [`sink_settings`] (topics, `errors.*`), [`sink_fetch`] (bounded per-partition fetching),
+//!   [`sink_records`] (conversion), [`sink_context`] (the task's context), [`dead_letter`]
+//!   (`errors.tolerance` and the dead-letter topic) and [`retry`] (put retries).
 //! - [`lifecycle`]: starting and stopping one connector and its tasks.
 
 pub mod control;
+pub mod dead_letter;
 pub mod dedup;
 pub mod lifecycle;
 pub mod metrics;
 pub mod pipeline;
+pub mod retry;
+pub mod sink_context;
+pub mod sink_fetch;
+pub mod sink_records;
+pub mod sink_settings;
+pub mod sink_task;
 pub mod source_task;
 
 use std::collections::BTreeMap;
@@ -21,6 +32,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sluice_broker::Broker;
+use sluice_schemas::registry::SchemaRegistry;
 use tokio::sync::Mutex;
 
 use crate::api::{ConnectorKind, TaskConfig};
@@ -85,6 +97,8 @@ pub(crate) struct Inner {
     pub(crate) statuses: Arc<StatusStore>,
     pub(crate) worker_id: String,
     pub(crate) settings: RuntimeSettings,
+    /// The embedded schema registry the Avro converter uses when no URL is configured.
+    pub(crate) schema_registry: Arc<SchemaRegistry>,
     connectors: Mutex<BTreeMap<String, RunningConnector>>,
 }
 
@@ -96,8 +110,10 @@ impl Worker {
         registry: Arc<ConnectorRegistry>,
         worker_id: String,
         settings: RuntimeSettings,
+        schema_registry: Arc<SchemaRegistry>,
     ) -> Result<Self> {
         let inner = Inner {
+            schema_registry,
             configs: ConfigStore::open(&broker).await?,
             offsets: Arc::new(OffsetStore::open(&broker).await?),
             statuses: Arc::new(StatusStore::open(&broker).await?),
@@ -114,6 +130,11 @@ impl Worker {
 
     pub fn broker(&self) -> &Broker {
         &self.inner.broker
+    }
+
+    /// The embedded schema registry (served under `/schema-registry`).
+    pub fn schema_registry(&self) -> &Arc<SchemaRegistry> {
+        &self.inner.schema_registry
     }
 
     pub fn worker_id(&self) -> &str {
@@ -343,11 +364,14 @@ impl Worker {
         Ok(())
     }
 
-    /// The stored source offsets of a connector (KIP-875 `GET …/offsets`).
+    /// The stored offsets of a connector (KIP-875 `GET …/offsets`): a source's source
+    /// offsets, a sink's committed offsets in its consumer group.
     pub async fn offsets(&self, name: &str) -> Result<Vec<(JsonMap, JsonMap)>> {
         let connectors = self.inner.connectors.lock().await;
-        found(&connectors, name)?;
-        self.inner.offsets.connector_offsets(name)
+        match found(&connectors, name)?.kind {
+            ConnectorKind::Sink => Ok(sink_task::committed_offsets(&self.inner.broker, name)),
+            ConnectorKind::Source => self.inner.offsets.connector_offsets(name),
+        }
     }
 
     /// Replaces or removes offsets (`None`) of a STOPPED connector (KIP-875 `PATCH`).

@@ -1,23 +1,26 @@
-//! A connector's record pipeline: its transform chain and its key/value converters, built
-//! once per connector from its configuration and applied to every record.
+//! A connector's record pipeline on the source side: its transform chain and its key/value
+//! converters (selected by `key.converter` / `value.converter`, JSON with schemas by
+//! default), built once per connector and applied to every record on its way to the broker.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use sluice_broker::{Header as BrokerHeader, PartitionId, Record};
-use sluice_schemas::json::{JsonConverter, JsonConverterConfig};
-
-use crate::api::{HeaderValue, POSITION_HEADER, SchemaAndValue, SourceRecord};
-use crate::config::Props;
-use crate::error::{Error, Result};
+use sluice_schemas::registry::SchemaRegistry;
 
 use super::dedup::TASK_HEADER;
+use crate::api::{POSITION_HEADER, SourceRecord};
+use crate::config::Props;
+use crate::converter::RecordConverters;
+use crate::converter::header::header_bytes;
+use crate::error::Result;
+use crate::transforms::TransformChain;
 
 /// A source record made ready for the broker.
 #[derive(Debug)]
 pub struct PreparedRecord {
     pub topic: String,
-    /// The partition the connector chose, if any (else the key decides).
+    /// The partition the connector (or a transform) chose, if any; else the key decides.
     pub partition: Option<PartitionId>,
     pub record: Record,
 }
@@ -30,95 +33,64 @@ pub struct SourcePipeline {
 
 #[derive(Debug)]
 struct PipelineInner {
-    key_converter: JsonConverter,
-    value_converter: JsonConverter,
-}
-
-fn converter_props<'a>(
-    props: &'a Props,
-    prefix: &'a str,
-) -> impl Iterator<Item = (&'a str, &'a str)> {
-    props
-        .iter()
-        .filter_map(move |(key, value)| Some((key.strip_prefix(prefix)?, value.as_str())))
+    transforms: TransformChain<SourceRecord>,
+    converters: RecordConverters,
 }
 
 impl SourcePipeline {
-    pub fn from_props(_connector: &str, props: &Props) -> Result<Self> {
-        let converter = |prefix: &str| {
-            JsonConverterConfig::from_properties(converter_props(props, prefix))
-                .map(JsonConverter::new)
-                .map_err(|source| Error::Conversion {
-                    topic: String::new(),
-                    part: "configuration",
-                    source: Box::new(source),
-                })
-        };
+    /// Builds the pipeline from the connector's (secret-resolved) configuration; errors name
+    /// the offending key.
+    pub fn from_props(props: &Props, registry: &Arc<SchemaRegistry>) -> Result<Self> {
         Ok(Self {
             inner: Arc::new(PipelineInner {
-                key_converter: converter("key.converter.")?,
-                value_converter: converter("value.converter.")?,
+                transforms: TransformChain::from_props(props)?,
+                converters: RecordConverters::from_props(props, Some(registry))?,
             }),
         })
     }
 
-    /// Transforms and converts one record; `None` when a transform dropped it.
-    pub fn prepare(&self, record: SourceRecord, task: &Bytes) -> Result<Option<PreparedRecord>> {
-        let topic = record.topic;
-        let key = encode(&self.inner.key_converter, &topic, "key", &record.key)?;
-        let value = encode(&self.inner.value_converter, &topic, "value", &record.value)?;
-        let mut stored = Record::new(key, value);
+    /// Transforms and converts one record; `None` when a transform dropped it. `task`
+    /// (the [`TASK_HEADER`] value) and the record's position travel as headers.
+    pub async fn prepare(
+        &self,
+        record: SourceRecord,
+        task: &Bytes,
+    ) -> Result<Option<PreparedRecord>> {
+        let position = record.position.clone();
+        let Some(record) = self.inner.transforms.apply(record)? else {
+            return Ok(None);
+        };
+        let converters = &self.inner.converters;
+        let key = converters.key.encode(&record.topic, &record.key).await?;
+        let value = converters
+            .value
+            .encode(&record.topic, &record.value)
+            .await?;
+        let mut stored = Record::new(key.map(Bytes::from), value.map(Bytes::from));
         if let Some(timestamp) = record.timestamp_ms {
             stored.timestamp_ms = timestamp;
         }
+        stored.headers.reserve(record.headers.len() + 2);
         for header in record.headers.iter() {
-            let value = match &header.value {
-                HeaderValue::Raw(bytes) => Some(bytes.clone()),
-                HeaderValue::Typed { schema, value } => match value.as_str() {
-                    Some(text) => Some(Bytes::copy_from_slice(text.as_bytes())),
-                    None => encode(
-                        &self.inner.value_converter,
-                        &topic,
-                        "header",
-                        &SchemaAndValue::new(schema.clone(), value.clone()),
-                    )?,
-                },
-            };
             stored.headers.push(BrokerHeader {
                 key: header.key.clone(),
-                value,
+                value: header_bytes(header),
             });
         }
         stored.headers.push(BrokerHeader {
             key: TASK_HEADER.into(),
             value: Some(task.clone()),
         });
-        if let Some(position) = &record.position {
+        if let Some(position) = &position {
             stored.headers.push(BrokerHeader {
                 key: POSITION_HEADER.into(),
                 value: Some(Bytes::copy_from_slice(position.as_bytes())),
             });
         }
         Ok(Some(PreparedRecord {
-            topic,
+            topic: record.topic,
             partition: record.kafka_partition.map(PartitionId),
             record: stored,
         }))
     }
-}
-
-fn encode(
-    converter: &JsonConverter,
-    topic: &str,
-    part: &'static str,
-    data: &SchemaAndValue,
-) -> Result<Option<Bytes>> {
-    converter
-        .to_bytes(data.schema.as_ref(), &data.value)
-        .map(|bytes| bytes.map(Bytes::from))
-        .map_err(|source| Error::Conversion {
-            topic: topic.to_string(),
-            part,
-            source: Box::new(source),
-        })
 }

@@ -154,7 +154,7 @@ impl SourceTaskRun {
         for record in records {
             pending.note(&record.source_partition, &record.source_offset);
             let position = record.position.clone();
-            let Some(prepared) = self.pipeline.prepare(record, filter.task_header())? else {
+            let Some(prepared) = self.pipeline.prepare(record, filter.task_header()).await? else {
                 continue;
             };
             let partition =

@@ -11,6 +11,7 @@ use sluice_connect::registry::ConnectorRegistry;
 use sluice_connect::rest::{RestState, router};
 use sluice_connect::worker::Worker;
 use sluice_connect::worker_config::RuntimeSettings;
+use sluice_schemas::registry::{FileRegistryStore, SchemaRegistry};
 
 pub struct TestWorker {
     pub base: String,
@@ -27,22 +28,34 @@ impl TestWorker {
 
     /// Starts a worker over an existing data directory (a "restart").
     pub async fn start_in(dir: Arc<tempfile::TempDir>) -> TestWorker {
+        let mut registry = ConnectorRegistry::new();
+        sluice_connect::builtin::register(&mut registry).unwrap();
+        Self::start_with(dir, registry).await
+    }
+
+    /// Starts a worker over `dir` running the connectors of `registry` (e.g. test-only ones).
+    pub async fn start_with(
+        dir: Arc<tempfile::TempDir>,
+        registry: ConnectorRegistry,
+    ) -> TestWorker {
         let broker = Broker::open(dir.path(), BrokerConfig::default())
             .await
             .unwrap();
-        let mut registry = ConnectorRegistry::new();
-        sluice_connect::builtin::register(&mut registry).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let settings = RuntimeSettings {
             offset_flush_interval_ms: 50,
             ..RuntimeSettings::default()
         };
+        let schema_store =
+            FileRegistryStore::open(dir.path().join("schema-registry/schemas.jsonl")).unwrap();
+        let schema_registry = Arc::new(SchemaRegistry::open(Arc::new(schema_store)).unwrap());
         let worker = Worker::open(
             broker.clone(),
             Arc::new(registry),
             address.to_string(),
             settings,
+            schema_registry,
         )
         .await
         .unwrap();
