@@ -87,6 +87,18 @@ fn bench_avro(c: &mut Criterion) {
         .unwrap();
         black_box(&buffer);
     });
+    let framed = buffer.clone();
+    runtime.block_on(async {
+        let start = thread_cpu_nanos();
+        for _ in 0..200_000 {
+            black_box(converter.to_connect(black_box(&framed)).await.unwrap());
+        }
+        let nanos = thread_cpu_nanos().saturating_sub(start).max(1);
+        println!(
+            "converter_to_connect: {:.0} events per CPU-second",
+            2e5 * 1e9 / nanos as f64
+        );
+    });
 
     let mut group = c.benchmark_group(format!("avro_change_event_{event_size}B"));
     group.throughput(Throughput::Elements(BATCH));
@@ -119,7 +131,6 @@ fn bench_avro(c: &mut Criterion) {
             }
         })
     });
-    let framed = buffer.clone();
     group.bench_function("converter_to_connect", |b| {
         b.iter(|| {
             runtime.block_on(async {

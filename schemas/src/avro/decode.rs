@@ -172,10 +172,10 @@ impl Node {
                 Ok((key.decode(r)?, value.decode(r)?))
             })?),
             Node::Record { schema, fields } => {
-                let values = fields
-                    .iter()
-                    .map(|field| field.decode(reader))
-                    .collect::<Result<Vec<_>>>()?;
+                let mut values = Vec::with_capacity(fields.len());
+                for field in fields {
+                    values.push(field.decode(reader)?);
+                }
                 // The plan was compiled from this schema, so the values fit it by construction.
                 Value::Struct(Struct::from_trusted_values(schema.clone(), values))
             }
