@@ -182,7 +182,11 @@ impl RunningConnector {
                 )?);
             }
             ConnectorInstance::Sink(_) => {
-                self.sink = Some(SinkSettings::from_props(name, &resolved)?);
+                self.sink = Some(SinkSettings::from_props(
+                    name,
+                    &resolved,
+                    &inner.schema_registry,
+                )?);
             }
         }
         self.instance = Some(instance);
@@ -222,6 +226,7 @@ impl RunningConnector {
                     ),
                     epoch: inner.offsets.epoch(name),
                     metrics: metrics.clone(),
+                    queue_max_bytes: inner.settings.queue_max_bytes,
                 };
                 tokio::spawn(run.run())
             }

@@ -6,7 +6,8 @@
 //! - [`dedup`]: dropping replayed source records by position (exactly-once appends).
 //! - [`metrics`]: per-task counters for `/metrics`.
 //! - [`pipeline`]: a connector's transforms and converters applied to each record.
-//! - [`source_task`]: the loop that runs one source task.
+//! - [`source_task`]: the poll half of a source task: poll, transforms, converters, queue.
+//! - [`source_append`]: the append half: dedup, durable appends, offset commits.
 //! - [`sink_task`]: the loop that runs one sink task (consumer group, flush and commit), with
 //!   [`sink_settings`] (topics, `errors.*`), [`sink_fetch`] (bounded per-partition fetching),
 //!   [`sink_records`] (conversion), [`sink_context`] (the task's context), [`dead_letter`]
@@ -25,6 +26,7 @@ pub mod sink_fetch;
 pub mod sink_records;
 pub mod sink_settings;
 pub mod sink_task;
+pub mod source_append;
 pub mod source_task;
 
 use std::collections::BTreeMap;

@@ -9,11 +9,12 @@ use sluice_broker::{Header as BrokerHeader, PartitionId, Record};
 use sluice_schemas::registry::SchemaRegistry;
 
 use super::dedup::TASK_HEADER;
+use super::sink_settings::ErrorTolerance;
 use crate::api::{POSITION_HEADER, SourceRecord};
 use crate::config::Props;
 use crate::converter::RecordConverters;
 use crate::converter::header::header_bytes;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::transforms::TransformChain;
 
 /// A source record made ready for the broker.
@@ -35,6 +36,7 @@ pub struct SourcePipeline {
 struct PipelineInner {
     transforms: TransformChain<SourceRecord>,
     converters: RecordConverters,
+    tolerance: ErrorTolerance,
 }
 
 impl SourcePipeline {
@@ -45,8 +47,15 @@ impl SourcePipeline {
             inner: Arc::new(PipelineInner {
                 transforms: TransformChain::from_props(props)?,
                 converters: RecordConverters::from_props(props, Some(registry))?,
+                tolerance: tolerance(props)?,
             }),
         })
+    }
+
+    /// Whether a record that fails its transforms or conversion is skipped (`all`) or fails
+    /// the task (`none`, the default).
+    pub fn tolerance(&self) -> ErrorTolerance {
+        self.inner.tolerance
     }
 
     /// Transforms and converts one record; `None` when a transform dropped it. `task`
@@ -92,5 +101,20 @@ impl SourcePipeline {
             partition: record.kafka_partition.map(PartitionId),
             record: stored,
         }))
+    }
+}
+
+/// `errors.tolerance` of a source connector (Kafka Connect skips, never dead-letters, failed
+/// source records).
+fn tolerance(props: &Props) -> Result<ErrorTolerance> {
+    let value = props.get("errors.tolerance").map_or("none", |v| v.trim());
+    match value.to_ascii_lowercase().as_str() {
+        "none" | "" => Ok(ErrorTolerance::None),
+        "all" => Ok(ErrorTolerance::All),
+        _ => Err(Error::InvalidConfig {
+            key: "errors.tolerance".into(),
+            value: value.into(),
+            reason: "expected none or all".into(),
+        }),
     }
 }

@@ -1,19 +1,25 @@
-//! Running one source task: poll → transforms → converters → append to the broker (durable)
-//! → store offsets → `SourceTask::commit`, with replayed records dropped by position so a
-//! restart — even after `kill -9` — writes nothing twice (DESIGN.md §4).
+//! Running one source task as two halves joined by a queue bounded in bytes: this task polls
+//! the connector and runs transforms and converters; the appender (`source_append`) drops
+//! replays by position, appends durably, stores offsets and hands them back here for
+//! `SourceTask::commit`. Polling the next batch overlaps with appending (and fsyncing) the
+//! last, and a slow broker slows the source instead of growing memory. A restart — even
+//! after `kill -9` — writes nothing twice (DESIGN.md §4).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use parking_lot::Mutex;
-use sluice_broker::{Broker, PartitionChoice, PartitionId, Record};
-use tokio::sync::{mpsc, watch};
+use sluice_broker::Broker;
+use tokio::sync::{Semaphore, mpsc, watch};
+use tokio::task::JoinHandle;
 
 use super::control::{TaskControl, TaskStateCell, error_trace};
 use super::dedup::PositionFilter;
 use super::pipeline::SourcePipeline;
+use super::sink_settings::ErrorTolerance;
+use super::source_append::{Appender, Batch, PendingOffsets, record_bytes};
 use crate::api::{
     CommittedOffset, ConnectorTaskId, OffsetMap, SnapshotProgress, SourceRecord, SourceTask,
     SourceTaskContext, TaskConfig,
@@ -72,6 +78,8 @@ pub struct SourceTaskRun {
     /// The connector's offset epoch (see [`OffsetStore::epoch`]).
     pub epoch: u64,
     pub metrics: super::metrics::TaskMetrics,
+    /// Bound, in bytes, of converted records waiting to be appended.
+    pub queue_max_bytes: u64,
 }
 
 impl SourceTaskRun {
@@ -85,7 +93,7 @@ impl SourceTaskRun {
             errors: errors_tx,
         });
         let outcome = match self.task.start(context, &self.config).await {
-            Ok(()) => self.poll_loop(&mut errors).await,
+            Ok(()) => self.pump(&mut errors).await,
             Err(error) => Err(error),
         };
         if let Err(error) = self.task.stop().await {
@@ -101,19 +109,58 @@ impl SourceTaskRun {
         }
     }
 
-    async fn poll_loop(&mut self, errors: &mut mpsc::UnboundedReceiver<Error>) -> Result<()> {
-        let mut filter = PositionFilter::new(&format!("{}@{}", self.id, self.epoch));
-        let mut pending = PendingOffsets::default();
-        let mut last_commit = Instant::now();
+    /// Runs the appender beside the poll loop; on stop, lets it drain the queue and commit.
+    async fn pump(&mut self, errors: &mut mpsc::UnboundedReceiver<Error>) -> Result<()> {
+        let capacity = self.queue_max_bytes.clamp(1024, u64::from(u32::MAX >> 3)) as u32;
+        let queue_bytes = Arc::new(Semaphore::new(capacity as usize));
+        let (batches, queued) = mpsc::channel::<Batch>(1024);
+        let (acks_tx, mut acks) = mpsc::unbounded_channel();
+        let appender = Appender {
+            id: self.id.clone(),
+            broker: self.broker.clone(),
+            offsets: self.offsets.clone(),
+            filter: PositionFilter::new(&format!("{}@{}", self.id, self.epoch)),
+            metrics: self.metrics.clone(),
+            offset_flush_interval: self.offset_flush_interval,
+        };
+        let mut appending = Some(tokio::spawn(appender.run(queued, acks_tx)));
+        let polled = self
+            .poll_loop(
+                &batches,
+                &queue_bytes,
+                capacity,
+                &mut acks,
+                &mut appending,
+                errors,
+            )
+            .await;
+        drop(batches);
+        let appended = match appending.take() {
+            Some(handle) => joined(handle.await),
+            None => Ok(()),
+        };
+        self.acknowledge(&mut acks).await;
+        polled.and(appended)
+    }
+
+    async fn poll_loop(
+        &mut self,
+        batches: &mpsc::Sender<Batch>,
+        queue_bytes: &Arc<Semaphore>,
+        capacity: u32,
+        acks: &mut mpsc::UnboundedReceiver<Vec<CommittedOffset>>,
+        appending: &mut Option<JoinHandle<Result<()>>>,
+        errors: &mut mpsc::UnboundedReceiver<Error>,
+    ) -> Result<()> {
         loop {
+            self.acknowledge(acks).await;
             let control = *self.control.borrow_and_update();
             match control {
-                TaskControl::Stop => break,
+                TaskControl::Stop => return Ok(()),
                 TaskControl::Pause => {
-                    self.commit(&mut pending).await?;
                     self.publish(State::Paused, None).await;
                     if self.control.changed().await.is_err() {
-                        break;
+                        return Ok(());
                     }
                     continue;
                 }
@@ -123,115 +170,81 @@ impl SourceTaskRun {
                     }
                 }
             }
+            let Some(handle) = appending.as_mut() else {
+                return Ok(());
+            };
             let polled = tokio::select! {
                 polled = self.task.poll() => polled,
                 _ = self.control.changed() => continue,
                 Some(error) = errors.recv() => Err(error),
+                finished = handle => {
+                    appending.take();
+                    return joined(finished).and(Err(appender_gone()));
+                }
             };
             let records = polled?;
-            let idle = records.is_empty();
-            self.deliver(records, &mut filter, &mut pending).await?;
-            if idle || last_commit.elapsed() >= self.offset_flush_interval {
-                self.commit(&mut pending).await?;
-                last_commit = Instant::now();
-            }
-        }
-        self.commit(&mut pending).await
-    }
-
-    /// Appends a polled batch: each target partition's records in poll order, durable
-    /// before this returns.
-    async fn deliver(
-        &mut self,
-        records: Vec<SourceRecord>,
-        filter: &mut PositionFilter,
-        pending: &mut PendingOffsets,
-    ) -> Result<()> {
-        let mut batches: Vec<((String, PartitionId), Vec<Record>)> = Vec::new();
-        let mut newest_positions = Vec::new();
-        let newest_event_ms = records.iter().filter_map(|r| r.timestamp_ms).max();
-        let (mut delivered, mut delivered_bytes) = (0u64, 0u64);
-        for record in records {
-            pending.note(&record.source_partition, &record.source_offset);
-            let position = record.position.clone();
-            let Some(prepared) = self.pipeline.prepare(record, filter.task_header()).await? else {
+            if records.is_empty() {
                 continue;
+            }
+            let batch = self.convert(records).await?;
+            let bytes: usize = batch
+                .records
+                .iter()
+                .map(|(r, _)| record_bytes(&r.record))
+                .sum();
+            let wanted = u32::try_from(bytes).unwrap_or(u32::MAX).clamp(1, capacity);
+            let Some(handle) = appending.as_mut() else {
+                return Ok(());
             };
-            let partition =
-                match prepared.partition {
-                    Some(partition) => partition,
-                    None => {
-                        let topic = self.broker.topic_or_create(&prepared.topic).await.map_err(
-                            |source| Error::Store {
-                                context: format!("cannot create topic {}", prepared.topic),
-                                source,
-                            },
-                        )?;
-                        match &prepared.record.key {
-                            Some(key) => sluice_broker::partitioner::partition_for_key(
-                                key,
-                                topic.partition_count(),
-                            ),
-                            None => PartitionId(0),
-                        }
-                    }
-                };
-            if let Some(position) = &position
-                && filter
-                    .already_stored(&self.broker, &prepared.topic, partition, position)
-                    .await?
-            {
-                continue;
-            }
-            delivered += 1;
-            delivered_bytes += (prepared.record.key.as_ref().map_or(0, |k| k.len())
-                + prepared.record.value.as_ref().map_or(0, |v| v.len()))
-                as u64;
-            let target = (prepared.topic, partition);
-            if let Some(position) = position {
-                newest_positions.push((target.clone(), position));
-            }
-            match batches.iter_mut().find(|(t, _)| *t == target) {
-                Some((_, batch)) => batch.push(prepared.record),
-                None => batches.push((target, vec![prepared.record])),
+            let permit = tokio::select! {
+                permit = queue_bytes.clone().acquire_many_owned(wanted) => permit.ok(),
+                finished = handle => {
+                    appending.take();
+                    return joined(finished).and(Err(appender_gone()));
+                }
+            };
+            if batches.send(Batch { permit, ..batch }).await.is_err() {
+                return Err(appender_gone());
             }
         }
-        for ((topic, partition), batch) in batches {
-            self.broker
-                .produce(&topic, PartitionChoice::Explicit(partition), batch)
-                .await
-                .map_err(|source| Error::Store {
-                    context: format!("cannot append to {topic}-{}", partition.0),
-                    source,
-                })?;
-        }
-        for ((topic, partition), position) in newest_positions {
-            filter.stored(&topic, partition, position);
-        }
-        if delivered > 0 {
-            self.metrics
-                .delivered(delivered, delivered_bytes, newest_event_ms);
-        }
-        Ok(())
     }
 
-    /// Stores the newest offsets of delivered records, then lets the task acknowledge them.
-    async fn commit(&mut self, pending: &mut PendingOffsets) -> Result<()> {
-        let committed = pending.take();
-        if committed.is_empty() {
-            return Ok(());
+    /// Runs transforms and converters over a polled batch; a record that fails them is
+    /// skipped with `errors.tolerance=all` and fails the task otherwise.
+    async fn convert(&mut self, records: Vec<SourceRecord>) -> Result<Batch> {
+        let mut offsets = PendingOffsets::default();
+        let newest_event_ms = records.iter().filter_map(|r| r.timestamp_ms).max();
+        let task_header = bytes::Bytes::from(format!("{}@{}", self.id, self.epoch));
+        let mut prepared = Vec::with_capacity(records.len());
+        for record in records {
+            offsets.note_maps(&record.source_partition, &record.source_offset);
+            let position = record.position.clone();
+            match self.pipeline.prepare(record, &task_header).await {
+                Ok(Some(ready)) => prepared.push((ready, position)),
+                Ok(None) => {}
+                Err(error) if self.pipeline.tolerance() == ErrorTolerance::All => {
+                    self.metrics.error();
+                    tracing::warn!(task = %self.id, error = %error_trace(&error), "skipping a record that failed its transforms or conversion (errors.tolerance=all)");
+                }
+                Err(error) => return Err(error),
+            }
         }
-        let writes: Vec<_> = committed
-            .iter()
-            .map(|c| (c.source_partition.clone(), Some(c.source_offset.clone())))
-            .collect();
-        self.offsets.put(&self.id.connector, &writes).await?;
-        if let Err(error) = self.task.commit(&committed).await {
-            tracing::warn!(task = %self.id, %error, "source task could not acknowledge offsets; retried with the next commit");
-        }
-        Ok(())
+        Ok(Batch {
+            records: prepared,
+            offsets: offsets.take(),
+            newest_event_ms,
+            permit: None,
+        })
     }
 
+    /// Lets the task acknowledge every offset the appender stored so far.
+    async fn acknowledge(&mut self, acks: &mut mpsc::UnboundedReceiver<Vec<CommittedOffset>>) {
+        while let Ok(committed) = acks.try_recv() {
+            if let Err(error) = self.task.commit(&committed).await {
+                tracing::warn!(task = %self.id, %error, "source task could not acknowledge offsets; retried with the next commit");
+            }
+        }
+    }
     /// Records a state change; the returned future holds no borrow of `self` (the task
     /// object is not `Sync`, so `&self` must not live across an await).
     fn publish(
@@ -256,25 +269,13 @@ impl SourceTaskRun {
     }
 }
 
-/// The newest offset per source partition among delivered records, not yet stored.
-#[derive(Debug, Default)]
-struct PendingOffsets {
-    newest: BTreeMap<String, CommittedOffset>,
+fn joined(finished: std::result::Result<Result<()>, tokio::task::JoinError>) -> Result<()> {
+    finished.map_err(|source| Error::Connector {
+        context: "the appender of a source task panicked".into(),
+        source: Box::new(source),
+    })?
 }
 
-impl PendingOffsets {
-    fn note(&mut self, partition: &OffsetMap, offset: &OffsetMap) {
-        let key = serde_json::Value::Object(partition.clone()).to_string();
-        self.newest.insert(
-            key,
-            CommittedOffset {
-                source_partition: partition.clone(),
-                source_offset: offset.clone(),
-            },
-        );
-    }
-
-    fn take(&mut self) -> Vec<CommittedOffset> {
-        std::mem::take(&mut self.newest).into_values().collect()
-    }
+fn appender_gone() -> Error {
+    Error::WrongConnectorState("the appender of a source task stopped unexpectedly".into())
 }

@@ -18,6 +18,7 @@ pub struct TestWorker {
     pub worker: Worker,
     pub http: reqwest::Client,
     server: tokio::task::JoinHandle<()>,
+    stop_server: tokio::sync::oneshot::Sender<()>,
     pub dir: Arc<tempfile::TempDir>,
 }
 
@@ -65,14 +66,21 @@ impl TestWorker {
             worker: worker.clone(),
             worker_id: address.to_string(),
         });
+        let (stop_server, stopped) = tokio::sync::oneshot::channel::<()>();
         let server = tokio::spawn(async move {
-            axum::serve(listener, router(state)).await.unwrap();
+            axum::serve(listener, router(state))
+                .with_graceful_shutdown(async move {
+                    let _ = stopped.await;
+                })
+                .await
+                .unwrap();
         });
         TestWorker {
             base: format!("http://{address}"),
             worker,
             http: reqwest::Client::new(),
             server,
+            stop_server,
             dir,
         }
     }
@@ -84,7 +92,12 @@ impl TestWorker {
     /// Stops the connectors and the REST server, keeping the data directory.
     pub async fn shutdown(self) -> Arc<tempfile::TempDir> {
         self.worker.shutdown().await;
-        self.server.abort();
+        // A graceful stop closes kept-alive connections too; their tasks hold the broker,
+        // whose data directory lock the next worker needs.
+        drop(self.http);
+        let _ = self.stop_server.send(());
+        let _ = self.server.await;
+        drop(self.worker);
         self.dir
     }
 

@@ -1,0 +1,186 @@
+//! The appending half of a source task: takes converted batches from the bounded queue,
+//! drops replays by position, appends each target partition's records (durable before it
+//! goes on), stores the newest source offsets, and hands them back for `SourceTask::commit`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sluice_broker::{Broker, PartitionChoice, PartitionId, Record};
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
+
+use super::dedup::PositionFilter;
+use super::metrics::TaskMetrics;
+use super::pipeline::PreparedRecord;
+use crate::api::{CommittedOffset, ConnectorTaskId, OffsetMap, SourcePosition};
+use crate::error::{Error, Result};
+use crate::stores::OffsetStore;
+
+/// Converted records of one poll, with the offsets they carry and their queue bytes.
+#[derive(Debug)]
+pub struct Batch {
+    pub records: Vec<(PreparedRecord, Option<SourcePosition>)>,
+    /// The newest offset per source partition among the polled records (also those a
+    /// transform dropped, which are done with all the same).
+    pub offsets: Vec<CommittedOffset>,
+    pub newest_event_ms: Option<i64>,
+    /// Holds the batch's bytes against the queue bound until it is appended.
+    pub permit: Option<OwnedSemaphorePermit>,
+}
+
+/// Everything the appender needs.
+#[derive(Debug)]
+pub struct Appender {
+    pub id: ConnectorTaskId,
+    pub broker: Broker,
+    pub offsets: Arc<OffsetStore>,
+    pub filter: PositionFilter,
+    pub metrics: TaskMetrics,
+    pub offset_flush_interval: Duration,
+}
+
+impl Appender {
+    /// Appends batches until the queue closes, committing offsets every flush interval, when
+    /// the queue runs dry, and at the end. Committed offsets go to `committed`.
+    pub async fn run(
+        mut self,
+        mut batches: mpsc::Receiver<Batch>,
+        committed: mpsc::UnboundedSender<Vec<CommittedOffset>>,
+    ) -> Result<()> {
+        let mut pending = PendingOffsets::default();
+        let mut last_commit = Instant::now();
+        while let Some(batch) = batches.recv().await {
+            self.append(batch, &mut pending).await?;
+            let idle = batches.is_empty();
+            if idle || last_commit.elapsed() >= self.offset_flush_interval {
+                self.commit(&mut pending, &committed).await?;
+                last_commit = Instant::now();
+            }
+        }
+        self.commit(&mut pending, &committed).await
+    }
+
+    async fn append(&mut self, batch: Batch, pending: &mut PendingOffsets) -> Result<()> {
+        let mut groups: Vec<((String, PartitionId), Vec<Record>)> = Vec::new();
+        let mut newest_positions = Vec::new();
+        let (mut delivered, mut bytes) = (0u64, 0u64);
+        for (prepared, position) in batch.records {
+            let partition = match prepared.partition {
+                Some(partition) => partition,
+                None => self.partition_for(&prepared).await?,
+            };
+            if let Some(position) = &position
+                && self
+                    .filter
+                    .already_stored(&self.broker, &prepared.topic, partition, position)
+                    .await?
+            {
+                continue;
+            }
+            delivered += 1;
+            bytes += record_bytes(&prepared.record) as u64;
+            let target = (prepared.topic, partition);
+            if let Some(position) = position {
+                newest_positions.push((target.clone(), position));
+            }
+            match groups.iter_mut().find(|(t, _)| *t == target) {
+                Some((_, records)) => records.push(prepared.record),
+                None => groups.push((target, vec![prepared.record])),
+            }
+        }
+        for ((topic, partition), records) in groups {
+            self.broker
+                .produce(&topic, PartitionChoice::Explicit(partition), records)
+                .await
+                .map_err(|source| Error::Store {
+                    context: format!("cannot append to {topic}-{}", partition.0),
+                    source,
+                })?;
+        }
+        for ((topic, partition), position) in newest_positions {
+            self.filter.stored(&topic, partition, position);
+        }
+        for offset in batch.offsets {
+            pending.note(offset);
+        }
+        if delivered > 0 {
+            self.metrics
+                .delivered(delivered, bytes, batch.newest_event_ms);
+        }
+        Ok(())
+    }
+
+    /// Kafka's default partitioner on the key; keyless records go to partition 0.
+    async fn partition_for(&self, prepared: &PreparedRecord) -> Result<PartitionId> {
+        let topic = self
+            .broker
+            .topic_or_create(&prepared.topic)
+            .await
+            .map_err(|source| Error::Store {
+                context: format!("cannot create topic {}", prepared.topic),
+                source,
+            })?;
+        Ok(match &prepared.record.key {
+            Some(key) => {
+                sluice_broker::partitioner::partition_for_key(key, topic.partition_count())
+            }
+            None => PartitionId(0),
+        })
+    }
+
+    async fn commit(
+        &mut self,
+        pending: &mut PendingOffsets,
+        committed: &mpsc::UnboundedSender<Vec<CommittedOffset>>,
+    ) -> Result<()> {
+        let offsets = pending.take();
+        if offsets.is_empty() {
+            return Ok(());
+        }
+        let writes: Vec<_> = offsets
+            .iter()
+            .map(|c| (c.source_partition.clone(), Some(c.source_offset.clone())))
+            .collect();
+        self.offsets.put(&self.id.connector, &writes).await?;
+        // The poller acknowledges them to the source between polls; if it is gone, the
+        // task is stopping and the next start resumes from the stored offsets anyway.
+        let _ = committed.send(offsets);
+        Ok(())
+    }
+}
+
+/// Bytes a record holds (key, value and header values), for the queue bound and metrics.
+pub fn record_bytes(record: &Record) -> usize {
+    record.key.as_ref().map_or(0, |k| k.len())
+        + record.value.as_ref().map_or(0, |v| v.len())
+        + record
+            .headers
+            .iter()
+            .map(|h| h.key.len() + h.value.as_ref().map_or(0, |v| v.len()))
+            .sum::<usize>()
+}
+
+/// The newest offset per source partition among appended records, not yet stored.
+#[derive(Debug, Default)]
+pub struct PendingOffsets {
+    newest: BTreeMap<String, CommittedOffset>,
+}
+
+impl PendingOffsets {
+    pub fn note(&mut self, offset: CommittedOffset) {
+        let key = serde_json::Value::Object(offset.source_partition.clone()).to_string();
+        self.newest.insert(key, offset);
+    }
+
+    /// Notes an offset given as partition and offset maps.
+    pub fn note_maps(&mut self, partition: &OffsetMap, offset: &OffsetMap) {
+        self.note(CommittedOffset {
+            source_partition: partition.clone(),
+            source_offset: offset.clone(),
+        });
+    }
+
+    pub fn take(&mut self) -> Vec<CommittedOffset> {
+        std::mem::take(&mut self.newest).into_values().collect()
+    }
+}
