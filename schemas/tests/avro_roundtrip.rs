@@ -78,9 +78,12 @@ async fn change_events_round_trip_and_share_one_schema_version() {
             .len(),
         1
     );
-    let text = converter.avro_schema_text(&schemas.envelope);
+    let text = converter.avro_schema_text(&schemas.envelope).unwrap();
     assert!(
-        Arc::ptr_eq(&text, &converter.avro_schema_text(&schemas.envelope)),
+        Arc::ptr_eq(
+            &text,
+            &converter.avro_schema_text(&schemas.envelope).unwrap()
+        ),
         "built once per schema"
     );
 }
@@ -173,7 +176,7 @@ async fn lookup_only_converter_requires_a_registered_schema() {
     registry
         .register(
             "t-key",
-            &converter.avro_schema_text(&schema),
+            &converter.avro_schema_text(&schema).unwrap(),
             registry::SchemaFormat::Avro,
         )
         .unwrap();
@@ -274,4 +277,49 @@ async fn subject_name_strategy_comes_from_the_config() {
     // The key side keeps the default strategy.
     let keys = AvroConverter::from_config(&config, RecordPart::Key, &registry).unwrap();
     assert_eq!(keys.subject("a", &schemas.row).unwrap(), "a-key");
+}
+
+#[tokio::test]
+async fn invalid_avro_names_are_refused_or_scrubbed() {
+    let schema = SchemaBuilder::struct_()
+        .name("db.inv.my-table.Value")
+        .field("order-date", SchemaBuilder::int32().build())
+        .build();
+    let row = Value::Struct(Struct::new(schema.clone()).with("order-date", 5).unwrap());
+    let (registry, converter) = embedded_converter();
+    let error = converter
+        .from_connect("t", &schema, &row)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        error.contains("my-table") && error.contains("scrub.invalid.names=true"),
+        "{error}"
+    );
+    assert!(registry.subjects().is_empty());
+
+    let config = AvroConverterConfig::from_properties([("scrub.invalid.names", "true")]).unwrap();
+    let converter = AvroConverter::from_config(&config, RecordPart::Value, &registry).unwrap();
+    let bytes = converter
+        .from_connect("t", &schema, &row)
+        .await
+        .unwrap()
+        .unwrap();
+    let text = converter.avro_schema_text(&schema).unwrap();
+    let avro: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        (avro["name"].as_str(), avro["namespace"].as_str()),
+        (Some("Value"), Some("db.inv.my_table"))
+    );
+    assert_eq!(avro["fields"][0]["name"], "order_date");
+    assert_eq!(
+        avro["connect.name"], "db.inv.my-table.Value",
+        "the Connect name is kept"
+    );
+    let (read_schema, value) = converter.to_connect(&bytes).await.unwrap();
+    assert_eq!(read_schema.name(), Some("db.inv.my-table.Value"));
+    assert_eq!(
+        value.as_struct().unwrap().get("order_date"),
+        Some(&Value::Int32(5))
+    );
 }

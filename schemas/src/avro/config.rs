@@ -1,7 +1,9 @@
 //! The Avro converter's settings as connector configs spell them: `schema.registry.url`
 //! (credentials in the URL are moved out of it), `auto.register.schemas`,
-//! `basic.auth.credentials.source` / `basic.auth.user.info`, and the subject name strategies.
+//! `basic.auth.credentials.source` / `basic.auth.user.info`, `scrub.invalid.names`, and the
+//! subject name strategies.
 
+use super::names::NameMode;
 use super::subject::SubjectNameStrategy;
 use crate::registry::BasicAuth;
 use crate::{Error, Result};
@@ -40,6 +42,8 @@ pub struct AvroConverterConfig {
     pub value_subject_strategy: SubjectNameStrategy,
     /// `basic.auth.user.info` (with `basic.auth.credentials.source=USER_INFO`).
     pub registry_credentials: Option<BasicAuth>,
+    /// `scrub.invalid.names`: rewrite names that are not valid Avro names.
+    pub name_mode: NameMode,
 }
 
 impl AvroConverterConfig {
@@ -56,17 +60,11 @@ impl AvroConverterConfig {
                     config.registry_url = (!first.is_empty()).then(|| first.to_owned());
                 }
                 "auto.register.schemas" => {
-                    config.registration = match value.trim().to_ascii_lowercase().as_str() {
-                        "true" => Registration::AutoRegister,
-                        "false" => Registration::LookupOnly,
-                        _ => {
-                            return Err(Error::InvalidConfig {
-                                key: key.to_owned(),
-                                value: value.to_owned(),
-                                reason: "use true or false".into(),
-                            });
-                        }
-                    }
+                    config.registration = if parse_bool(key, value)? {
+                        Registration::AutoRegister
+                    } else {
+                        Registration::LookupOnly
+                    };
                 }
                 "basic.auth.credentials.source" => {
                     let source = value.trim().to_ascii_uppercase();
@@ -82,6 +80,13 @@ impl AvroConverterConfig {
                     if !value.is_empty() =>
                 {
                     config.registry_credentials = Some(BasicAuth::parse_user_info(key, value)?);
+                }
+                "scrub.invalid.names" => {
+                    config.name_mode = if parse_bool(key, value)? {
+                        NameMode::Scrub
+                    } else {
+                        NameMode::AsIs
+                    };
                 }
                 "key.subject.name.strategy" => {
                     config.key_subject_strategy = SubjectNameStrategy::parse(key, value)?;
@@ -118,5 +123,18 @@ fn split_url_credentials(
             Ok((stripped, Some(explicit.clone().unwrap_or(from_url))))
         }
         None => Ok((url.to_owned(), explicit.clone())),
+    }
+}
+
+/// A `true`/`false` setting.
+fn parse_bool(key: &str, value: &str) -> Result<bool> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        _ => Err(Error::InvalidConfig {
+            key: key.to_owned(),
+            value: value.to_owned(),
+            reason: "use true or false".into(),
+        }),
     }
 }

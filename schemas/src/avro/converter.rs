@@ -16,7 +16,8 @@ use super::config::{AvroConverterConfig, Registration};
 use super::decode::{Node, Reader};
 use super::encode::encode_value;
 use super::from_avro::connect_schema;
-use super::schema::avro_schema;
+use super::names::{NameMode, check_names};
+use super::schema::avro_schema_with;
 use super::subject::SubjectNameStrategy;
 use crate::registry::{
     EmbeddedRegistryClient, RecordPart, RemoteRegistryClient, SchemaId, SchemaRegistry,
@@ -58,6 +59,7 @@ pub struct AvroConverter {
     part: RecordPart,
     registration: Registration,
     subject_strategy: SubjectNameStrategy,
+    name_mode: NameMode,
     encoders: RwLock<HashMap<usize, Arc<EncoderEntry>>>,
     decoders: RwLock<HashMap<SchemaId, Arc<DecoderEntry>>>,
 }
@@ -74,6 +76,7 @@ impl AvroConverter {
             part,
             registration,
             subject_strategy: SubjectNameStrategy::TopicName,
+            name_mode: NameMode::AsIs,
             encoders: RwLock::default(),
             decoders: RwLock::default(),
         }
@@ -100,7 +103,9 @@ impl AvroConverter {
             RecordPart::Key => config.key_subject_strategy,
             RecordPart::Value => config.value_subject_strategy,
         };
-        Ok(Self::new(registry, part, config.registration).with_subject_strategy(strategy))
+        Ok(Self::new(registry, part, config.registration)
+            .with_subject_strategy(strategy)
+            .with_name_mode(config.name_mode))
     }
 
     /// Uses `strategy` to name subjects (default: `<topic>-key` / `<topic>-value`).
@@ -109,17 +114,26 @@ impl AvroConverter {
         self
     }
 
+    /// Whether names that are not valid Avro names are rewritten (default: refused).
+    pub fn with_name_mode(mut self, names: NameMode) -> Self {
+        self.name_mode = names;
+        self
+    }
+
     /// The subject this converter uses for records of `schema` on `topic`.
     pub fn subject(&self, topic: &str, schema: &Schema) -> Result<String> {
         self.subject_strategy.subject(topic, self.part, schema)
     }
 
-    fn encoder(&self, schema: &SchemaRef) -> Arc<EncoderEntry> {
+    fn encoder(&self, schema: &SchemaRef) -> Result<Arc<EncoderEntry>> {
         let key = Arc::as_ptr(schema) as usize;
         if let Some(entry) = self.encoders.read().get(&key) {
-            return entry.clone();
+            return Ok(entry.clone());
         }
-        let avro_text: Arc<str> = Arc::from(avro_schema(schema).to_string());
+        if self.name_mode == NameMode::AsIs {
+            check_names(schema)?;
+        }
+        let avro_text: Arc<str> = Arc::from(avro_schema_with(schema, self.name_mode).to_string());
         let entry = Arc::new(EncoderEntry {
             schema: schema.clone(),
             avro_text,
@@ -129,18 +143,18 @@ impl AvroConverter {
         if encoders.len() >= CACHE_LIMIT {
             encoders.clear();
         }
-        encoders.entry(key).or_insert(entry).clone()
+        Ok(encoders.entry(key).or_insert(entry).clone())
     }
 
     /// The Avro schema (JSON text) this converter writes for `schema`, built once per schema.
-    pub fn avro_schema_text(&self, schema: &SchemaRef) -> Arc<str> {
-        self.encoder(schema).avro_text.clone()
+    pub fn avro_schema_text(&self, schema: &SchemaRef) -> Result<Arc<str>> {
+        Ok(self.encoder(schema)?.avro_text.clone())
     }
 
     /// The registry id of `schema` under `topic`'s subject, registering it (or looking it up)
     /// on first use.
     pub async fn schema_id(&self, topic: &str, schema: &SchemaRef) -> Result<SchemaId> {
-        let entry = self.encoder(schema);
+        let entry = self.encoder(schema)?;
         debug_assert!(Arc::ptr_eq(&entry.schema, schema));
         let (strategy, part) = (self.subject_strategy, self.part);
         let known = entry

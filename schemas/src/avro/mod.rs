@@ -4,6 +4,7 @@
 //!
 //! - [`schema`]: Connect schema → Avro schema JSON (`AvroData.fromConnectSchema`).
 //! - [`encode`]: Connect value → Avro datum bytes, into a reused buffer.
+//! - [`names`]: valid Avro names and Confluent's `scrub.invalid.names` rewriting.
 //! - [`from_avro`]: Avro schema JSON → Connect schema + decoding plan (`toConnectSchema`).
 //! - [`decode`]: Avro datum bytes → Connect value.
 //! - [`subject`]: subject name strategies (topic, record, topic+record).
@@ -15,6 +16,7 @@ pub mod converter;
 pub mod decode;
 pub mod encode;
 pub mod from_avro;
+pub mod names;
 pub mod schema;
 pub mod subject;
 
@@ -24,5 +26,6 @@ pub use config::{
 pub use converter::{AvroConverter, split_wire, write_framed};
 pub use encode::encode_value;
 pub use from_avro::connect_schema;
-pub use schema::avro_schema;
+pub use names::NameMode;
+pub use schema::{avro_schema, avro_schema_with};
 pub use subject::SubjectNameStrategy;

@@ -14,6 +14,7 @@
 
 use serde_json::{Map, Value as Json, json};
 
+use super::names::{NameMode, scrub_full_name, scrub_name};
 use crate::logical;
 use crate::schema::{Schema, SchemaType};
 use crate::value::Value;
@@ -27,9 +28,17 @@ pub const MAP_ENTRY_NAME: &str = "MapEntry";
 /// Decimal precision used when the Connect schema does not say.
 pub const DEFAULT_DECIMAL_PRECISION: u32 = 64;
 
-/// Converts a Connect schema to Avro schema JSON (top level).
+/// Converts a Connect schema to Avro schema JSON (top level), keeping names as they are.
 pub fn avro_schema(schema: &Schema) -> Json {
-    let mut context = Context::default();
+    avro_schema_with(schema, NameMode::AsIs)
+}
+
+/// Converts a Connect schema to Avro schema JSON, scrubbing invalid names when asked to.
+pub fn avro_schema_with(schema: &Schema, names: NameMode) -> Json {
+    let mut context = Context {
+        names,
+        ..Context::default()
+    };
     context.convert(schema, None)
 }
 
@@ -62,6 +71,7 @@ struct Context<'s> {
     /// Full names of records already defined, with the struct they were defined for.
     defined: Vec<(String, &'s Schema)>,
     default_names_used: u32,
+    names: NameMode,
 }
 
 impl<'s> Context<'s> {
@@ -201,6 +211,7 @@ impl<'s> Context<'s> {
             return Self::reference(&existing, enclosing_ns);
         }
         let full_name = match schema.name() {
+            Some(name) if self.names == NameMode::Scrub => scrub_full_name(name),
             Some(name) => name.to_owned(),
             None => {
                 self.default_names_used += 1;
@@ -233,7 +244,10 @@ impl<'s> Context<'s> {
 
     fn field(&mut self, name: &str, schema: &'s Schema, enclosing_ns: Option<&str>) -> Json {
         let mut field = Map::new();
-        field.insert("name".into(), json!(name));
+        match self.names {
+            NameMode::AsIs => field.insert("name".into(), json!(name)),
+            NameMode::Scrub => field.insert("name".into(), json!(scrub_name(name))),
+        };
         field.insert("type".into(), self.convert(schema, enclosing_ns));
         let entry_array = schema.schema_type() == SchemaType::Map && !is_avro_map(schema);
         if let Some(default) = schema.default_value() {
@@ -250,6 +264,7 @@ impl<'s> Context<'s> {
 
     fn map_entry(&mut self, schema: &'s Schema, enclosing_ns: Option<&str>) -> Json {
         let full_name = match schema.name() {
+            Some(name) if self.names == NameMode::Scrub => scrub_full_name(name),
             Some(name) => name.to_owned(),
             None => format!("{DEFAULT_NAMESPACE}.{MAP_ENTRY_NAME}"),
         };
