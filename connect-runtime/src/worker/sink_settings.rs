@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use regex::Regex;
+use sluice_schemas::registry::SchemaRegistry;
 
 use super::retry::RetryPolicy;
 use crate::api::SinkRecord;
@@ -224,13 +225,18 @@ pub struct SinkSettings {
 }
 
 impl SinkSettings {
-    /// Reads the settings from a connector's resolved configuration.
-    pub fn from_props(connector: &str, props: &Props) -> Result<Self> {
+    /// Reads the settings from a connector's resolved configuration; the Avro converter
+    /// uses `embedded` when no `schema.registry.url` is set.
+    pub fn from_props(
+        connector: &str,
+        props: &Props,
+        embedded: &Arc<SchemaRegistry>,
+    ) -> Result<Self> {
         let subscription = Subscription::from_props(props)?;
         let errors = ErrorPolicy::from_props(props, &subscription)?;
         Ok(Self {
             connector: connector.to_string(),
-            converters: RecordConverters::from_props(props, None)?,
+            converters: RecordConverters::from_props(props, Some(embedded))?,
             transforms: Arc::new(TransformChain::from_props(props)?),
             subscription,
             errors,
