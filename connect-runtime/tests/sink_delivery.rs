@@ -1,0 +1,238 @@
+//! Sink tasks over a real broker and real HTTP: ordered delivery per partition, offsets
+//! committed to the group `connect-<name>` after `flush`, a restarted worker resuming after
+//! the committed offsets, pause and resume, `topics.regex` picking up a new topic, and the
+//! KIP-875 offsets endpoint.
+
+mod sink_support;
+mod support;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::json;
+use sink_support::{
+    Shared, create_sink, create_topic, offsets_of, produce, registry, string, task_state,
+    wait_for_sink,
+};
+use support::TestWorker;
+
+async fn start(shared: &Shared) -> TestWorker {
+    TestWorker::start_with(Arc::new(tempfile::tempdir().unwrap()), registry(shared)).await
+}
+
+#[tokio::test]
+async fn records_arrive_in_order_per_partition_and_flushed_offsets_are_committed() {
+    let shared = Shared::default();
+    let worker = start(&shared).await;
+    create_topic(&worker, "orders", 3).await;
+    for partition in 0..3 {
+        let values: Vec<String> = (0..10).map(|i| format!("p{partition}-{i}")).collect();
+        let values: Vec<&str> = values.iter().map(String::as_str).collect();
+        produce(&worker, "orders", partition, &values).await;
+    }
+    create_sink(&worker, "s", json!({"topics": "orders"})).await;
+    wait_for_sink(&shared, "30 records", |s| s.received.len() == 30).await;
+    let received = shared.lock().received.clone();
+    for partition in 0..3 {
+        let mine: Vec<_> = received
+            .iter()
+            .filter(|r| r.partition == partition)
+            .collect();
+        let offsets: Vec<i64> = mine.iter().map(|r| r.offset).collect();
+        assert_eq!(
+            offsets,
+            (0..10).collect::<Vec<_>>(),
+            "partition {partition}"
+        );
+        for (i, record) in mine.iter().enumerate() {
+            assert_eq!(record.value, string(&format!("p{partition}-{i}")));
+            assert_eq!(record.topic, "orders");
+        }
+    }
+    let body = worker
+        .wait_for("/connectors/s/offsets", sink_support::WAIT, |body| {
+            offsets_of(body).len() == 3
+        })
+        .await;
+    assert_eq!(
+        offsets_of(&body),
+        (0..3)
+            .map(|p| ("orders".to_string(), p, 10))
+            .collect::<Vec<_>>(),
+        "next offsets to read, Kafka's convention: {body}"
+    );
+    let committed = worker
+        .worker
+        .broker()
+        .groups()
+        .committed_offsets("connect-s");
+    assert_eq!(committed.len(), 3, "the group is connect-<name>");
+    let (_, status) = worker.get("/connectors/s/status").await;
+    assert_eq!(task_state(&status), "RUNNING", "{status}");
+    assert_eq!(status["type"], "sink");
+}
+
+#[tokio::test]
+async fn a_restarted_worker_resumes_after_the_committed_offset() {
+    let shared = Shared::default();
+    let worker = start(&shared).await;
+    create_topic(&worker, "t", 1).await;
+    produce(&worker, "t", 0, &["a", "b", "c", "d", "e"]).await;
+    create_sink(&worker, "s", json!({"topics": "t"})).await;
+    wait_for_sink(&shared, "5 records", |s| s.received.len() == 5).await;
+    worker
+        .wait_for("/connectors/s/offsets", sink_support::WAIT, |body| {
+            offsets_of(body) == [("t".to_string(), 0, 5)]
+        })
+        .await;
+
+    // From now on the sink keeps what it gets unflushed: nothing more is committed.
+    shared.lock().hold_flush = true;
+    produce(&worker, "t", 0, &["f", "g", "h"]).await;
+    wait_for_sink(&shared, "8 records", |s| s.received.len() == 8).await;
+    let flushes_before = shared.lock().flushes.len();
+    wait_for_sink(&shared, "a held-back flush", |s| {
+        s.flushes.len() > flushes_before
+    })
+    .await;
+    let (_, body) = worker.get("/connectors/s/offsets").await;
+    assert_eq!(
+        offsets_of(&body),
+        [("t".to_string(), 0, 5)],
+        "unflushed records are not committed"
+    );
+    let dir = worker.shutdown().await;
+
+    let restarted = Shared::default();
+    let worker = TestWorker::start_with(dir, registry(&restarted)).await;
+    wait_for_sink(&restarted, "the unflushed records again", |s| {
+        s.received.len() == 3
+    })
+    .await;
+    let offsets: Vec<i64> = restarted.lock().received.iter().map(|r| r.offset).collect();
+    assert_eq!(
+        offsets,
+        [5, 6, 7],
+        "flushed records are not delivered again"
+    );
+    worker
+        .wait_for("/connectors/s/offsets", sink_support::WAIT, |body| {
+            offsets_of(body) == [("t".to_string(), 0, 8)]
+        })
+        .await;
+    worker.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_paused_sink_receives_nothing_until_resumed() {
+    let shared = Shared::default();
+    let worker = start(&shared).await;
+    create_topic(&worker, "t", 1).await;
+    produce(&worker, "t", 0, &["a"]).await;
+    create_sink(&worker, "s", json!({"topics": "t"})).await;
+    wait_for_sink(&shared, "the first record", |s| s.received.len() == 1).await;
+
+    let paused = worker
+        .http
+        .put(worker.url("/connectors/s/pause"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(paused.status().as_u16(), 202);
+    worker
+        .wait_for("/connectors/s/status", sink_support::WAIT, |s| {
+            task_state(s) == "PAUSED"
+        })
+        .await;
+    produce(&worker, "t", 0, &["b", "c"]).await;
+    let early = tokio::time::timeout(
+        Duration::from_millis(700),
+        wait_for_sink(&shared, "nothing", |s| s.received.len() > 1),
+    )
+    .await;
+    assert!(
+        early.is_err(),
+        "a paused task received records: {:?}",
+        shared.lock().received
+    );
+
+    worker
+        .http
+        .put(worker.url("/connectors/s/resume"))
+        .send()
+        .await
+        .unwrap();
+    wait_for_sink(&shared, "the records produced while paused", |s| {
+        s.received.len() == 3
+    })
+    .await;
+    let values: Vec<_> = shared
+        .lock()
+        .received
+        .iter()
+        .map(|r| r.value.clone())
+        .collect();
+    assert_eq!(values, [string("a"), string("b"), string("c")]);
+    worker.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_regex_subscription_picks_up_a_topic_created_later() {
+    let shared = Shared::default();
+    let worker = start(&shared).await;
+    create_topic(&worker, "events.a", 1).await;
+    create_topic(&worker, "other", 1).await;
+    produce(&worker, "events.a", 0, &["a0"]).await;
+    produce(&worker, "other", 0, &["x"]).await;
+    create_sink(&worker, "s", json!({"topics.regex": "events\\..*"})).await;
+    wait_for_sink(&shared, "the record of events.a", |s| s.received.len() == 1).await;
+
+    create_topic(&worker, "events.b", 2).await;
+    produce(&worker, "events.b", 1, &["b1"]).await;
+    wait_for_sink(&shared, "the record of the new topic", |s| {
+        s.received.iter().any(|r| r.topic == "events.b")
+    })
+    .await;
+    let received = shared.lock().received.clone();
+    assert!(
+        received.iter().all(|r| r.topic != "other"),
+        "{:?}",
+        received
+    );
+    let from_b: Vec<_> = received.iter().filter(|r| r.topic == "events.b").collect();
+    assert_eq!(from_b.len(), 1);
+    assert_eq!(
+        (from_b[0].partition, from_b[0].value.clone()),
+        (1, string("b1"))
+    );
+    assert_eq!(
+        received.iter().filter(|r| r.topic == "events.a").count(),
+        1,
+        "events.a was committed before resubscribing, so not delivered again"
+    );
+    worker.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_sink_without_topics_is_rejected_naming_the_keys() {
+    let shared = Shared::default();
+    let worker = start(&shared).await;
+    let response = worker
+        .http
+        .post(worker.url("/connectors"))
+        .json(&json!({"name": "s", "config": {
+            "connector.class": sink_support::SINK_CLASS,
+            "topics": "a",
+            "topics.regex": "b.*",
+        }}))
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(status, 400, "{body}");
+    let message = body["message"].as_str().unwrap_or_default();
+    assert!(message.contains("\"topics.regex\""), "{body}");
+    assert!(message.contains("not both"), "{body}");
+    worker.shutdown().await;
+}
