@@ -11,7 +11,8 @@
 //! - [`sink_task`]: the loop that runs one sink task (consumer group, flush and commit), with
 //!   [`sink_settings`] (topics, `errors.*`), [`sink_fetch`] (bounded per-partition fetching),
 //!   [`sink_records`] (conversion), [`sink_context`] (the task's context), [`dead_letter`]
-//!   (`errors.tolerance` and the dead-letter topic) and [`retry`] (put retries).
+//!   (`errors.tolerance` and the dead-letter topic), [`retry`] (put retries) and
+//!   [`sink_offsets`] (KIP-875 offsets of sinks: the group's committed offsets).
 //! - [`lifecycle`]: starting and stopping one connector and its tasks.
 
 pub mod control;
@@ -23,6 +24,7 @@ pub mod pipeline;
 pub mod retry;
 pub mod sink_context;
 pub mod sink_fetch;
+pub mod sink_offsets;
 pub mod sink_records;
 pub mod sink_settings;
 pub mod sink_task;
@@ -371,7 +373,7 @@ impl Worker {
     pub async fn offsets(&self, name: &str) -> Result<Vec<(JsonMap, JsonMap)>> {
         let connectors = self.inner.connectors.lock().await;
         match found(&connectors, name)?.kind {
-            ConnectorKind::Sink => Ok(sink_task::committed_offsets(&self.inner.broker, name)),
+            ConnectorKind::Sink => Ok(sink_offsets::committed(&self.inner.broker, name)),
             ConnectorKind::Source => self.inner.offsets.connector_offsets(name),
         }
     }
@@ -383,15 +385,23 @@ impl Worker {
         offsets: Vec<(JsonMap, Option<JsonMap>)>,
     ) -> Result<()> {
         let connectors = self.inner.connectors.lock().await;
-        require_stopped(found(&connectors, name)?, name)?;
-        self.inner.offsets.rewrite(name, &offsets).await
+        let running = found(&connectors, name)?;
+        require_stopped(running, name)?;
+        match running.kind {
+            ConnectorKind::Sink => sink_offsets::alter(&self.inner.broker, name, &offsets).await,
+            ConnectorKind::Source => self.inner.offsets.rewrite(name, &offsets).await,
+        }
     }
 
     /// Removes every offset of a STOPPED connector (KIP-875 `DELETE`).
     pub async fn reset_offsets(&self, name: &str) -> Result<()> {
         let connectors = self.inner.connectors.lock().await;
-        require_stopped(found(&connectors, name)?, name)?;
-        self.inner.offsets.reset(name).await
+        let running = found(&connectors, name)?;
+        require_stopped(running, name)?;
+        match running.kind {
+            ConnectorKind::Sink => sink_offsets::reset(&self.inner.broker, name).await,
+            ConnectorKind::Source => self.inner.offsets.reset(name).await,
+        }
     }
 
     /// Stops every connector within the shutdown deadline (offsets commit, tasks stop).

@@ -25,10 +25,10 @@ use super::metrics::TaskMetrics;
 use super::sink_context::{Original, SinkContext};
 use super::sink_fetch::{FetchedBatch, Fetchers, MAX_RECORDS_PER_FETCH};
 use super::sink_records::to_sink_record;
-use super::sink_settings::{SinkSettings, group_id};
+use super::sink_settings::SinkSettings;
 use crate::api::{ConnectorTaskId, PartitionOffsets, SinkTask, TaskConfig, TopicPartition};
 use crate::error::{Error, Result};
-use crate::stores::{JsonMap, State, Status, StatusStore};
+use crate::stores::{State, Status, StatusStore};
 
 /// How often subscribed topics are resolved again against the broker's topics.
 pub const TOPIC_REFRESH: Duration = Duration::from_secs(1);
@@ -558,22 +558,4 @@ async fn stopped(control: &mut watch::Receiver<TaskControl>) {
             return;
         }
     }
-}
-
-/// A sink connector's committed offsets in Kafka Connect's shape (KIP-875): partition
-/// `{"kafka_topic", "kafka_partition"}`, offset `{"kafka_offset"}`.
-pub fn committed_offsets(broker: &Broker, connector: &str) -> Vec<(JsonMap, JsonMap)> {
-    broker
-        .groups()
-        .committed_offsets(&group_id(connector))
-        .into_iter()
-        .map(|(partition, committed)| {
-            let mut key = JsonMap::new();
-            key.insert("kafka_topic".into(), partition.topic.into());
-            key.insert("kafka_partition".into(), partition.partition.0.into());
-            let mut offset = JsonMap::new();
-            offset.insert("kafka_offset".into(), committed.offset.0.into());
-            (key, offset)
-        })
-        .collect()
 }
