@@ -236,3 +236,89 @@ async fn a_sink_without_topics_is_rejected_naming_the_keys() {
     assert!(message.contains("not both"), "{body}");
     worker.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_sink_that_keeps_its_own_progress_moves_the_consumer_in_open() {
+    let shared = Shared::default();
+    shared.lock().start_at_on_open = Some(3);
+    let worker = start(&shared).await;
+    create_topic(&worker, "t", 1).await;
+    produce(&worker, "t", 0, &["a", "b", "c", "d", "e"]).await;
+    create_sink(&worker, "s", json!({"topics": "t"})).await;
+    wait_for_sink(&shared, "the records from offset 3", |s| {
+        s.received.len() == 2
+    })
+    .await;
+    let offsets: Vec<i64> = shared.lock().received.iter().map(|r| r.offset).collect();
+    assert_eq!(offsets, [3, 4]);
+    worker
+        .wait_for("/connectors/s/offsets", sink_support::WAIT, |body| {
+            offsets_of(body) == [("t".to_string(), 0, 5)]
+        })
+        .await;
+    worker.shutdown().await;
+}
+
+#[tokio::test]
+async fn two_tasks_share_the_partitions_of_their_group() {
+    let shared = Shared::default();
+    let worker = start(&shared).await;
+    create_topic(&worker, "t", 4).await;
+    for partition in 0..4 {
+        produce(&worker, "t", partition, &["a", "b", "c"]).await;
+    }
+    create_sink(&worker, "s", json!({"topics": "t", "tasks.max": "2"})).await;
+    let groups = worker.worker.broker().groups().clone();
+    let deadline = std::time::Instant::now() + sink_support::WAIT;
+    while groups.describe_group("connect-s").members.len() != 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "both tasks never joined"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    wait_for_sink(&shared, "every record of every partition", |s| {
+        (0..4).all(|p| {
+            let mut offsets: Vec<i64> = s
+                .received
+                .iter()
+                .filter(|r| r.partition == p)
+                .map(|r| r.offset)
+                .collect();
+            offsets.sort();
+            offsets.dedup();
+            offsets == [0, 1, 2]
+        })
+    })
+    .await;
+    // Once stable, each task owns two partitions and new records reach the sink once.
+    let before = shared.lock().received.len();
+    for partition in 0..4 {
+        produce(&worker, "t", partition, &["d"]).await;
+    }
+    wait_for_sink(&shared, "the four new records", |s| {
+        s.received.len() >= before + 4
+            && (0..4).all(|p| s.received.iter().any(|r| r.partition == p && r.offset == 3))
+    })
+    .await;
+    let received = shared.lock().received.clone();
+    for partition in 0..4 {
+        let copies = received
+            .iter()
+            .filter(|r| r.partition == partition && r.offset == 3)
+            .count();
+        assert_eq!(copies, 1, "partition {partition}: {received:?}");
+    }
+    let described = groups.describe_group("connect-s");
+    assert_eq!(described.members.len(), 2, "{described:?}");
+    let (_, status) = worker.get("/connectors/s/status").await;
+    let tasks = status["tasks"].as_array().unwrap();
+    assert_eq!(tasks.len(), 2);
+    assert!(tasks.iter().all(|t| t["state"] == "RUNNING"), "{status}");
+    worker
+        .wait_for("/connectors/s/offsets", sink_support::WAIT, |body| {
+            offsets_of(body) == (0..4).map(|p| ("t".to_string(), p, 4)).collect::<Vec<_>>()
+        })
+        .await;
+    worker.shutdown().await;
+}

@@ -48,6 +48,9 @@ pub struct SinkState {
     pub failing_puts: u32,
     /// Records with these string values are reported with `report_errant`.
     pub errant_values: Vec<String>,
+    /// `open` moves every opened partition to this offset (as a sink keeping its own
+    /// progress does).
+    pub start_at_on_open: Option<i64>,
 }
 
 pub type Shared = Arc<Mutex<SinkState>>;
@@ -115,7 +118,21 @@ impl SinkTask for RecordingTask {
     }
 
     async fn open(&mut self, partitions: &[TopicPartition]) -> Result<()> {
-        self.shared.lock().opened.extend(partitions.iter().cloned());
+        let start_at = {
+            let mut state = self.shared.lock();
+            state.opened.extend(partitions.iter().cloned());
+            state.start_at_on_open
+        };
+        if let Some(offset) = start_at {
+            let offsets = partitions
+                .iter()
+                .map(|p| (p.clone(), sluice_broker::Offset(offset)))
+                .collect();
+            self.context
+                .as_ref()
+                .expect("started")
+                .reset_offsets(offsets);
+        }
         Ok(())
     }
 
