@@ -9,7 +9,8 @@
 //! - [`source_task`]: the poll half of a source task: poll, transforms, converters, queue.
 //! - [`source_append`]: the append half: dedup, durable appends, offset commits.
 //! - [`sink_task`]: the loop that runs one sink task (consumer group, flush and commit), with
-//!   [`sink_settings`] (topics, `errors.*`), [`sink_fetch`] (bounded per-partition fetching),
+//!   [`sink_settings`] (topics, `errors.*`), [`sink_consumer`] (assigned partitions and
+//!   positions), [`sink_fetch`] (bounded per-partition fetching),
 //!   [`sink_records`] (conversion), [`sink_context`] (the task's context), [`dead_letter`]
 //!   (`errors.tolerance` and the dead-letter topic), [`retry`] (put retries) and
 //!   [`sink_offsets`] (KIP-875 offsets of sinks: the group's committed offsets).
@@ -22,6 +23,7 @@ pub mod lifecycle;
 pub mod metrics;
 pub mod pipeline;
 pub mod retry;
+pub mod sink_consumer;
 pub mod sink_context;
 pub mod sink_fetch;
 pub mod sink_offsets;

@@ -52,6 +52,7 @@ struct Running {
 pub struct Fetchers {
     broker: Broker,
     budget: Arc<Semaphore>,
+    budget_bytes: usize,
     fetch_bytes: usize,
     sender: mpsc::Sender<FetchedBatch>,
     receiver: mpsc::Receiver<FetchedBatch>,
@@ -67,6 +68,7 @@ impl Fetchers {
         Self {
             broker,
             budget: Arc::new(Semaphore::new(budget_bytes)),
+            budget_bytes,
             fetch_bytes: MAX_FETCH_BYTES.min(budget_bytes / 4),
             sender,
             receiver,
@@ -108,6 +110,11 @@ impl Fetchers {
         for (_, running) in std::mem::take(&mut self.running) {
             running.handle.abort();
         }
+    }
+
+    /// Bytes reserved by fetches under way and by batches not yet dropped.
+    pub fn bytes_in_flight(&self) -> usize {
+        self.budget_bytes - self.budget.available_permits()
     }
 
     pub fn is_fetching(&self, partition: &TopicPartition) -> bool {
@@ -223,4 +230,81 @@ fn record_bytes(record: &FetchedRecord) -> usize {
     record.key.as_ref().map_or(0, |k| k.len())
         + record.value.as_ref().map_or(0, |v| v.len())
         + headers
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::Bytes;
+    use sluice_broker::{BrokerConfig, PartitionChoice, PartitionId, Record, TopicConfig};
+
+    use super::*;
+
+    const RECORD_BYTES: usize = 1000;
+
+    async fn broker_with_records(dir: &std::path::Path, count: usize) -> Broker {
+        let broker = Broker::open(dir, BrokerConfig::default()).await.unwrap();
+        broker
+            .create_topic("t", TopicConfig::default())
+            .await
+            .unwrap();
+        for _ in 0..count {
+            let record = Record::new(None, Some(Bytes::from(vec![b'x'; RECORD_BYTES])));
+            let choice = PartitionChoice::Explicit(PartitionId(0));
+            broker.produce("t", choice, vec![record]).await.unwrap();
+        }
+        broker
+    }
+
+    #[tokio::test]
+    async fn fetched_bytes_stay_within_the_budget_until_batches_are_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let broker = broker_with_records(dir.path(), 64).await;
+        let budget = 8 * 1024;
+        let mut fetchers = Fetchers::new(broker, budget);
+        fetchers.start(TopicPartition::new("t", 0), Offset(0));
+        // Hold every batch: the fetcher must stop once the budget is taken.
+        let mut held = Vec::new();
+        while let Ok(batch) =
+            tokio::time::timeout(Duration::from_millis(300), fetchers.next()).await
+        {
+            held.push(batch);
+        }
+        let records: usize = held.iter().map(|b| b.records.len()).sum();
+        assert!(records > 0, "nothing fetched");
+        assert!(
+            records * RECORD_BYTES <= budget,
+            "{records} records held with a {budget}-byte budget"
+        );
+        assert!(fetchers.bytes_in_flight() <= budget);
+        // Dropping them lets the fetcher go on, in offset order, to the end.
+        let mut next = held.last().unwrap().next_offset;
+        drop(held);
+        while next < Offset(64) {
+            let batch = tokio::time::timeout(Duration::from_secs(10), fetchers.next())
+                .await
+                .expect("the fetcher resumes once batches are dropped");
+            assert_eq!(batch.records[0].offset, next);
+            next = batch.next_offset;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_restarted_partition_discards_batches_fetched_before() {
+        let dir = tempfile::tempdir().unwrap();
+        let broker = broker_with_records(dir.path(), 4).await;
+        let mut fetchers = Fetchers::new(broker, 1 << 20);
+        let partition = TopicPartition::new("t", 0);
+        fetchers.start(partition.clone(), Offset(0));
+        let first = fetchers.next().await;
+        assert_eq!(first.records[0].offset, Offset(0));
+        fetchers.start(partition.clone(), Offset(3));
+        let after = fetchers.next().await;
+        assert_eq!(
+            after.records[0].offset,
+            Offset(3),
+            "older batches are dropped"
+        );
+        fetchers.stop(&partition);
+        assert!(fetchers.try_next().is_none());
+    }
 }

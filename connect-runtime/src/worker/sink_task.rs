@@ -14,19 +14,22 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sluice_broker::group::{ConsumerJoin, GroupAssignment, GroupMember, OffsetCommit};
-use sluice_broker::{Broker, Offset, OffsetSpec};
+use sluice_broker::Broker;
+use sluice_broker::group::{ConsumerJoin, GroupMember, OffsetCommit};
 use tokio::sync::watch;
 use tokio::time::{MissedTickBehavior, interval_at};
 
 use super::control::{TaskControl, TaskStateCell, error_trace};
 use super::dead_letter::{ErrantRecords, Failure};
 use super::metrics::TaskMetrics;
+use super::sink_consumer::{
+    Consumer, apply_resets, broker_partition, partitions_of, start_offset, sync_fetchers,
+};
 use super::sink_context::{Original, SinkContext};
 use super::sink_fetch::{FetchedBatch, Fetchers, MAX_RECORDS_PER_FETCH};
 use super::sink_records::to_sink_record;
 use super::sink_settings::SinkSettings;
-use crate::api::{ConnectorTaskId, PartitionOffsets, SinkTask, TaskConfig, TopicPartition};
+use crate::api::{ConnectorTaskId, SinkTask, TaskConfig, TopicPartition};
 use crate::error::{Error, Result};
 use crate::stores::{State, Status, StatusStore};
 
@@ -51,19 +54,6 @@ pub struct SinkTaskRun {
     pub offset_flush_interval: Duration,
     /// Most bytes of fetched records held at once.
     pub max_bytes_in_flight: usize,
-}
-
-/// The task's place in its assigned partitions.
-#[derive(Debug)]
-struct Consumer {
-    fetchers: Fetchers,
-    assigned: BTreeSet<TopicPartition>,
-    /// Per assigned partition, the next offset to `put`.
-    consumed: PartitionOffsets,
-    /// Per partition, the offset last committed to the group.
-    committed: PartitionOffsets,
-    /// The whole task is paused (the connector is PAUSED).
-    task_paused: bool,
 }
 
 /// Why the loop of one group membership ended.
@@ -105,13 +95,8 @@ impl SinkTaskRun {
     }
 
     async fn consume(&mut self, context: &Arc<SinkContext>) -> Result<()> {
-        let mut consumer = Consumer {
-            fetchers: Fetchers::new(self.broker.clone(), self.max_bytes_in_flight),
-            assigned: BTreeSet::new(),
-            consumed: PartitionOffsets::new(),
-            committed: PartitionOffsets::new(),
-            task_paused: false,
-        };
+        let mut consumer =
+            Consumer::new(Fetchers::new(self.broker.clone(), self.max_bytes_in_flight));
         let mut topics = self.subscribed_topics();
         loop {
             let Some(mut member) = self.join(topics.clone()).await? else {
@@ -474,78 +459,6 @@ impl SinkTaskRun {
             }
         }
     }
-}
-
-/// Moves partitions the task repositioned; returns whether it asked for a commit.
-fn apply_resets(consumer: &mut Consumer, context: &SinkContext) -> bool {
-    let (resets, commit) = context.take_requests();
-    for (partition, offset) in resets {
-        if !consumer.assigned.contains(&partition) {
-            tracing::warn!(%partition, "offset reset for a partition not assigned to the task; ignored");
-            continue;
-        }
-        consumer.consumed.insert(partition.clone(), offset);
-        // Restarted below by `sync_fetchers` from the new offset.
-        consumer.fetchers.stop(&partition);
-    }
-    commit
-}
-
-/// Fetches exactly the assigned partitions that neither the worker nor the task paused.
-fn sync_fetchers(consumer: &mut Consumer, context: &SinkContext) {
-    let paused = context.paused();
-    for partition in &consumer.assigned {
-        let wanted = !consumer.task_paused && !paused.contains(partition);
-        let fetching = consumer.fetchers.is_fetching(partition);
-        if wanted && !fetching {
-            let from = consumer
-                .consumed
-                .get(partition)
-                .copied()
-                .unwrap_or_default();
-            consumer.fetchers.start(partition.clone(), from);
-        } else if !wanted && fetching {
-            consumer.fetchers.stop(partition);
-        }
-    }
-}
-
-/// Where to start reading a newly assigned partition, and its committed offset.
-async fn start_offset(
-    broker: &Broker,
-    group: &str,
-    partition: &TopicPartition,
-) -> Result<(Offset, Option<Offset>)> {
-    let committed = broker
-        .groups()
-        .committed_offset(group, &broker_partition(partition))
-        .map(|c| c.offset);
-    if let Some(offset) = committed {
-        return Ok((offset, committed));
-    }
-    let earliest = broker
-        .list_offsets(&partition.topic, partition.partition, OffsetSpec::Earliest)
-        .await
-        .map_err(|source| Error::Store {
-            context: format!("cannot find the earliest offset of {partition}"),
-            source,
-        })?;
-    Ok((earliest.unwrap_or_default(), None))
-}
-
-fn partitions_of(assignment: &GroupAssignment) -> BTreeSet<TopicPartition> {
-    assignment
-        .partitions
-        .iter()
-        .map(|p| TopicPartition {
-            topic: p.topic.clone(),
-            partition: p.partition,
-        })
-        .collect()
-}
-
-fn broker_partition(partition: &TopicPartition) -> sluice_broker::group::TopicPartition {
-    sluice_broker::group::TopicPartition::new(partition.topic.clone(), partition.partition)
 }
 
 /// Completes once the worker asks the task to stop (or drops its control channel).
