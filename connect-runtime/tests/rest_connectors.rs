@@ -89,6 +89,21 @@ async fn lifecycle_create_pause_resume_stop_reset_delete() {
         offsets["offsets"][0]["partition"],
         json!({"sequence": "numbers"})
     );
+    let (_, tasks) = worker.get("/connectors/seq/tasks").await;
+    assert_eq!(tasks[0]["id"], json!({"connector": "seq", "task": 0}));
+    assert_eq!(tasks[0]["config"]["database.password"], "[hidden]");
+    let (_, task) = worker.get("/connectors/seq/tasks/0/status").await;
+    assert_eq!(task["id"], 0);
+    assert!(task["state"].is_string(), "{task}");
+    let (_, config) = worker.get("/connectors/seq/config").await;
+    assert_eq!(config["topic"], "numbers");
+    assert_eq!(config["database.password"], "[hidden]");
+    let (status, root) = worker.get("/").await;
+    assert_eq!(status, 200);
+    assert!(
+        root["version"].is_string() && root["commit"].is_string(),
+        "{root}"
+    );
     worker
         .wait_for("/connectors/seq/offsets", WAIT, |o| {
             o["offsets"][0]["offset"]["next"] == 500
