@@ -479,12 +479,7 @@ mod tests {
             .define(ConfigKey::boolean("tombstones.on.delete").default("true"))
     }
 
-    fn props(pairs: &[(&str, &str)]) -> Props {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::config::props::props_of as props;
 
     #[test]
     fn parse_fills_defaults_and_types_values() {

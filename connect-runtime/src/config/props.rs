@@ -115,6 +115,15 @@ pub fn validate_connector_name(name: &str) -> Result<()> {
     }
 }
 
+/// Properties from literal pairs, for tests across the crate.
+#[cfg(test)]
+pub(crate) fn props_of(pairs: &[(&str, &str)]) -> Props {
+    pairs
+        .iter()
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .collect()
+}
+
 fn malformed(reason: &str) -> Error {
     Error::MalformedConfig {
         reason: reason.into(),

@@ -167,12 +167,7 @@ fn properties_value(text: &str, wanted: &str) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn props(pairs: &[(&str, &str)]) -> Props {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::config::props::props_of as props;
 
     #[test]
     fn secret_keys_are_recognised() {

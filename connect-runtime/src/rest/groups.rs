@@ -38,16 +38,8 @@ pub async fn describe(
 ) -> Result<Json<JsonValue>, ApiError> {
     let coordinator = state.broker.groups();
     let description = coordinator.describe_group(&group);
-    let broker = state.broker.clone();
-    let log_end = move |partition: &TopicPartition| -> Option<Offset> {
-        let topic = broker.describe_topic(&partition.topic).ok()?;
-        topic
-            .partitions
-            .iter()
-            .find(|p| p.partition == partition.partition)
-            .map(|p| p.high_watermark)
-    };
-    let lag = coordinator.lag(&group, &log_end);
+    // The broker knows each partition's log end.
+    let lag = coordinator.lag(&group, &state.broker);
     if description.state == GroupState::Dead && lag.is_err() {
         return Err(ApiError::not_found(format!(
             "consumer group {group} not found"

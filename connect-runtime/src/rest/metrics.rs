@@ -7,8 +7,6 @@ use std::sync::Arc;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use sluice_broker::Offset;
-use sluice_broker::group::TopicPartition;
 
 use super::RestState;
 use crate::api::SnapshotPhase;
@@ -144,17 +142,9 @@ pub async fn metrics(State(state): State<Arc<RestState>>) -> impl IntoResponse {
         "Records between a group's committed offset and the log end.",
     );
     for group in broker.groups().list_groups() {
-        let log_end = |partition: &TopicPartition| -> Option<Offset> {
-            let topic = broker.describe_topic(&partition.topic).ok()?;
-            topic
-                .partitions
-                .iter()
-                .find(|p| p.partition == partition.partition)
-                .map(|p| p.high_watermark)
-        };
         for lag in broker
             .groups()
-            .lag(&group.group, &log_end)
+            .lag(&group.group, broker)
             .unwrap_or_default()
         {
             if let Some(records) = lag.lag {

@@ -49,16 +49,7 @@ impl OffsetStore {
     /// Stores offsets for several partitions at once (one append: all or none). `None`
     /// removes a partition's offset.
     pub async fn put(&self, connector: &str, offsets: &[(JsonMap, Option<JsonMap>)]) -> Result<()> {
-        let writes = offsets
-            .iter()
-            .map(|(partition, offset)| {
-                let value = offset
-                    .as_ref()
-                    .map(|offset| Bytes::from(Json::Object(sorted(offset)).to_string()));
-                (Bytes::from(offset_key(connector, partition)), value)
-            })
-            .collect();
-        self.table.put_all(writes).await
+        self.table.put_all(offset_writes(connector, offsets)).await
     }
 
     /// Removes every stored offset of `connector` (KIP-875 `DELETE …/offsets`) and starts a
@@ -80,15 +71,7 @@ impl OffsetStore {
         connector: &str,
         offsets: &[(JsonMap, Option<JsonMap>)],
     ) -> Result<()> {
-        let mut writes: Vec<_> = offsets
-            .iter()
-            .map(|(partition, offset)| {
-                let value = offset
-                    .as_ref()
-                    .map(|offset| Bytes::from(Json::Object(sorted(offset)).to_string()));
-                (Bytes::from(offset_key(connector, partition)), value)
-            })
-            .collect();
+        let mut writes = offset_writes(connector, offsets);
         writes.push(self.next_epoch(connector));
         self.table.put_all(writes).await
     }
@@ -109,6 +92,22 @@ impl OffsetStore {
             Some(Bytes::from(next.to_string())),
         )
     }
+}
+
+/// The table writes storing `offsets` (`None` removes a partition's offset).
+fn offset_writes(
+    connector: &str,
+    offsets: &[(JsonMap, Option<JsonMap>)],
+) -> Vec<(Bytes, Option<Bytes>)> {
+    offsets
+        .iter()
+        .map(|(partition, offset)| {
+            let value = offset
+                .as_ref()
+                .map(|offset| Bytes::from(Json::Object(sorted(offset)).to_string()));
+            (Bytes::from(offset_key(connector, partition)), value)
+        })
+        .collect()
 }
 
 /// Epoch keys do not start with `[`, so they never match a connector's offset prefix.
