@@ -132,6 +132,11 @@ impl StoreRecord {
 
 /// Where the registry keeps its records. Implementations must make `append` durable before
 /// returning and `replay` must return records in append order.
+///
+/// To keep them in a compacted topic (as Confluent keeps `_schemas`): write
+/// [`StoreRecord::key_json`] as the record key and [`StoreRecord::value_json`] as its value (`None`
+/// is a tombstone), and rebuild records with [`StoreRecord::from_json`] when replaying the topic
+/// from its start; compaction keeps the latest value per key, which is all the registry needs.
 pub trait RegistryStore: Send + Sync + fmt::Debug {
     /// Appends one record durably.
     fn append(&self, record: &StoreRecord) -> Result<()>;
