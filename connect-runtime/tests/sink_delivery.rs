@@ -322,3 +322,35 @@ async fn two_tasks_share_the_partitions_of_their_group() {
         .await;
     worker.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_partition_the_task_pauses_is_not_read_until_it_resumes_it() {
+    let shared = Shared::default();
+    shared.lock().pause_in_next_put = true;
+    let worker = start(&shared).await;
+    create_topic(&worker, "t", 1).await;
+    produce(&worker, "t", 0, &["a"]).await;
+    create_sink(&worker, "s", json!({"topics": "t"})).await;
+    wait_for_sink(&shared, "the first record", |s| s.received.len() == 1).await;
+    produce(&worker, "t", 0, &["b"]).await;
+    let early = tokio::time::timeout(
+        Duration::from_millis(700),
+        wait_for_sink(&shared, "nothing", |s| s.received.len() > 1),
+    )
+    .await;
+    assert!(early.is_err(), "a paused partition was read");
+
+    // Resumed from outside any call of the runtime: the context wakes the task's loop.
+    let context = shared.lock().context.clone().unwrap();
+    assert_eq!(
+        context.assignment(),
+        [sluice_connect::api::TopicPartition::new("t", 0)]
+    );
+    context.resume(&context.assignment());
+    wait_for_sink(&shared, "the record after resuming", |s| {
+        s.received.len() == 2
+    })
+    .await;
+    assert_eq!(shared.lock().received[1].value, string("b"));
+    worker.shutdown().await;
+}

@@ -106,6 +106,14 @@ impl Fetchers {
         }
     }
 
+    /// Stops every fetcher and waits until they are gone (with them, their broker handles).
+    pub async fn close(&mut self) {
+        for (_, running) in std::mem::take(&mut self.running) {
+            running.handle.abort();
+            let _ = running.handle.await;
+        }
+    }
+
     pub fn stop_all(&mut self) {
         for (_, running) in std::mem::take(&mut self.running) {
             running.handle.abort();

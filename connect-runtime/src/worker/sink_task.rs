@@ -97,24 +97,35 @@ impl SinkTaskRun {
     async fn consume(&mut self, context: &Arc<SinkContext>) -> Result<()> {
         let mut consumer =
             Consumer::new(Fetchers::new(self.broker.clone(), self.max_bytes_in_flight));
+        let outcome = self.consume_memberships(&mut consumer, context).await;
+        // Fetch tasks hold the broker: gone before the task reports that it stopped.
+        consumer.fetchers.close().await;
+        outcome
+    }
+
+    /// Joins the group and consumes; joins again whenever the subscribed topics change.
+    async fn consume_memberships(
+        &mut self,
+        consumer: &mut Consumer,
+        context: &Arc<SinkContext>,
+    ) -> Result<()> {
         let mut topics = self.subscribed_topics();
         loop {
             let Some(mut member) = self.join(topics.clone()).await? else {
                 return Ok(());
             };
             let assignment = partitions_of(member.assignment());
-            let exit = match self.reassign(&mut consumer, context, assignment).await {
+            let exit = match self.reassign(consumer, context, assignment).await {
                 Ok(()) => {
-                    self.membership_loop(&mut consumer, &mut member, context, &topics)
+                    self.membership_loop(consumer, &mut member, context, &topics)
                         .await
                 }
                 Err(error) => Err(error),
             };
             // Failed: leave without committing; the next task resumes from the last commit.
             let exit = exit?;
-            self.commit(&mut consumer, &member).await?;
-            self.reassign(&mut consumer, context, BTreeSet::new())
-                .await?;
+            self.commit(consumer, &member).await?;
+            self.reassign(consumer, context, BTreeSet::new()).await?;
             if let Err(error) = member.leave().await {
                 tracing::warn!(task = %self.id, %error, "could not leave the consumer group; its session will expire");
             }

@@ -51,6 +51,10 @@ pub struct SinkState {
     /// `open` moves every opened partition to this offset (as a sink keeping its own
     /// progress does).
     pub start_at_on_open: Option<i64>,
+    /// The next `put` pauses the partitions of its records through the context.
+    pub pause_in_next_put: bool,
+    /// The task's context, so a test can act as the task from outside a call.
+    pub context: Option<Arc<dyn SinkTaskContext>>,
 }
 
 pub type Shared = Arc<Mutex<SinkState>>;
@@ -113,6 +117,7 @@ fn told_to_fail(what: &str) -> Error {
 #[async_trait]
 impl SinkTask for RecordingTask {
     async fn start(&mut self, context: Arc<dyn SinkTaskContext>, _: &TaskConfig) -> Result<()> {
+        self.shared.lock().context = Some(context.clone());
         self.context = Some(context);
         Ok(())
     }
@@ -142,14 +147,19 @@ impl SinkTask for RecordingTask {
     }
 
     async fn put(&mut self, records: Vec<SinkRecord>) -> Result<()> {
-        let errant_values = {
+        let (errant_values, pause) = {
             let mut state = self.shared.lock();
             if state.failing_puts > 0 {
                 state.failing_puts -= 1;
                 return Err(told_to_fail("this put"));
             }
-            state.errant_values.clone()
+            let pause = std::mem::take(&mut state.pause_in_next_put);
+            (state.errant_values.clone(), pause)
         };
+        if pause {
+            let partitions: Vec<_> = records.iter().map(SinkRecord::topic_partition).collect();
+            self.context.as_ref().expect("started").pause(&partitions);
+        }
         for record in records {
             let errant = record
                 .value
@@ -184,6 +194,10 @@ impl SinkTask for RecordingTask {
     }
 
     async fn stop(&mut self) -> Result<()> {
+        // The context holds the broker; a stopped task lets go of it so a restarted worker
+        // can take the data directory.
+        self.shared.lock().context = None;
+        self.context = None;
         Ok(())
     }
 }
