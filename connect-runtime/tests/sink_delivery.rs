@@ -354,3 +354,23 @@ async fn a_partition_the_task_pauses_is_not_read_until_it_resumes_it() {
     assert_eq!(shared.lock().received[1].value, string("b"));
     worker.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_listed_topic_created_after_the_sink_is_consumed_once_it_exists() {
+    let shared = Shared::default();
+    let worker = start(&shared).await;
+    create_sink(&worker, "s", json!({"topics": "later"})).await;
+    worker
+        .wait_for("/connectors/s/status", sink_support::WAIT, |s| {
+            task_state(s) == "RUNNING"
+        })
+        .await;
+    create_topic(&worker, "later", 1).await;
+    produce(&worker, "later", 0, &["x"]).await;
+    wait_for_sink(&shared, "the record of the new topic", |s| {
+        s.received.len() == 1
+    })
+    .await;
+    assert_eq!(shared.lock().received[0].value, string("x"));
+    worker.shutdown().await;
+}

@@ -29,7 +29,7 @@ use super::sink_context::{Original, SinkContext};
 use super::sink_fetch::{FetchedBatch, Fetchers, MAX_RECORDS_PER_FETCH};
 use super::sink_records::to_sink_record;
 use super::sink_settings::SinkSettings;
-use crate::api::{ConnectorTaskId, SinkTask, TaskConfig, TopicPartition};
+use crate::api::{ConnectorTaskId, SinkTask, SinkTaskContext, TaskConfig, TopicPartition};
 use crate::error::{Error, Result};
 use crate::stores::{State, Status, StatusStore};
 
@@ -288,7 +288,10 @@ impl SinkTaskRun {
         }
         tracing::info!(task = %self.id, partitions = ?added, "partitions assigned");
         self.task.open(&added).await?;
-        apply_resets(consumer, context);
+        if apply_resets(consumer, context) {
+            // Asked for in `open`: served by the loop once it runs.
+            context.request_commit();
+        }
         sync_fetchers(consumer, context);
         Ok(())
     }
