@@ -12,7 +12,8 @@
 //! - [`rest`]: the REST API (Kafka Connect endpoints, topics, records, health).
 //! - [`stores`]: offsets, connector configs and statuses in compacted internal topics.
 //! - [`transforms`]: single message transforms and predicates (`transforms=…`, `predicates=…`).
-//! - [`worker`]: runs connectors and tasks: lifecycle, source task loop, exactly-once appends.
+//! - [`worker`]: runs connectors and tasks: lifecycle, source task loop, exactly-once appends,
+//!   sink task loop (consumer groups, flush and commit, dead-letter topic).
 //! - [`worker_config`]: the worker's own layered configuration (`worker.toml`, `SLUICE_*`, flags).
 //!
 //! The connector API, worker, stores, transforms and REST API arrive with issue #5.
