@@ -55,6 +55,7 @@ declare -A PY_MODULES=(
     [pyarrow]=pyarrow
     [kafka]=kafka-python
     [confluent_kafka]=confluent-kafka
+    [confluent_kafka.schema_registry.avro]='confluent-kafka[avro,schemaregistry]'
     [pymysqlreplication]=mysql-replication
 )
 missing_py=()

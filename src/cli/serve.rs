@@ -10,9 +10,9 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use sluice_broker::Broker;
 use sluice_connect::rest::{RestState, router};
+use sluice_connect::stores::schemas::open_schema_registry;
 use sluice_connect::worker::Worker;
 use sluice_connect::worker_config::WorkerConfig;
-use sluice_schemas::registry::{FileRegistryStore, SchemaRegistry};
 
 use crate::{connectors, logging};
 
@@ -137,12 +137,9 @@ async fn serve(
             )
         })?;
     let address = listener.local_addr()?;
-    let schema_store =
-        FileRegistryStore::open(config.data_dir.join("schema-registry/schemas.jsonl"))
-            .context("cannot open the schema registry")?;
-    let schema_registry = Arc::new(
-        SchemaRegistry::open(Arc::new(schema_store)).context("cannot load the schema registry")?,
-    );
+    let schema_registry = open_schema_registry(&broker)
+        .await
+        .context("cannot open the schema registry")?;
     let worker = Worker::open(
         broker.clone(),
         Arc::new(connectors::registry()?),

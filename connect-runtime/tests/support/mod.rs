@@ -9,9 +9,9 @@ use serde_json::Value;
 use sluice_broker::{Broker, BrokerConfig};
 use sluice_connect::registry::ConnectorRegistry;
 use sluice_connect::rest::{RestState, router};
+use sluice_connect::stores::schemas::open_schema_registry;
 use sluice_connect::worker::Worker;
 use sluice_connect::worker_config::RuntimeSettings;
-use sluice_schemas::registry::{FileRegistryStore, SchemaRegistry};
 
 pub struct TestWorker {
     pub base: String,
@@ -48,9 +48,7 @@ impl TestWorker {
             offset_flush_interval_ms: 50,
             ..RuntimeSettings::default()
         };
-        let schema_store =
-            FileRegistryStore::open(dir.path().join("schema-registry/schemas.jsonl")).unwrap();
-        let schema_registry = Arc::new(SchemaRegistry::open(Arc::new(schema_store)).unwrap());
+        let schema_registry = open_schema_registry(&broker).await.unwrap();
         let worker = Worker::open(
             broker.clone(),
             Arc::new(registry),
