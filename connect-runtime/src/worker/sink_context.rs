@@ -104,6 +104,20 @@ impl SinkContext {
     }
 }
 
+/// Where a record came from, without its bytes.
+fn placeholder(record: &SinkRecord) -> Original {
+    Original {
+        partition: record.topic_partition(),
+        record: FetchedRecord {
+            offset: record.offset,
+            record: Record {
+                timestamp_ms: record.timestamp_ms,
+                ..Record::default()
+            },
+        },
+    }
+}
+
 fn rejected(record: &SinkRecord, cause: Arc<Error>) -> Error {
     Error::RejectedRecord {
         topic: record.topic.clone(),
@@ -156,18 +170,15 @@ impl SinkTaskContext for SinkContext {
             *self.rejected.lock() = Some(rejected(record, cause.clone()));
             return Err(rejected(record, cause));
         }
-        let original = self.original_of(record).unwrap_or_else(|| {
+        // Only a dead-letter copy needs the consumed bytes; a skipped record is just logged.
+        let kept = if self.errant.keeps_originals() {
+            self.original_of(record)
+        } else {
+            Some(placeholder(record))
+        };
+        let original = kept.unwrap_or_else(|| {
             tracing::warn!(task = %self.id, topic = record.topic, offset = record.offset.0, "reported record is not part of the current put; its dead-letter copy has no key or value");
-            Original {
-                partition: record.topic_partition(),
-                record: FetchedRecord {
-                    offset: record.offset,
-                    record: Record {
-                        timestamp_ms: record.timestamp_ms,
-                        ..Record::default()
-                    },
-                },
-            }
+            placeholder(record)
         });
         let failure = Failure {
             topic: &original.partition.topic,
