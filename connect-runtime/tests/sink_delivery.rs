@@ -374,3 +374,31 @@ async fn a_listed_topic_created_after_the_sink_is_consumed_once_it_exists() {
     assert_eq!(shared.lock().received[0].value, string("x"));
     worker.shutdown().await;
 }
+
+#[tokio::test]
+async fn transforms_apply_to_sink_records_and_offsets_stay_with_the_consumed_topic() {
+    let shared = Shared::default();
+    let worker = start(&shared).await;
+    create_topic(&worker, "t", 1).await;
+    produce(&worker, "t", 0, &["a", "b"]).await;
+    let config = json!({
+        "topics": "t",
+        "transforms": "route",
+        "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+        "transforms.route.regex": "t",
+        "transforms.route.replacement": "renamed",
+    });
+    create_sink(&worker, "s", config).await;
+    wait_for_sink(&shared, "two records", |s| s.received.len() == 2).await;
+    assert!(
+        shared.lock().received.iter().all(|r| r.topic == "renamed"),
+        "{:?}",
+        shared.lock().received
+    );
+    worker
+        .wait_for("/connectors/s/offsets", sink_support::WAIT, |body| {
+            offsets_of(body) == [("t".to_string(), 0, 2)]
+        })
+        .await;
+    worker.shutdown().await;
+}
