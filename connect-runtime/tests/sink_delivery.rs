@@ -214,26 +214,41 @@ async fn a_regex_subscription_picks_up_a_topic_created_later() {
 }
 
 #[tokio::test]
-async fn a_sink_without_topics_is_rejected_naming_the_keys() {
+async fn a_sink_needs_exactly_one_of_topics_and_a_regex() {
     let shared = Shared::default();
     let worker = start(&shared).await;
-    let response = worker
-        .http
-        .post(worker.url("/connectors"))
-        .json(&json!({"name": "s", "config": {
-            "connector.class": sink_support::SINK_CLASS,
-            "topics": "a",
-            "topics.regex": "b.*",
-        }}))
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let body: serde_json::Value = response.json().await.unwrap();
-    assert_eq!(status, 400, "{body}");
-    let message = body["message"].as_str().unwrap_or_default();
-    assert!(message.contains("\"topics.regex\""), "{body}");
-    assert!(message.contains("not both"), "{body}");
+    let create = |extra: serde_json::Value| {
+        let mut config = json!({"connector.class": sink_support::SINK_CLASS});
+        for (key, value) in extra.as_object().unwrap() {
+            config[key] = value.clone();
+        }
+        worker
+            .http
+            .post(worker.url("/connectors"))
+            .json(&json!({"name": "s", "config": config}))
+            .send()
+    };
+    for (extra, key, problem) in [
+        (
+            json!({"topics": "a", "topics.regex": "b.*"}),
+            "\"topics.regex\"",
+            "not both",
+        ),
+        (json!({}), "\"topics\"", "topics.regex"),
+        (
+            json!({"topics.regex": "("}),
+            "\"topics.regex\"",
+            "regular expression",
+        ),
+    ] {
+        let response = create(extra.clone()).await.unwrap();
+        let status = response.status().as_u16();
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(status, 400, "{extra}: {body}");
+        let message = body["message"].as_str().unwrap_or_default();
+        assert!(message.contains(key), "{extra}: {body}");
+        assert!(message.contains(problem), "{extra}: {body}");
+    }
     worker.shutdown().await;
 }
 
