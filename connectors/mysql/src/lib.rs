@@ -2,9 +2,14 @@
 //!
 //! # Layout
 //!
-//! (modules arrive with issue #7: config, binlog decoding, snapshot, stream, schema history)
+//! - [`binlog`]: offline decoding of MySQL 8 binlog files — file reader (magic, framing,
+//!   CRC32), GTID/ANONYMOUS_GTID, PREVIOUS_GTIDS, QUERY, XID, ROTATE, TABLE_MAP with optional
+//!   metadata, WRITE/UPDATE/DELETE/PARTIAL_UPDATE rows v2 with typed cells and binary JSON,
+//!   zstd TRANSACTION_PAYLOAD. The source connector itself (config, snapshot, stream, schema
+//!   history, MariaDB GTIDs) arrives later in issue #7.
 //! - [`error`]: the crate's error type and `Result` alias.
 
+pub mod binlog;
 pub mod error;
 
 pub use error::{Error, Result};

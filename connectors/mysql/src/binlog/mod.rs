@@ -1,0 +1,28 @@
+//! Offline decoding of MySQL 8 binlog files: framing and checksums are ours, event bodies are
+//! parsed with mysql_common's binlog structs and mapped onto an owned event model.
+//!
+//! - [`framing`]: magic, common header, sizes, CRC32 trailer.
+//! - [`reader`]: [`BinlogReader`], events in file order with TRANSACTION_PAYLOADs unpacked.
+//! - [`decode`]: event body → [`EventBody`].
+//! - [`event`]: the event model.
+//! - [`gtid`]: SIDs, GTIDs and GTID sets.
+//! - [`table`]: TABLE_MAP with optional metadata.
+//! - [`cell`]: row-image cell values.
+
+pub mod cell;
+mod decode;
+pub mod event;
+pub mod framing;
+pub mod gtid;
+pub mod reader;
+pub mod table;
+
+pub use cell::{Cell, Date, JsonPatch, JsonPatchOp};
+pub use event::{
+    BinlogEvent, ChecksumAlgorithm, EventBody, EventHeader, EventOrigin, FileOffset, GtidEvent,
+    GtidKind, RowChange, RowsEvent, RowsKind,
+};
+pub use gtid::{GnoRange, Gtid, GtidSet, Sid, SidRanges};
+pub use mysql_common::constants::ColumnType;
+pub use reader::BinlogReader;
+pub use table::{ColumnInfo, TableMap};
