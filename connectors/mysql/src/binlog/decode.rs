@@ -12,7 +12,12 @@ use super::cell::Cell;
 use super::event::{
     ChecksumAlgorithm, EventBody, GtidEvent, GtidKind, RowChange, RowsEvent, RowsKind,
 };
-use super::gtid::{GnoRange, Gtid, GtidSet, Sid, SidRanges};
+use super::gtid::{Gtid, GtidSet, Sid};
+
+use super::framing::TRANSACTION_PAYLOAD_TYPE;
+use super::payload::TransactionPayload;
+
+const PREVIOUS_GTIDS_TYPE: u8 = 35;
 use super::table::TableMap;
 use crate::error::{Error, Result};
 
@@ -43,6 +48,25 @@ pub(crate) fn decode_body(
     tables: &HashMap<u64, (TableMapEvent<'static>, TableMap)>,
     position: &str,
 ) -> Result<EventBody> {
+    if event.header().event_type_raw() == PREVIOUS_GTIDS_TYPE {
+        // Ours: mysql_common trusts the SID count and can attempt huge allocations.
+        return GtidSet::decode(event.data())
+            .map(EventBody::PreviousGtids)
+            .map_err(|e| {
+                decode_error(
+                    position,
+                    std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+                )
+            });
+    }
+    if event.header().event_type_raw() == TRANSACTION_PAYLOAD_TYPE {
+        let payload = TransactionPayload::parse(event.data())
+            .map_err(|e| decode_error(position, std::io::Error::other(e)))?;
+        return Ok(EventBody::TransactionPayload {
+            compressed_size: payload.payload.len() as u64,
+            uncompressed_size: payload.uncompressed_size,
+        });
+    }
     let Some(data) = event.read_data().map_err(|e| decode_error(position, e))? else {
         return Ok(EventBody::Other);
     };
@@ -59,23 +83,6 @@ pub(crate) fn decode_body(
             next_file: rotate.name().into_owned(),
             position: rotate.position(),
         },
-        EventData::PreviousGtidsEvent(previous) => EventBody::PreviousGtids(GtidSet {
-            sids: previous
-                .sids()
-                .iter()
-                .map(|sid| SidRanges {
-                    sid: Sid(sid.uuid()),
-                    ranges: sid
-                        .intervals()
-                        .iter()
-                        .map(|i| GnoRange {
-                            start: i.start(),
-                            end_exclusive: i.end(),
-                        })
-                        .collect(),
-                })
-                .collect(),
-        }),
         EventData::GtidEvent(gtid) => EventBody::Gtid(gtid_event(&gtid, GtidKind::Assigned)),
         EventData::AnonymousGtidEvent(gtid) => {
             EventBody::Gtid(gtid_event(&gtid.0, GtidKind::Anonymous))
@@ -91,10 +98,6 @@ pub(crate) fn decode_body(
         EventData::XidEvent(xid) => EventBody::Xid(xid.xid),
         EventData::TableMapEvent(table) => EventBody::TableMap(TableMap::from_event(&table)?),
         EventData::RowsEvent(rows) => EventBody::Rows(decode_rows(&rows, tables, position)?),
-        EventData::TransactionPayloadEvent(payload) => EventBody::TransactionPayload {
-            compressed_size: payload.payload_size(),
-            uncompressed_size: payload.uncompressed_size(),
-        },
         _ => EventBody::Other,
     })
 }

@@ -103,9 +103,12 @@ pub(crate) fn read_event(
     }
     raw.clear();
     raw.extend_from_slice(&header_bytes);
-    raw.resize(header.event_size as usize, 0);
-    let body_len = raw.len() - HEADER_LEN;
-    let got = read_up_to(input, &mut raw[HEADER_LEN..]).map_err(io_error)?;
+    let body_len = header.event_size as usize - HEADER_LEN;
+    // Grow with the bytes actually present rather than trusting a possibly corrupt size.
+    let got = input
+        .take(body_len as u64)
+        .read_to_end(raw)
+        .map_err(io_error)?;
     if got < body_len {
         return Err(corrupt(
             position,

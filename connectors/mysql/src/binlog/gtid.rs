@@ -86,6 +86,89 @@ impl fmt::Display for GtidSet {
     }
 }
 
+/// Why a PREVIOUS_GTIDS body could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GtidSetDecodeError {
+    /// The body ends before the counts it announces.
+    Truncated { needed: usize, available: usize },
+    /// MySQL 8.3+ tagged GTID sets (format byte 1) are not decoded yet.
+    TaggedFormat,
+}
+
+impl fmt::Display for GtidSetDecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Truncated { needed, available } => {
+                write!(
+                    f,
+                    "GTID set needs {needed} bytes, the event has {available}"
+                )
+            }
+            Self::TaggedFormat => {
+                f.write_str("tagged GTID sets (MySQL 8.3+) are not supported yet")
+            }
+        }
+    }
+}
+
+impl std::error::Error for GtidSetDecodeError {}
+
+fn take<'a>(buf: &mut &'a [u8], n: usize, total: usize) -> Result<&'a [u8], GtidSetDecodeError> {
+    if buf.len() < n {
+        return Err(GtidSetDecodeError::Truncated {
+            needed: (total - buf.len()).saturating_add(n),
+            available: total,
+        });
+    }
+    let (head, rest) = buf.split_at(n);
+    *buf = rest;
+    Ok(head)
+}
+
+fn u64_le(bytes: &[u8]) -> u64 {
+    let mut le = [0u8; 8];
+    le.copy_from_slice(bytes);
+    u64::from_le_bytes(le)
+}
+
+impl GtidSet {
+    /// Decodes the binary GTID set of a PREVIOUS_GTIDS event: `n_sids: u64`, then per SID the
+    /// 16-byte UUID, `n_intervals: u64` and `[start, end)` pairs of u64. Counts are checked
+    /// against the bytes present before anything is allocated.
+    pub fn decode(body: &[u8]) -> Result<Self, GtidSetDecodeError> {
+        let total = body.len();
+        let mut buf = body;
+        let n_sids = u64_le(take(&mut buf, 8, total)?);
+        if n_sids >> 56 != 0 {
+            return Err(GtidSetDecodeError::TaggedFormat);
+        }
+        let mut sids = Vec::new();
+        for _ in 0..n_sids {
+            let mut sid = [0u8; 16];
+            sid.copy_from_slice(take(&mut buf, 16, total)?);
+            let n_ranges = u64_le(take(&mut buf, 8, total)?);
+            let range_bytes = usize::try_from(n_ranges)
+                .ok()
+                .and_then(|n| n.checked_mul(16))
+                .unwrap_or(usize::MAX);
+            let mut ranges_buf = take(&mut buf, range_bytes, total)?;
+            let mut ranges = Vec::with_capacity(ranges_buf.len() / 16);
+            while let Some((pair, rest)) = ranges_buf.split_first_chunk::<16>() {
+                ranges.push(GnoRange {
+                    start: u64_le(&pair[..8]),
+                    end_exclusive: u64_le(&pair[8..]),
+                });
+                ranges_buf = rest;
+            }
+            sids.push(SidRanges {
+                sid: Sid(sid),
+                ranges,
+            });
+        }
+        Ok(GtidSet { sids })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -126,5 +209,31 @@ mod tests {
         assert!(!set.is_empty());
         assert!(GtidSet::default().is_empty());
         assert_eq!(GtidSet::default().to_string(), "");
+    }
+
+    #[test]
+    fn decodes_binary_gtid_sets_and_rejects_lying_counts() {
+        let mut body = 1u64.to_le_bytes().to_vec();
+        body.extend_from_slice(&SID.0);
+        body.extend_from_slice(&1u64.to_le_bytes());
+        body.extend_from_slice(&1u64.to_le_bytes());
+        body.extend_from_slice(&11u64.to_le_bytes());
+        let set = GtidSet::decode(&body).expect("decode");
+        assert_eq!(set.to_string(), "76f3e7be-6720-11ed-9cad-0242ac110002:1-10");
+        assert_eq!(GtidSet::decode(&0u64.to_le_bytes()), Ok(GtidSet::default()));
+        body[24..32].copy_from_slice(&u64::MAX.to_le_bytes());
+        assert!(matches!(
+            GtidSet::decode(&body),
+            Err(GtidSetDecodeError::Truncated { .. })
+        ));
+        assert!(matches!(
+            GtidSet::decode(&[1, 0, 0]),
+            Err(GtidSetDecodeError::Truncated { .. })
+        ));
+        let tagged = [0, 0, 0, 0, 0, 0, 0, 1];
+        assert_eq!(
+            GtidSet::decode(&tagged),
+            Err(GtidSetDecodeError::TaggedFormat)
+        );
     }
 }

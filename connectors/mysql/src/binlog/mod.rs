@@ -5,7 +5,8 @@
 //! - [`reader`]: [`BinlogReader`], events in file order with TRANSACTION_PAYLOADs unpacked.
 //! - [`decode`]: event body → [`EventBody`].
 //! - [`event`]: the event model.
-//! - [`gtid`]: SIDs, GTIDs and GTID sets.
+//! - [`gtid`]: SIDs, GTIDs and GTID sets (binary PREVIOUS_GTIDS decoding is ours).
+//! - [`payload`]: TRANSACTION_PAYLOAD header and zstd decompression.
 //! - [`table`]: TABLE_MAP with optional metadata.
 //! - [`cell`]: row-image cell values.
 
@@ -14,6 +15,7 @@ mod decode;
 pub mod event;
 pub mod framing;
 pub mod gtid;
+pub mod payload;
 pub mod reader;
 pub mod table;
 
@@ -22,7 +24,13 @@ pub use event::{
     BinlogEvent, ChecksumAlgorithm, EventBody, EventHeader, EventOrigin, FileOffset, GtidEvent,
     GtidKind, RowChange, RowsEvent, RowsKind,
 };
-pub use gtid::{GnoRange, Gtid, GtidSet, Sid, SidRanges};
+pub use gtid::{GnoRange, Gtid, GtidSet, GtidSetDecodeError, Sid, SidRanges};
 pub use mysql_common::constants::ColumnType;
+pub use payload::{PayloadCompression, TransactionPayload};
 pub use reader::BinlogReader;
 pub use table::{ColumnInfo, TableMap};
+
+#[cfg(test)]
+mod reader_tests;
+#[cfg(test)]
+mod test_encoder;

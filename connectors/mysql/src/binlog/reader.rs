@@ -9,16 +9,14 @@ use std::path::Path;
 
 use mysql_common::binlog::EventStreamReader;
 use mysql_common::binlog::consts::{BinlogChecksumAlg, BinlogVersion};
-use mysql_common::binlog::events::{Event, EventData, TableMapEvent};
+use mysql_common::binlog::events::{Event, TableMapEvent};
 
 use super::decode::decode_body;
 use super::event::{BinlogEvent, EventBody, EventOrigin, FileOffset};
 use super::framing::{self, FORMAT_DESCRIPTION_TYPE, TRANSACTION_PAYLOAD_TYPE};
+use super::payload::TransactionPayload;
 use super::table::TableMap;
 use crate::error::{Error, Result};
-
-/// An uncompressed payload larger than this is treated as corrupt rather than allocated.
-const MAX_PAYLOAD_SIZE: u64 = 1 << 30;
 
 /// Reads decoded events from a binlog file (or any byte source holding one).
 pub struct BinlogReader<R> {
@@ -146,28 +144,12 @@ impl<R: Read> BinlogReader<R> {
 
     /// Decompresses a TRANSACTION_PAYLOAD and queues its inner events (they carry no checksum).
     fn unpack_payload(&mut self, event: &Event, start: FileOffset, position: &str) -> Result<()> {
-        let Some(EventData::TransactionPayloadEvent(payload)) = event
-            .read_data()
-            .map_err(|e| framing::corrupt(position, e.to_string()))?
-        else {
-            return Err(framing::corrupt(
-                position,
-                "not a transaction payload".into(),
-            ));
-        };
-        let mut inflated = Vec::new();
-        let limit = payload.uncompressed_size().min(MAX_PAYLOAD_SIZE) + 1;
-        let reader = payload.decompressed().map_err(|source| Error::Decode {
-            context: format!("{position}: opening the transaction payload"),
+        let payload =
+            TransactionPayload::parse(event.data()).map_err(|e| framing::corrupt(position, e))?;
+        let inflated = payload.decompress().map_err(|source| Error::Decode {
+            context: format!("{position}: decompressing the transaction payload"),
             source,
         })?;
-        reader
-            .take(limit)
-            .read_to_end(&mut inflated)
-            .map_err(|source| Error::Decode {
-                context: format!("{position}: decompressing the transaction payload"),
-                source,
-            })?;
         let mut rest = &inflated[..];
         while !rest.is_empty() {
             let inner_position =
