@@ -9,14 +9,14 @@
 //! - [`converter`]: per-connector key/value converter selection (JSON, Avro, String, ByteArray).
 //! - [`error`]: the crate's error type and `Result` alias.
 //! - [`registry`]: `connector.class` names → connector factories; plugin list.
-//! - [`rest`]: the REST API (Kafka Connect endpoints, topics, records, health).
-//! - [`stores`]: offsets, connector configs and statuses in compacted internal topics.
+//! - [`rest`]: the REST API (Kafka Connect endpoints, topics, records, groups, metrics,
+//!   health, schema registry).
+//! - [`stores`]: offsets, connector configs, statuses and schema-registry records in compacted
+//!   internal topics.
 //! - [`transforms`]: single message transforms and predicates (`transforms=…`, `predicates=…`).
 //! - [`worker`]: runs connectors and tasks: lifecycle, source task loop, exactly-once appends,
 //!   sink task loop (consumer groups, flush and commit, dead-letter topic).
 //! - [`worker_config`]: the worker's own layered configuration (`worker.toml`, `SLUICE_*`, flags).
-//!
-//! The connector API, worker, stores, transforms and REST API arrive with issue #5.
 
 pub mod api;
 pub mod builtin;
