@@ -37,6 +37,8 @@ pub(crate) struct BrokerInner {
     groups: OnceLock<GroupCoordinator>,
     /// Held (flock) for the broker's lifetime so a second broker cannot open the same data.
     _lock: std::fs::File,
+    /// Bytes appended and served since open.
+    pub(crate) traffic: crate::traffic::Traffic,
 }
 
 /// A topic's config and the state of each partition.
@@ -106,8 +108,14 @@ impl Broker {
                 admin: Mutex::new(()),
                 groups: OnceLock::new(),
                 _lock: lock,
+                traffic: crate::traffic::Traffic::default(),
             }),
         })
+    }
+
+    /// Bytes appended and served since the broker opened.
+    pub fn traffic(&self) -> crate::traffic::TrafficTotals {
+        self.inner.traffic.totals()
     }
 
     /// The consumer-group coordinator (membership, assignment, committed offsets), backed by

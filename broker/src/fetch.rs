@@ -79,7 +79,10 @@ impl Broker {
             } else {
                 let reader = log.clone();
                 let read = blocking(move || reader.read(offset, limits.max_bytes)).await?;
-                to_fetch_result(read, offset, limits.max_records, log.name())?
+                let result = to_fetch_result(read, offset, limits.max_records, log.name())?;
+                let served: usize = result.batches.iter().map(|batch| batch.len()).sum();
+                self.inner.traffic.served(served as u64);
+                result
             };
             if !result.records.is_empty()
                 || result.next_offset > offset

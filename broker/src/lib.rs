@@ -45,6 +45,7 @@
 //! - [`log`]: the synchronous storage core: segments, indexes, partition logs with group commit,
 //!   recovery, retention, compaction.
 //! - [`topic`]: topic name rules, per-topic config (`topic.json`) and a topic's partitions.
+//! - [`traffic`]: bytes appended and served since open, for metrics.
 //! - [`broker`]: the async [`Broker`] handle: open, topic admin, flush.
 //! - [`produce`]: produce with partition choice; acks once durable.
 //! - [`fetch`]: fetch with limits and long-poll; ListOffsets.
@@ -67,6 +68,7 @@ pub mod log;
 pub mod partitioner;
 pub mod produce;
 pub mod topic;
+pub mod traffic;
 pub mod types;
 
 pub use broker::{Broker, PartitionDescription, TopicDescription};
@@ -76,4 +78,5 @@ pub use error::{Error, Result};
 pub use fetch::{FetchLimits, FetchResult, OffsetSpec};
 pub use produce::{PartitionChoice, ProduceAck};
 pub use topic::{CleanupPolicy, TopicConfig};
+pub use traffic::TrafficTotals;
 pub use types::{FetchedRecord, Header, Offset, PartitionId, Record};

@@ -47,7 +47,9 @@ impl Broker {
             PartitionChoice::RoundRobin => topic.round_robin().next_partition(partitions),
         };
         let log = topic.partition(partition)?;
+        let bytes = crate::traffic::payload_bytes(&records);
         let info = blocking(move || log.append(&records)).await?;
+        self.inner.traffic.appended(bytes);
         Ok(ProduceAck {
             partition,
             base_offset: info.base_offset,
@@ -83,6 +85,10 @@ impl Broker {
             }
         }
         groups.sort_by_key(|(p, _)| *p);
+        let bytes: u64 = groups
+            .iter()
+            .map(|(_, batch)| crate::traffic::payload_bytes(batch))
+            .sum();
         let appends = groups.into_iter().map(|(partition, batch)| {
             let log = topic_handle.partition(partition);
             async move {
@@ -100,6 +106,7 @@ impl Broker {
         for handle in handles {
             acks.push(handle.await.map_err(Error::Task)??);
         }
+        self.inner.traffic.appended(bytes);
         Ok(acks)
     }
 }

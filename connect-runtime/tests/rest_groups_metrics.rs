@@ -81,10 +81,19 @@ async fn metrics_expose_connectors_groups_and_topics() {
         "sluice_connector_events_total{connector=\"seq\",task=\"0\"} 100",
         "sluice_topic_end_offset{topic=\"numbers\",partition=\"0\"} 100",
         "# TYPE sluice_consumer_group_lag gauge",
+        "sluice_connector_queue_bytes{connector=\"seq\",task=\"0\"} 0",
+        "# TYPE sluice_broker_bytes_in_total counter",
     ] {
         assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
     }
-    // Every sample line is `name{labels} number`.
+    let bytes_in: f64 = text
+        .lines()
+        .find_map(|line| line.strip_prefix("sluice_broker_bytes_in_total "))
+        .expect("broker bytes in")
+        .parse()
+        .unwrap();
+    assert!(bytes_in > 0.0, "{text}");
+    // Every sample line is `name{labels} number` or `name number`.
     for line in text.lines().filter(|l| !l.starts_with('#')) {
         let value = line.rsplit(' ').next().unwrap();
         assert!(value.parse::<f64>().is_ok(), "bad sample {line:?}");

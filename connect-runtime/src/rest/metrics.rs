@@ -34,7 +34,11 @@ impl Exposition {
             .iter()
             .map(|(key, value)| format!("{key}=\"{}\"", label(value)))
             .collect();
-        let _ = writeln!(self.text, "sluice_{name}{{{}}} {value}", rendered.join(","));
+        let _ = if rendered.is_empty() {
+            writeln!(self.text, "sluice_{name} {value}")
+        } else {
+            writeln!(self.text, "sluice_{name}{{{}}} {value}", rendered.join(","))
+        };
     }
 }
 
@@ -103,6 +107,18 @@ pub async fn metrics(State(state): State<Arc<RestState>>) -> impl IntoResponse {
         }
     }
     out.family(
+        "connector_queue_bytes",
+        "gauge",
+        "Bytes of converted records waiting to be appended.",
+    );
+    for c in &connectors {
+        for (task, metrics) in &c.tasks {
+            let task = task.to_string();
+            let labels = [("connector", c.name.as_str()), ("task", task.as_str())];
+            out.sample("connector_queue_bytes", &labels, metrics.queue_bytes());
+        }
+    }
+    out.family(
         "snapshot_rows_done",
         "gauge",
         "Rows read so far by a table's snapshot.",
@@ -161,6 +177,19 @@ pub async fn metrics(State(state): State<Arc<RestState>>) -> impl IntoResponse {
             }
         }
     }
+    let traffic = broker.traffic();
+    out.family(
+        "broker_bytes_in_total",
+        "counter",
+        "Record bytes appended to the broker since start.",
+    );
+    out.sample("broker_bytes_in_total", &[], traffic.bytes_in);
+    out.family(
+        "broker_bytes_out_total",
+        "counter",
+        "Stored batch bytes served to readers since start.",
+    );
+    out.sample("broker_bytes_out_total", &[], traffic.bytes_out);
     out.family(
         "topic_size_bytes",
         "gauge",

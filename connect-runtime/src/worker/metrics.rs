@@ -16,6 +16,8 @@ struct Counters {
     records: AtomicU64,
     bytes: AtomicU64,
     errors: AtomicU64,
+    /// Bytes of converted records waiting in the task's queue.
+    queued: AtomicI64,
     /// Source event time of the newest delivered record (epoch ms), 0 when unknown.
     newest_event_ms: AtomicI64,
     /// When the newest record was delivered (epoch ms).
@@ -56,6 +58,15 @@ impl TaskMetrics {
             rate.per_second = 0.9 * rate.per_second + 0.1 * instant;
         }
         rate.last = Some(now);
+    }
+
+    /// Notes `bytes` entering (positive) or leaving (negative) the task's queue.
+    pub fn queued(&self, bytes: i64) {
+        self.0.queued.fetch_add(bytes, Ordering::Relaxed);
+    }
+
+    pub fn queue_bytes(&self) -> u64 {
+        self.0.queued.load(Ordering::Relaxed).max(0) as u64
     }
 
     pub fn error(&self) {

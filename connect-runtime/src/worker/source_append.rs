@@ -26,6 +26,8 @@ pub struct Batch {
     pub newest_event_ms: Option<i64>,
     /// Holds the batch's bytes against the queue bound until it is appended.
     pub permit: Option<OwnedSemaphorePermit>,
+    /// The records' bytes, as counted in the queue.
+    pub bytes: u64,
 }
 
 /// Everything the appender needs.
@@ -61,6 +63,13 @@ impl Appender {
     }
 
     async fn append(&mut self, batch: Batch, pending: &mut PendingOffsets) -> Result<()> {
+        let queued = batch.bytes as i64;
+        let appended = self.append_records(batch, pending).await;
+        self.metrics.queued(-queued);
+        appended
+    }
+
+    async fn append_records(&mut self, batch: Batch, pending: &mut PendingOffsets) -> Result<()> {
         let mut groups: Vec<((String, PartitionId), Vec<Record>)> = Vec::new();
         let mut newest_positions = Vec::new();
         let (mut delivered, mut bytes) = (0u64, 0u64);

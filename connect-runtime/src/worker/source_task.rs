@@ -234,6 +234,7 @@ impl SourceTaskRun {
             offsets: offsets.take(),
             newest_event_ms,
             permit: None,
+            bytes: 0,
         })
     }
 
