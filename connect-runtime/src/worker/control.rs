@@ -6,7 +6,8 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 use tokio::sync::watch;
 
-use crate::stores::State;
+use crate::api::ConnectorTaskId;
+use crate::stores::{State, Status, StatusStore};
 
 /// What the worker wants a task to be doing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +49,32 @@ pub struct TaskHandle {
     pub state: TaskStateCell,
     pub metrics: super::metrics::TaskMetrics,
     pub join: tokio::task::JoinHandle<()>,
+}
+
+/// Sets a task's live state and stores it in the status topic. The returned future owns
+/// what it needs, so callers whose `self` is not `Sync` hold no borrow across its await.
+pub fn publish_task_state(
+    cell: &TaskStateCell,
+    statuses: &Arc<StatusStore>,
+    id: &ConnectorTaskId,
+    worker_id: &str,
+    state: State,
+    trace: Option<String>,
+) -> impl std::future::Future<Output = ()> + Send + 'static {
+    cell.set(state, trace.clone());
+    let status = Status {
+        state,
+        trace,
+        worker_id: worker_id.to_string(),
+        generation: 0,
+    };
+    let statuses = statuses.clone();
+    let id = id.clone();
+    async move {
+        if let Err(error) = statuses.put_task(&id.connector, id.task, &status).await {
+            tracing::warn!(task = %id, %error, "cannot store task status");
+        }
+    }
 }
 
 /// Renders an error with all its causes, for a FAILED status's `trace`.

@@ -19,7 +19,7 @@ use sluice_broker::group::{ConsumerJoin, GroupMember, OffsetCommit};
 use tokio::sync::watch;
 use tokio::time::{MissedTickBehavior, interval_at};
 
-use super::control::{TaskControl, TaskStateCell, error_trace};
+use super::control::{TaskControl, TaskStateCell, error_trace, publish_task_state};
 use super::dead_letter::{ErrantRecords, Failure};
 use super::metrics::TaskMetrics;
 use super::sink_consumer::{
@@ -31,7 +31,7 @@ use super::sink_records::to_sink_record;
 use super::sink_settings::SinkSettings;
 use crate::api::{ConnectorTaskId, SinkTask, SinkTaskContext, TaskConfig, TopicPartition};
 use crate::error::{Error, Result};
-use crate::stores::{State, Status, StatusStore};
+use crate::stores::{State, StatusStore};
 
 /// How often subscribed topics are resolved again against the broker's topics.
 pub const TOPIC_REFRESH: Duration = Duration::from_secs(1);
@@ -458,20 +458,14 @@ impl SinkTaskRun {
         state: State,
         trace: Option<String>,
     ) -> impl std::future::Future<Output = ()> + Send + 'static {
-        self.state.set(state, trace.clone());
-        let status = Status {
+        publish_task_state(
+            &self.state,
+            &self.statuses,
+            &self.id,
+            &self.worker_id,
             state,
             trace,
-            worker_id: self.worker_id.clone(),
-            generation: 0,
-        };
-        let statuses = self.statuses.clone();
-        let id = self.id.clone();
-        async move {
-            if let Err(error) = statuses.put_task(&id.connector, id.task, &status).await {
-                tracing::warn!(task = %id, %error, "cannot store task status");
-            }
-        }
+        )
     }
 }
 

@@ -15,7 +15,7 @@ use sluice_broker::Broker;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tokio::task::JoinHandle;
 
-use super::control::{TaskControl, TaskStateCell, error_trace};
+use super::control::{TaskControl, TaskStateCell, error_trace, publish_task_state};
 use super::dedup::PositionFilter;
 use super::pipeline::SourcePipeline;
 use super::sink_settings::ErrorTolerance;
@@ -25,7 +25,7 @@ use crate::api::{
     SourceTaskContext, TaskConfig,
 };
 use crate::error::{Error, Result};
-use crate::stores::{OffsetStore, State, Status, StatusStore};
+use crate::stores::{OffsetStore, State, StatusStore};
 
 /// Snapshot progress reported by tasks, per table, for `/metrics` and `status --watch`.
 pub type ProgressBoard = Arc<Mutex<BTreeMap<String, SnapshotProgress>>>;
@@ -253,20 +253,14 @@ impl SourceTaskRun {
         state: State,
         trace: Option<String>,
     ) -> impl std::future::Future<Output = ()> + Send + 'static {
-        self.state.set(state, trace.clone());
-        let status = Status {
+        publish_task_state(
+            &self.state,
+            &self.statuses,
+            &self.id,
+            &self.worker_id,
             state,
             trace,
-            worker_id: self.worker_id.clone(),
-            generation: 0,
-        };
-        let statuses = self.statuses.clone();
-        let id = self.id.clone();
-        async move {
-            if let Err(error) = statuses.put_task(&id.connector, id.task, &status).await {
-                tracing::warn!(task = %id, %error, "cannot store task status");
-            }
-        }
+        )
     }
 }
 
