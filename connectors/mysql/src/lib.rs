@@ -13,3 +13,12 @@ pub mod binlog;
 pub mod error;
 
 pub use error::{Error, Result};
+
+/// Registers the MySQL / MariaDB source under its `connector.class` names. (Registers nothing until the
+/// connector lands; the binary already calls it.)
+pub fn register(
+    registry: &mut sluice_connect::registry::ConnectorRegistry,
+) -> sluice_connect::Result<()> {
+    let _ = registry;
+    Ok(())
+}

@@ -16,4 +16,13 @@ pub mod lsn;
 pub mod pgoutput;
 
 pub use error::{Error, Result};
+
+/// Registers the PostgreSQL source under its `connector.class` names. (Registers nothing until the
+/// connector lands; the binary already calls it.)
+pub fn register(
+    registry: &mut sluice_connect::registry::ConnectorRegistry,
+) -> sluice_connect::Result<()> {
+    let _ = registry;
+    Ok(())
+}
 pub use lsn::Lsn;
