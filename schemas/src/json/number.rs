@@ -9,12 +9,53 @@ pub fn write_f64(out: &mut Vec<u8>, v: f64) {
     if !v.is_finite() {
         return write_non_finite(out, v.is_nan(), v.is_sign_negative());
     }
+    if write_short_decimal(out, v) {
+        return;
+    }
     let mut buffer = ryu::Buffer::new();
     write_java_style(
         out,
         buffer.format_finite(v),
         v == 0.0 || (1e-3..1e7).contains(&v.abs()),
     );
+}
+
+/// Powers of ten a short decimal may have as its denominator.
+const SHORT_DECIMAL_SCALES: [f64; 5] = [1.0, 10.0, 100.0, 1000.0, 10000.0];
+
+/// The common case of prices, scores and quantities: a value in Java's plain range that is
+/// exactly `m / 10^d` for a small `d` (`4.75`, `100.0`). The smallest such `d` gives the shortest
+/// round-trip digits, so the text equals the general path's, which costs several times more
+/// (the shortest-digits search). Returns false (writing nothing) for any other value.
+fn write_short_decimal(out: &mut Vec<u8>, v: f64) -> bool {
+    let magnitude = v.abs();
+    if !(1e-3..1e7).contains(&magnitude) {
+        return false;
+    }
+    for (places, scale) in SHORT_DECIMAL_SCALES.iter().enumerate() {
+        let scaled = (magnitude * scale).round();
+        if scaled / scale != magnitude {
+            continue;
+        }
+        // Exact integer below 1e11: the conversion is lossless.
+        let digits = scaled as u64;
+        let pow = 10u64.pow(places as u32);
+        if v.is_sign_negative() {
+            out.push(b'-');
+        }
+        let mut buffer = itoa::Buffer::new();
+        out.extend_from_slice(buffer.format(digits / pow).as_bytes());
+        out.push(b'.');
+        if places == 0 {
+            out.push(b'0');
+        } else {
+            let fraction = buffer.format(digits % pow + pow).as_bytes();
+            // `fraction` is "1" followed by exactly `places` digits (leading zeros kept).
+            out.extend_from_slice(&fraction[1..]);
+        }
+        return true;
+    }
+    false
 }
 
 /// Appends a float32 the way Kafka's JsonConverter writes it.
@@ -86,6 +127,12 @@ fn shortest_digits(text: &str) -> Digits {
 }
 
 fn write_java_style(out: &mut Vec<u8>, text: &str, plain: bool) {
+    // In Java's plain range ryu already writes plain notation with at least one fraction digit
+    // (`100.0`, `0.001`), which is exactly Java's text.
+    if plain && !text.as_bytes().contains(&b'e') {
+        out.extend_from_slice(text.as_bytes());
+        return;
+    }
     let parsed = shortest_digits(text);
     let digits = &parsed.bytes[..parsed.len];
     let exponent = parsed.exponent;
@@ -167,11 +214,38 @@ mod tests {
         assert_eq!(f64_text(f64::NEG_INFINITY), "\"-Infinity\"");
     }
 
+    /// The fast path's text, or the general path's when the fast path declines.
+    fn short_decimal_text(v: f64) -> String {
+        let mut fast = Vec::new();
+        if !write_short_decimal(&mut fast, v) {
+            return general_text(v);
+        }
+        String::from_utf8(fast).unwrap()
+    }
+
+    fn general_text(v: f64) -> String {
+        let mut general = Vec::new();
+        let mut buffer = ryu::Buffer::new();
+        write_java_style(&mut general, buffer.format_finite(v), true);
+        String::from_utf8(general).unwrap()
+    }
+
     proptest::proptest! {
         #[test]
         fn text_parses_back_to_the_same_value(v in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL | proptest::num::f64::ZERO) {
             let text = f64_text(v).replace('E', "e");
             proptest::prop_assert_eq!(text.parse::<f64>().unwrap(), v);
+        }
+
+        #[test]
+        fn short_decimals_match_the_general_path(m in 0u64..100_000_000_000, places in 0u32..6, negative: bool) {
+            let v = m as f64 / 10f64.powi(places as i32) * if negative { -1.0 } else { 1.0 };
+            proptest::prop_assert_eq!(short_decimal_text(v), general_text(v));
+        }
+
+        #[test]
+        fn any_plain_double_matches_the_general_path(v in 1e-3f64..1e7) {
+            proptest::prop_assert_eq!(short_decimal_text(v), general_text(v));
         }
 
         #[test]

@@ -23,11 +23,13 @@ const HEX: &[u8; 16] = b"0123456789ABCDEF";
 fn word_needs_escape(word: u64) -> bool {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
-    let has_zero_byte = |x: u64| x.wrapping_sub(ONES) & !x & HIGHS != 0;
-    let below_space = word.wrapping_sub(ONES * 0x20) & !word & HIGHS != 0;
-    below_space
-        || has_zero_byte(word ^ (ONES * u64::from(b'"')))
-        || has_zero_byte(word ^ (ONES * u64::from(b'\\')))
+    let quote = word ^ (ONES * u64::from(b'"'));
+    let backslash = word ^ (ONES * u64::from(b'\\'));
+    // Branch-free: OR the three "found" masks and test the high bits once.
+    let found = (word.wrapping_sub(ONES * 0x20) & !word)
+        | (quote.wrapping_sub(ONES) & !quote)
+        | (backslash.wrapping_sub(ONES) & !backslash);
+    found & HIGHS != 0
 }
 
 /// Appends a JSON string literal, escaped as Jackson does: `\"`, `\\`, the short escapes
@@ -37,14 +39,24 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     let bytes = s.as_bytes();
     // Fast path: most strings need no escaping; check them 8 bytes at a time.
     let mut clean = 0;
-    for chunk in bytes.chunks_exact(8) {
-        let word = u64::from_le_bytes([
-            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
-        ]);
+    while let Some(chunk) = bytes.get(clean..clean + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().unwrap_or([0; 8]));
         if word_needs_escape(word) {
             break;
         }
         clean += 8;
+    }
+    // The tail shorter than a word: padded with a byte that never needs escaping, so a clean
+    // string is copied whole without a per-byte loop.
+    if clean == bytes.len() - bytes.len() % 8 {
+        let tail = &bytes[clean..];
+        let mut padded = [b'a'; 8];
+        padded[..tail.len()].copy_from_slice(tail);
+        if !word_needs_escape(u64::from_le_bytes(padded)) {
+            out.extend_from_slice(bytes);
+            out.push(b'"');
+            return;
+        }
     }
     out.extend_from_slice(&bytes[..clean]);
     let mut start = clean;
