@@ -1,5 +1,7 @@
 //! JSON serialization of a realistic 12-column Debezium change event (an update with before and
-//! after), with and without schemas. Run: `cargo bench -p sluice-schemas --bench json`.
+//! after), with and without schemas, against serde_json writing the same payload from a prebuilt
+//! `serde_json::Value` (the reference, measured in the same run).
+//! Run: `cargo bench -p sluice-schemas --bench json`.
 //!
 //! Times are the benchmark thread's CPU time (`CLOCK_THREAD_CPUTIME_ID`), not wall time,
 //! so that other work on a shared machine does not inflate them; events/s per core follow.
@@ -168,6 +170,25 @@ fn bench(c: &mut Criterion<ThreadCpuTime>) {
             })
         });
     }
+    // Reference in the same run: serde_json writing the same payload from a prebuilt
+    // `serde_json::Value` tree (no schema lookups, no Connect logic): the cost floor of a
+    // general-purpose JSON writer for these bytes.
+    let mut payload = Vec::new();
+    JsonConverter::new(JsonConverterConfig {
+        schemas: SchemaEnvelope::PayloadOnly,
+        ..Default::default()
+    })
+    .write(Some(&schema), &value, &mut payload)
+    .unwrap();
+    let tree: serde_json::Value = serde_json::from_slice(&payload).unwrap();
+    let mut out = Vec::with_capacity(8192);
+    group.bench_function("reference_serde_json_value", |b| {
+        b.iter(|| {
+            out.clear();
+            serde_json::to_writer(&mut out, black_box(&tree)).unwrap();
+            black_box(out.len())
+        })
+    });
     group.finish();
 }
 
