@@ -32,6 +32,49 @@ pub enum Error {
          was read before; start reading at a transaction boundary (a GTID event)"
     )]
     MissingTableMap { table_id: u64, position: String },
+    /// A type-mapping setting has a value that is not one of the accepted ones.
+    #[error("invalid value `{value}` for `{key}`: expected one of {allowed}")]
+    InvalidOption {
+        key: &'static str,
+        value: String,
+        allowed: String,
+    },
+    /// A string column uses a character set the type mapping cannot decode.
+    #[error(
+        "column {column} uses the character set {charset}, which sluice cannot decode; convert \
+         the column to utf8mb4, utf8mb3, latin1, ascii, binary, ucs2, utf16, utf16le or utf32"
+    )]
+    UnsupportedCharset { column: String, charset: String },
+    /// A column's type has no Debezium mapping (or lacks what the mapping needs).
+    #[error("column {column} has a type sluice cannot map: {reason}")]
+    UnsupportedColumnType { column: String, reason: String },
+    /// A value does not fit its column's type.
+    #[error("cannot convert a value{}: {reason}", crate::types::column_suffix(.column))]
+    BadValue { column: String, reason: String },
+    /// A value could not be encoded in its Connect schema (decimal, struct).
+    #[error("cannot encode a value{}: {source}", crate::types::column_suffix(.column))]
+    ValueEncoding {
+        column: String,
+        #[source]
+        source: sluice_schemas::Error,
+    },
+    /// A `column.include.list` / `column.exclude.list` entry is not a valid regular expression.
+    #[error("invalid regular expression `{pattern}` in `{key}`: {source}")]
+    InvalidPattern {
+        key: &'static str,
+        pattern: String,
+        #[source]
+        source: regex::Error,
+    },
+    /// `message.key.columns` does not follow `db.table:col1,col2;db.table2:col`.
+    #[error(
+        "invalid message.key.columns `{text}`: {reason}; expected `<db>.<table>:<column>[,<column>…]` \
+         entries separated by `;`"
+    )]
+    InvalidMessageKeyColumns { text: String, reason: String },
+    /// A table's columns, key or row image do not fit together.
+    #[error("table {table}: {reason}")]
+    TableMapping { table: String, reason: String },
 }
 
 /// Result alias used throughout sluice-mysql.

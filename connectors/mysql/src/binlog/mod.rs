@@ -28,7 +28,7 @@ pub use gtid::{GnoRange, Gtid, GtidSet, GtidSetDecodeError, Sid, SidRanges};
 pub use mysql_common::constants::ColumnType;
 pub use payload::{PayloadCompression, TransactionPayload};
 pub use reader::BinlogReader;
-pub use table::{ColumnInfo, TableMap};
+pub use table::{ColumnInfo, DecimalDigits, TableMap};
 
 #[cfg(test)]
 mod reader_tests;

@@ -1,0 +1,561 @@
+//! Per-type checks: binlog cells and snapshot text to values, and the schema JSON the
+//! converter writes, against Debezium's documented MySQL mapping.
+
+use mysql_async::Value as My;
+use serde_json::json;
+use sluice_schemas::Value;
+use sluice_schemas::json::{JsonConverter, JsonConverterConfig};
+
+use super::*;
+use crate::binlog::{Cell, ColumnInfo, ColumnType as Raw, Date, DecimalDigits};
+
+fn info(column_type: Raw) -> ColumnInfo {
+    ColumnInfo {
+        column_type,
+        name: Some("c".into()),
+        unsigned: None,
+        enum_values: Vec::new(),
+        set_values: Vec::new(),
+        geometry_type: None,
+        nullable: true,
+        decimal: None,
+        fsp: None,
+        max_length: None,
+        pack_length: None,
+        bit_length: None,
+        collation: None,
+    }
+}
+
+fn ty(info: ColumnInfo) -> ColumnType {
+    ColumnType::from_binlog(&info).unwrap()
+}
+
+fn unsigned(column_type: Raw) -> ColumnType {
+    ty(ColumnInfo {
+        unsigned: Some(true),
+        ..info(column_type)
+    })
+}
+
+fn opts() -> TypeOptions {
+    TypeOptions::default()
+}
+
+fn schema_json(t: &ColumnType, opts: &TypeOptions) -> serde_json::Value {
+    let converter = JsonConverter::new(JsonConverterConfig::default());
+    serde_json::from_slice(&converter.schema_json(&t.schema(true, opts)).unwrap()).unwrap()
+}
+
+#[test]
+fn integers_widen_for_unsigned_like_debezium() {
+    let o = opts();
+    let cases = [
+        (
+            ty(info(Raw::MYSQL_TYPE_TINY)),
+            Cell::Int(-128),
+            Value::Int16(-128),
+        ),
+        (
+            unsigned(Raw::MYSQL_TYPE_TINY),
+            Cell::UInt(255),
+            Value::Int16(255),
+        ),
+        (
+            unsigned(Raw::MYSQL_TYPE_SHORT),
+            Cell::UInt(65535),
+            Value::Int32(65535),
+        ),
+        (
+            ty(info(Raw::MYSQL_TYPE_INT24)),
+            Cell::Int(-8388608),
+            Value::Int32(-8388608),
+        ),
+        (
+            unsigned(Raw::MYSQL_TYPE_LONG),
+            Cell::UInt(4294967295),
+            Value::Int64(4294967295),
+        ),
+        (
+            ty(info(Raw::MYSQL_TYPE_LONGLONG)),
+            Cell::Int(i64::MIN),
+            Value::Int64(i64::MIN),
+        ),
+        (
+            unsigned(Raw::MYSQL_TYPE_LONGLONG),
+            Cell::UInt(u64::MAX),
+            Value::Int64(-1),
+        ),
+    ];
+    for (t, cell, want) in cases {
+        assert_eq!(
+            t.binlog_value(&cell, &o).unwrap(),
+            want,
+            "{}",
+            t.type_name()
+        );
+    }
+    let precise = TypeOptions {
+        bigint_unsigned: BigintUnsignedHandlingMode::Precise,
+        ..o
+    };
+    let big = unsigned(Raw::MYSQL_TYPE_LONGLONG);
+    assert_eq!(
+        big.binlog_value(&Cell::UInt(u64::MAX), &precise).unwrap(),
+        Value::Bytes(vec![0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])
+    );
+    assert_eq!(
+        schema_json(&big, &precise),
+        json!({"type": "bytes", "optional": true, "name": "org.apache.kafka.connect.data.Decimal",
+               "version": 1, "parameters": {"scale": "0", "connect.decimal.precision": "20"}})
+    );
+    let err = ty(info(Raw::MYSQL_TYPE_TINY))
+        .snapshot_value(&My::Bytes(b"300".to_vec()), &o)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("out of range"), "{err}");
+}
+
+#[test]
+fn decimals_in_three_modes() {
+    let t = ty(ColumnInfo {
+        decimal: Some(DecimalDigits {
+            precision: 10,
+            scale: 2,
+        }),
+        ..info(Raw::MYSQL_TYPE_NEWDECIMAL)
+    });
+    let cell = Cell::Decimal("-12.50".into());
+    // -1250 as two's complement.
+    assert_eq!(
+        t.binlog_value(&cell, &opts()).unwrap(),
+        Value::Bytes(vec![0xfb, 0x1e])
+    );
+    assert_eq!(
+        schema_json(&t, &opts()),
+        json!({"type": "bytes", "optional": true, "name": "org.apache.kafka.connect.data.Decimal",
+               "version": 1, "parameters": {"scale": "2", "connect.decimal.precision": "10"}})
+    );
+    let double = TypeOptions {
+        decimal: DecimalHandlingMode::Double,
+        ..opts()
+    };
+    assert_eq!(
+        t.binlog_value(&cell, &double).unwrap(),
+        Value::Float64(-12.5)
+    );
+    let string = TypeOptions {
+        decimal: DecimalHandlingMode::String,
+        ..opts()
+    };
+    assert_eq!(
+        t.snapshot_value(&My::Bytes(b"-12.50".to_vec()), &string)
+            .unwrap(),
+        Value::String("-12.50".into())
+    );
+}
+
+#[test]
+fn bits_are_boolean_or_little_endian_bytes() {
+    let one = ty(ColumnInfo {
+        bit_length: Some(1),
+        ..info(Raw::MYSQL_TYPE_BIT)
+    });
+    assert_eq!(
+        one.binlog_value(&Cell::Bit(1), &opts()).unwrap(),
+        Value::Boolean(true)
+    );
+    let ten = ty(ColumnInfo {
+        bit_length: Some(10),
+        ..info(Raw::MYSQL_TYPE_BIT)
+    });
+    // b'1000000001' = 0x201: little-endian, 2 bytes.
+    assert_eq!(
+        ten.binlog_value(&Cell::Bit(0x201), &opts()).unwrap(),
+        Value::Bytes(vec![1, 2])
+    );
+    assert_eq!(
+        ten.snapshot_value(&My::Bytes(vec![2, 1]), &opts()).unwrap(),
+        Value::Bytes(vec![1, 2])
+    );
+    assert_eq!(
+        schema_json(&ten, &opts()),
+        json!({"type": "bytes", "optional": true, "name": "io.debezium.data.Bits", "version": 1,
+               "parameters": {"length": "10"}})
+    );
+}
+
+#[test]
+fn strings_use_the_column_charset_and_binary_follows_the_mode() {
+    let latin1 = ty(ColumnInfo {
+        collation: Some(8),
+        max_length: Some(20),
+        ..info(Raw::MYSQL_TYPE_VARCHAR)
+    });
+    assert_eq!(
+        latin1
+            .binlog_value(&Cell::Bytes(b"se\xf1or \x80".to_vec()), &opts())
+            .unwrap(),
+        Value::String("señor €".into())
+    );
+    // Snapshots arrive in the connection's utf8mb4.
+    assert_eq!(
+        latin1
+            .snapshot_value(&My::Bytes("señor €".as_bytes().to_vec()), &opts())
+            .unwrap(),
+        Value::String("señor €".into())
+    );
+    let binary4 = ty(ColumnInfo {
+        collation: Some(63),
+        max_length: Some(4),
+        ..info(Raw::MYSQL_TYPE_STRING)
+    });
+    assert_eq!(binary4.type_name(), "BINARY");
+    assert_eq!(
+        binary4
+            .binlog_value(&Cell::Bytes(vec![0xde, 0xad]), &opts())
+            .unwrap(),
+        Value::Bytes(vec![0xde, 0xad, 0, 0])
+    );
+    for (mode, want) in [
+        (BinaryHandlingMode::Base64, "3q0AAA=="),
+        (BinaryHandlingMode::Hex, "dead0000"),
+    ] {
+        let o = TypeOptions {
+            binary: mode,
+            ..opts()
+        };
+        assert_eq!(
+            binary4
+                .binlog_value(&Cell::Bytes(vec![0xde, 0xad]), &o)
+                .unwrap(),
+            Value::String(want.into())
+        );
+        assert_eq!(schema_json(&binary4, &o)["type"], "string");
+    }
+    let blob = ty(ColumnInfo {
+        collation: Some(63),
+        pack_length: Some(3),
+        ..info(Raw::MYSQL_TYPE_BLOB)
+    });
+    assert_eq!(blob.type_name(), "MEDIUMBLOB");
+    let text = ty(ColumnInfo {
+        collation: Some(45),
+        pack_length: Some(2),
+        ..info(Raw::MYSQL_TYPE_BLOB)
+    });
+    assert_eq!(text.describe().type_name, "TEXT");
+    assert_eq!(text.describe().charset_name.as_deref(), Some("utf8mb4"));
+}
+
+#[test]
+fn temporal_types_follow_time_precision_mode() {
+    let o = opts();
+    let date = ty(info(Raw::MYSQL_TYPE_DATE));
+    let d = Date {
+        year: 2024,
+        month: 6,
+        day: 15,
+    };
+    assert_eq!(
+        date.binlog_value(&Cell::Date(d), &o).unwrap(),
+        Value::Int32(19889)
+    );
+    assert_eq!(
+        date.binlog_value(
+            &Cell::Date(Date {
+                year: 0,
+                month: 0,
+                day: 0
+            }),
+            &o
+        )
+        .unwrap(),
+        Value::Null
+    );
+    assert_eq!(
+        date.snapshot_value(&My::Bytes(b"0000-00-00".to_vec()), &o)
+            .unwrap(),
+        Value::Null
+    );
+    let datetime = |fsp| {
+        ty(ColumnInfo {
+            fsp: Some(fsp),
+            ..info(Raw::MYSQL_TYPE_DATETIME2)
+        })
+    };
+    let cell = Cell::DateTime {
+        date: d,
+        hour: 12,
+        minute: 34,
+        second: 56,
+        micros: 789_000,
+    };
+    let micros = 1_718_454_896_789_000i64;
+    assert_eq!(
+        datetime(3).binlog_value(&cell, &o).unwrap(),
+        Value::Int64(micros / 1000)
+    );
+    assert_eq!(
+        datetime(6).binlog_value(&cell, &o).unwrap(),
+        Value::Int64(micros)
+    );
+    assert_eq!(
+        schema_json(&datetime(3), &o)["name"],
+        "io.debezium.time.Timestamp"
+    );
+    assert_eq!(
+        schema_json(&datetime(6), &o)["name"],
+        "io.debezium.time.MicroTimestamp"
+    );
+    let connect = TypeOptions {
+        time_precision: TimePrecisionMode::Connect,
+        ..o
+    };
+    assert_eq!(
+        datetime(6).binlog_value(&cell, &connect).unwrap(),
+        Value::Int64(micros / 1000)
+    );
+    assert_eq!(
+        schema_json(&datetime(6), &connect)["name"],
+        "org.apache.kafka.connect.data.Timestamp"
+    );
+
+    let time = |fsp| {
+        ty(ColumnInfo {
+            fsp: Some(fsp),
+            ..info(Raw::MYSQL_TYPE_TIME2)
+        })
+    };
+    let negative = Cell::Time {
+        negative: true,
+        hours: 1,
+        minute: 2,
+        second: 3,
+        micros: 500_000,
+    };
+    assert_eq!(
+        time(3).binlog_value(&negative, &o).unwrap(),
+        Value::Int64(-3_723_500_000)
+    );
+    assert_eq!(
+        schema_json(&time(3), &o)["name"],
+        "io.debezium.time.MicroTime"
+    );
+    let adaptive = TypeOptions {
+        time_precision: TimePrecisionMode::Adaptive,
+        ..o
+    };
+    assert_eq!(
+        time(3).binlog_value(&negative, &adaptive).unwrap(),
+        Value::Int32(-3_723_500)
+    );
+    assert_eq!(
+        schema_json(&time(3), &adaptive)["name"],
+        "io.debezium.time.Time"
+    );
+
+    let timestamp = |fsp| {
+        ty(ColumnInfo {
+            fsp: Some(fsp),
+            ..info(Raw::MYSQL_TYPE_TIMESTAMP2)
+        })
+    };
+    let ts = Cell::Timestamp {
+        seconds: 1_718_454_896,
+        micros: 500_000,
+    };
+    assert_eq!(
+        timestamp(6).binlog_value(&ts, &o).unwrap(),
+        Value::String("2024-06-15T12:34:56.500000Z".into())
+    );
+    assert_eq!(
+        timestamp(0)
+            .binlog_value(
+                &Cell::Timestamp {
+                    seconds: 1_718_454_896,
+                    micros: 0
+                },
+                &o
+            )
+            .unwrap(),
+        Value::String("2024-06-15T12:34:56Z".into())
+    );
+    assert_eq!(
+        timestamp(6)
+            .snapshot_value(&My::Bytes(b"2024-06-15 12:34:56.500000".to_vec()), &o)
+            .unwrap(),
+        Value::String("2024-06-15T12:34:56.500000Z".into())
+    );
+    assert_eq!(
+        schema_json(&timestamp(6), &o)["name"],
+        "io.debezium.time.ZonedTimestamp"
+    );
+    let year = ty(info(Raw::MYSQL_TYPE_YEAR));
+    assert_eq!(
+        year.binlog_value(&Cell::Year(2024), &o).unwrap(),
+        Value::Int32(2024)
+    );
+    assert_eq!(
+        year.snapshot_value(&My::Bytes(b"2024".to_vec()), &o)
+            .unwrap(),
+        Value::Int32(2024)
+    );
+}
+
+#[test]
+fn enums_sets_json_and_geometry() {
+    let o = opts();
+    let e = ty(ColumnInfo {
+        enum_values: vec!["a,b".into(), "c'd".into()],
+        ..info(Raw::MYSQL_TYPE_ENUM)
+    });
+    assert_eq!(
+        e.binlog_value(&Cell::Enum(2), &o).unwrap(),
+        Value::String("c'd".into())
+    );
+    assert_eq!(
+        e.binlog_value(&Cell::Enum(0), &o).unwrap(),
+        Value::String(String::new())
+    );
+    assert!(e.binlog_value(&Cell::Enum(3), &o).is_err());
+    assert_eq!(
+        schema_json(&e, &o),
+        json!({"type": "string", "optional": true, "name": "io.debezium.data.Enum", "version": 1,
+               "parameters": {"allowed": "a,b,c'd"}})
+    );
+    let s = ty(ColumnInfo {
+        set_values: vec!["x".into(), "y".into(), "z".into()],
+        ..info(Raw::MYSQL_TYPE_SET)
+    });
+    assert_eq!(
+        s.binlog_value(&Cell::Set(0b101), &o).unwrap(),
+        Value::String("x,z".into())
+    );
+    assert_eq!(schema_json(&s, &o)["name"], "io.debezium.data.EnumSet");
+
+    let j = ty(info(Raw::MYSQL_TYPE_JSON));
+    assert_eq!(
+        j.binlog_value(&Cell::Json(json!({"a": 1, "arr": ["x", true, null]})), &o)
+            .unwrap(),
+        Value::String(r#"{"a":1,"arr":["x",true,null]}"#.into())
+    );
+    assert_eq!(
+        j.snapshot_value(
+            &My::Bytes(br#"{"a": 1, "arr": ["x", true, null]}"#.to_vec()),
+            &o
+        )
+        .unwrap(),
+        Value::String(r#"{"a":1,"arr":["x",true,null]}"#.into())
+    );
+
+    let point_bytes: Vec<u8> = [
+        &[0u8, 0, 0, 0][..],
+        &[1, 1, 0, 0, 0],
+        &1.0f64.to_le_bytes(),
+        &2.0f64.to_le_bytes(),
+    ]
+    .concat();
+    let point = ty(ColumnInfo {
+        geometry_type: Some(1),
+        ..info(Raw::MYSQL_TYPE_GEOMETRY)
+    });
+    let Value::Struct(p) = point
+        .binlog_value(&Cell::Bytes(point_bytes.clone()), &o)
+        .unwrap()
+    else {
+        panic!("a point is a struct");
+    };
+    assert_eq!(p.get("x"), Some(&Value::Float64(1.0)));
+    assert_eq!(p.get("y"), Some(&Value::Float64(2.0)));
+    assert_eq!(p.get("srid"), Some(&Value::Null));
+    assert_eq!(p.get("wkb"), Some(&Value::Bytes(point_bytes[4..].to_vec())));
+    let geometry = ty(info(Raw::MYSQL_TYPE_GEOMETRY));
+    let mut with_srid = point_bytes.clone();
+    with_srid[..4].copy_from_slice(&4326u32.to_le_bytes());
+    let Value::Struct(g) = geometry.snapshot_value(&My::Bytes(with_srid), &o).unwrap() else {
+        panic!("a geometry is a struct");
+    };
+    assert_eq!(g.get("srid"), Some(&Value::Int32(4326)));
+    assert_eq!(
+        schema_json(&geometry, &o)["name"],
+        "io.debezium.data.geometry.Geometry"
+    );
+    assert_eq!(
+        schema_json(&point, &o)["name"],
+        "io.debezium.data.geometry.Point"
+    );
+}
+
+#[test]
+fn float_and_double() {
+    let o = opts();
+    let f = ty(info(Raw::MYSQL_TYPE_FLOAT));
+    assert_eq!(
+        f.binlog_value(&Cell::Float(1.25), &o).unwrap(),
+        Value::Float32(1.25)
+    );
+    assert_eq!(
+        f.snapshot_value(&My::Bytes(b"0.1".to_vec()), &o).unwrap(),
+        Value::Float32(0.1)
+    );
+    assert_eq!(schema_json(&f, &o)["type"], "float");
+    let d = ty(info(Raw::MYSQL_TYPE_DOUBLE));
+    assert_eq!(
+        d.snapshot_value(&My::Double(-2.5), &o).unwrap(),
+        Value::Float64(-2.5)
+    );
+    assert_eq!(schema_json(&d, &o)["type"], "double");
+}
+
+#[test]
+fn binlog_and_catalog_types_agree() {
+    let catalog = |data_type: &str, column_type: &str, charset: Option<&str>| {
+        ColumnType::from_information_schema(&InformationSchemaColumn {
+            column_name: "c".into(),
+            data_type: data_type.into(),
+            column_type: column_type.into(),
+            character_set_name: charset.map(Into::into),
+            numeric_precision: Some(30),
+            numeric_scale: Some(10),
+            datetime_precision: Some(3),
+            character_maximum_length: Some(20),
+            ..Default::default()
+        })
+        .unwrap()
+    };
+    let pairs = [
+        (
+            catalog("decimal", "decimal(30,10)", None),
+            ty(ColumnInfo {
+                decimal: Some(DecimalDigits {
+                    precision: 30,
+                    scale: 10,
+                }),
+                ..info(Raw::MYSQL_TYPE_NEWDECIMAL)
+            }),
+        ),
+        (
+            catalog("varchar", "varchar(20)", Some("utf8mb4")),
+            ty(ColumnInfo {
+                collation: Some(45),
+                max_length: Some(80),
+                ..info(Raw::MYSQL_TYPE_VARCHAR)
+            }),
+        ),
+        (
+            catalog("datetime", "datetime(3)", None),
+            ty(ColumnInfo {
+                fsp: Some(3),
+                ..info(Raw::MYSQL_TYPE_DATETIME2)
+            }),
+        ),
+        (
+            catalog("bigint", "bigint(20) unsigned", None),
+            unsigned(Raw::MYSQL_TYPE_LONGLONG),
+        ),
+    ];
+    for (from_catalog, from_binlog) in pairs {
+        assert_eq!(from_catalog, from_binlog);
+    }
+}
