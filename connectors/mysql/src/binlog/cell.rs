@@ -191,6 +191,8 @@ impl Cell {
                 };
                 Cell::UInt(i as u64 & mask)
             }
+            // mysql_common reads a MEDIUMINT's 3 bytes without extending the sign.
+            (ColumnType::MYSQL_TYPE_INT24, Value::Int(i)) => Cell::Int((i << 40) >> 40),
             (_, Value::Int(i)) => Cell::Int(i),
             (_, Value::UInt(u)) => Cell::UInt(u),
             (_, Value::Float(x)) => Cell::Float(x),
