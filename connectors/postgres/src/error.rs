@@ -38,6 +38,63 @@ pub enum Error {
         expected: usize,
         actual: usize,
     },
+    /// A type-mapping setting (`decimal.handling.mode`, `time.precision.mode`, …) has a value
+    /// Sluice does not accept.
+    #[error("connector setting `{key}` = `{value}` is invalid: {reason}")]
+    InvalidTypeOption {
+        key: String,
+        value: String,
+        reason: String,
+    },
+    /// A value in Postgres's text output format could not be read as its column type.
+    #[error("cannot read {text:?} as a Postgres `{type_name}` value: {reason}")]
+    InvalidColumnValue {
+        type_name: String,
+        text: String,
+        reason: String,
+    },
+    /// A value decoded through sluice-schemas (decimal or temporal encodings, schema checks)
+    /// was refused; `context` says which value.
+    #[error("{context}")]
+    Schema {
+        context: String,
+        #[source]
+        source: sluice_schemas::Error,
+    },
+    /// Reading the server's type catalog (pg_type, pg_enum) failed.
+    #[error("cannot read the Postgres type catalog ({context})")]
+    TypeCatalog {
+        context: String,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// A `column.include.list` / `column.exclude.list` entry is not a valid regular expression.
+    #[error("connector setting `{key}` has an invalid regular expression {pattern:?}")]
+    InvalidColumnPattern {
+        key: String,
+        pattern: String,
+        #[source]
+        source: regex::Error,
+    },
+    /// `message.key.columns` cannot be parsed or names a column the table does not have.
+    #[error("connector setting `message.key.columns` = {text:?} is invalid: {reason}")]
+    InvalidMessageKeyColumns { text: String, reason: String },
+    /// A row handed to a table mapping has a different number of cells than the table has
+    /// columns.
+    #[error("table {table} has {expected} columns, but a row with {actual} values was given")]
+    RowShapeMismatch {
+        table: String,
+        expected: usize,
+        actual: usize,
+    },
+    /// One column's value of a row could not be converted; the cause says why.
+    #[error("cannot convert column {column} of table {table}")]
+    ColumnConversion {
+        table: String,
+        column: String,
+        #[source]
+        source: Box<Error>,
+    },
 }
 
 /// Result alias used throughout sluice-postgres.

@@ -6,6 +6,10 @@
 //!   [`pgoutput::Message`] types, [`pgoutput::decode`] over a bounds-checked byte cursor,
 //!   tuple data (null / unchanged TOAST / text / binary) and the [`pgoutput::RelationCache`].
 //! - [`lsn`]: [`Lsn`], a WAL position that displays and parses as Postgres's `X/Y`.
+//! - [`types`]: Postgres data types → Debezium Connect schemas and values (type catalog,
+//!   text-format decoding, `decimal.handling.mode` & co., column filter, message key columns).
+//! - [`table`]: [`table::TableMapping`], one captured table's Key/Value/Envelope schemas and
+//!   row/key structs from a row's cells.
 //! - [`error`]: the crate's error type and `Result` alias.
 //!
 //! The source connector itself (config, replication connection, snapshot, streaming into
@@ -14,6 +18,8 @@
 pub mod error;
 pub mod lsn;
 pub mod pgoutput;
+pub mod table;
+pub mod types;
 
 pub use error::{Error, Result};
 

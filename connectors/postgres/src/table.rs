@@ -1,0 +1,312 @@
+//! [`TableMapping`]: one captured table's Debezium schemas (`<prefix>.<schema>.<table>.Key`,
+//! `.Value`, `.Envelope`) and the conversion of a row's cells — in the table's column order,
+//! as pgoutput tuples and snapshot rows give them — into the row and key structs.
+
+use sluice_schemas::envelope::TableEnvelope;
+use sluice_schemas::{Schema, SchemaRef, SchemaType, Struct, Value, logical};
+
+use crate::error::{Error, Result};
+use crate::pgoutput::ColumnValue;
+use crate::types::{ColumnFilter, ColumnType, MessageKeyColumns, TypeOptions};
+
+/// One column of a captured table, in the table's column order.
+#[derive(Debug, Clone)]
+pub struct TableColumn {
+    pub name: String,
+    pub ty: ColumnType,
+    /// Whether the column may be NULL (not `NOT NULL`).
+    pub optional: bool,
+    /// Whether the column is part of the event key.
+    pub key: bool,
+}
+
+/// One value of a row, borrowed from a pgoutput tuple or a snapshot row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cell<'a> {
+    Null,
+    /// A TOASTed value the change left untouched, which pgoutput does not send.
+    UnchangedToast,
+    /// The value in the type's text output format.
+    Text(&'a str),
+}
+
+impl<'a> TryFrom<&ColumnValue<'a>> for Cell<'a> {
+    type Error = Error;
+
+    /// pgoutput text values become [`Cell::Text`]; binary values (only sent when the
+    /// subscription asks for `binary`) and non-UTF-8 text are refused.
+    fn try_from(value: &ColumnValue<'a>) -> Result<Cell<'a>> {
+        match value {
+            ColumnValue::Null => Ok(Cell::Null),
+            ColumnValue::UnchangedToast => Ok(Cell::UnchangedToast),
+            ColumnValue::Text(bytes) => {
+                std::str::from_utf8(bytes)
+                    .map(Cell::Text)
+                    .map_err(|_| Error::InvalidColumnValue {
+                        type_name: "text".to_string(),
+                        text: String::from_utf8_lossy(bytes).into_owned(),
+                        reason: "the value is not UTF-8; use a UTF8 database encoding".to_string(),
+                    })
+            }
+            ColumnValue::Binary(_) => Err(Error::InvalidColumnValue {
+                type_name: "binary".to_string(),
+                text: String::new(),
+                reason: "pgoutput sent a binary-format value; start replication without the \
+                         `binary` option"
+                    .to_string(),
+            }),
+        }
+    }
+}
+
+/// Marks the columns `message.key.columns` names for `schema.table` as the key (and no others).
+/// A named column the table does not have is an error.
+pub fn apply_message_key_columns(
+    keys: &MessageKeyColumns,
+    schema: &str,
+    table: &str,
+    columns: &mut [TableColumn],
+) -> Result<()> {
+    let Some(wanted) = keys.for_table(schema, table) else {
+        return Ok(());
+    };
+    if let Some(missing) = wanted
+        .iter()
+        .find(|name| !columns.iter().any(|c| &c.name == *name))
+    {
+        return Err(Error::InvalidMessageKeyColumns {
+            text: wanted.join(","),
+            reason: format!("table {schema}.{table} has no column {missing:?}"),
+        });
+    }
+    for column in columns.iter_mut() {
+        column.key = wanted.contains(&column.name);
+    }
+    Ok(())
+}
+
+/// A column that is part of the events: where it sits in the row, and its field schema.
+#[derive(Debug, Clone)]
+struct MappedColumn {
+    index: usize,
+    name: String,
+    ty: ColumnType,
+    schema: SchemaRef,
+}
+
+/// The schemas and value conversion of one captured table.
+#[derive(Debug, Clone)]
+pub struct TableMapping {
+    topic: String,
+    table: String,
+    envelope: TableEnvelope,
+    value_columns: Vec<MappedColumn>,
+    key_columns: Vec<MappedColumn>,
+    column_count: usize,
+    options: TypeOptions,
+    placeholder: String,
+}
+
+impl TableMapping {
+    /// Builds the mapping of `schema.table`, whose events go to topic
+    /// `<topic_prefix>.<schema>.<table>`. Columns excluded by `filter`, and columns of unknown
+    /// types when `include.unknown.datatypes` is off, are left out of the schemas.
+    /// `unavailable_placeholder` stands in for unchanged TOASTed values.
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        topic_prefix: &str,
+        schema: &str,
+        table: &str,
+        columns: Vec<TableColumn>,
+        opts: &TypeOptions,
+        filter: &ColumnFilter,
+        unavailable_placeholder: &str,
+        source_schema: SchemaRef,
+    ) -> Result<TableMapping> {
+        let column_count = columns.len();
+        let mut value_columns = Vec::with_capacity(column_count);
+        let mut key_columns = Vec::new();
+        for (index, column) in columns.into_iter().enumerate() {
+            if !filter.includes(schema, table, &column.name) {
+                continue;
+            }
+            let Some(field_schema) = column.ty.schema(column.optional, opts) else {
+                tracing::debug!(
+                    table = %format!("{schema}.{table}"),
+                    column = %column.name,
+                    r#type = column.ty.name(),
+                    "column of an unknown type left out (include.unknown.datatypes=false)"
+                );
+                continue;
+            };
+            let mapped = MappedColumn {
+                index,
+                name: column.name,
+                ty: column.ty,
+                schema: field_schema,
+            };
+            if column.key {
+                key_columns.push(mapped.clone());
+            }
+            value_columns.push(mapped);
+        }
+        let topic = format!("{topic_prefix}.{schema}.{table}");
+        let fields = |list: &[MappedColumn]| -> Vec<(String, SchemaRef)> {
+            list.iter()
+                .map(|c| (c.name.clone(), c.schema.clone()))
+                .collect()
+        };
+        let envelope = TableEnvelope::new(
+            &topic,
+            &fields(&key_columns),
+            &fields(&value_columns),
+            source_schema,
+        );
+        Ok(TableMapping {
+            topic,
+            table: format!("{schema}.{table}"),
+            envelope,
+            value_columns,
+            key_columns,
+            column_count,
+            options: *opts,
+            placeholder: unavailable_placeholder.to_string(),
+        })
+    }
+
+    /// The Key/Value/Envelope schemas; `key_schema()` is `None` for keyless tables.
+    pub fn envelope(&self) -> &TableEnvelope {
+        &self.envelope
+    }
+
+    /// `<prefix>.<schema>.<table>`.
+    pub fn topic(&self) -> &str {
+        &self.topic
+    }
+
+    /// The names of the columns in the value, in order.
+    pub fn value_column_names(&self) -> impl Iterator<Item = &str> {
+        self.value_columns.iter().map(|c| c.name.as_str())
+    }
+
+    /// The names of the key columns, in order (empty for keyless tables).
+    pub fn key_column_names(&self) -> impl Iterator<Item = &str> {
+        self.key_columns.iter().map(|c| c.name.as_str())
+    }
+
+    /// The row struct (`….Value`) from all of the table's cells in column order.
+    pub fn row(&self, cells: &[Cell]) -> Result<Struct> {
+        let values = self.convert(&self.value_columns, cells)?;
+        self.envelope.row(values).map_err(|source| Error::Schema {
+            context: format!("building a row of table {}", self.table),
+            source,
+        })
+    }
+
+    /// The key struct from all of the table's cells; `None` for tables without key columns.
+    pub fn key(&self, cells: &[Cell]) -> Result<Option<Struct>> {
+        if self.envelope.key_schema().is_none() {
+            return Ok(None);
+        }
+        let values = self.convert(&self.key_columns, cells)?;
+        self.envelope
+            .key(values)
+            .map(Some)
+            .map_err(|source| Error::Schema {
+                context: format!("building a key of table {}", self.table),
+                source,
+            })
+    }
+
+    fn convert(&self, columns: &[MappedColumn], cells: &[Cell]) -> Result<Vec<Value>> {
+        if cells.len() != self.column_count {
+            return Err(Error::RowShapeMismatch {
+                table: self.table.clone(),
+                expected: self.column_count,
+                actual: cells.len(),
+            });
+        }
+        columns
+            .iter()
+            .map(|column| {
+                self.cell_value(column, cells[column.index])
+                    .map_err(|source| Error::ColumnConversion {
+                        table: self.table.clone(),
+                        column: column.name.clone(),
+                        source: Box::new(source),
+                    })
+            })
+            .collect()
+    }
+
+    fn cell_value(&self, column: &MappedColumn, cell: Cell) -> Result<Value> {
+        match cell {
+            Cell::Text(text) => column.ty.decode_text(text, &self.options),
+            // A NOT NULL column can still arrive as NULL: the non-key columns of a key-only old
+            // tuple. Debezium fills those with the type's zero value; so do we.
+            Cell::Null if column.schema.is_optional() => Ok(Value::Null),
+            Cell::Null => Ok(zero_value(&column.schema)),
+            Cell::UnchangedToast => placeholder_value(&column.schema, &self.placeholder)
+                .ok_or_else(|| Error::InvalidColumnValue {
+                    type_name: column.ty.name().to_string(),
+                    text: String::new(),
+                    reason: "the value is an unchanged TOASTed value that was not sent, and \
+                                 this type cannot carry unavailable.value.placeholder; set \
+                                 REPLICA IDENTITY FULL on the table so the old value is sent"
+                        .to_string(),
+                }),
+        }
+    }
+}
+
+/// `unavailable.value.placeholder` in a column's schema: the text for strings, its bytes for
+/// bytes, a one-element array for arrays of those; `None` for types that cannot carry it.
+fn placeholder_value(schema: &Schema, placeholder: &str) -> Option<Value> {
+    match schema.schema_type() {
+        SchemaType::String => Some(Value::String(placeholder.to_string())),
+        SchemaType::Bytes if schema.name() != Some(logical::DECIMAL) => {
+            Some(Value::Bytes(placeholder.as_bytes().to_vec()))
+        }
+        SchemaType::Array => {
+            let element = placeholder_value(schema.value_schema()?, placeholder)?;
+            Some(Value::Array(vec![element]))
+        }
+        _ => None,
+    }
+}
+
+/// The zero value Debezium gives a NOT NULL column that arrived without a value.
+fn zero_value(schema: &Schema) -> Value {
+    match schema.schema_type() {
+        SchemaType::Int8 => Value::Int8(0),
+        SchemaType::Int16 => Value::Int16(0),
+        SchemaType::Int32 => Value::Int32(0),
+        SchemaType::Int64 => Value::Int64(0),
+        SchemaType::Float32 => Value::Float32(0.0),
+        SchemaType::Float64 => Value::Float64(0.0),
+        SchemaType::Boolean => Value::Boolean(false),
+        SchemaType::String => Value::String(String::new()),
+        SchemaType::Bytes if schema.name() == Some(logical::DECIMAL) => Value::Bytes(vec![0]),
+        SchemaType::Bytes => Value::Bytes(Vec::new()),
+        SchemaType::Array => Value::Array(Vec::new()),
+        SchemaType::Map => Value::Map(Vec::new()),
+        SchemaType::Struct if schema.name() == Some(logical::VARIABLE_SCALE_DECIMAL) => {
+            let zero = vec![Value::Int32(0), Value::Bytes(vec![0])];
+            Struct::from_values(schema_ref(schema), zero).map_or(Value::Null, Value::Struct)
+        }
+        SchemaType::Struct => {
+            let fields = schema.fields().iter().map(|f| zero_value(f.schema()));
+            match Struct::from_values(schema_ref(schema), fields.collect()) {
+                Ok(s) => Value::Struct(s),
+                Err(_) => Value::Null,
+            }
+        }
+    }
+}
+
+fn schema_ref(schema: &Schema) -> SchemaRef {
+    SchemaRef::new(schema.clone())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,227 @@
+//! TableMapping: names, filtering, unknown types, keys, NULL / TOAST handling.
+
+use sluice_schemas::source::SourceSchemaBuilder;
+use sluice_schemas::{SchemaType, Value};
+
+use super::*;
+use crate::types::{TypeCatalog, UnknownTypes, parse_message_key_columns};
+
+fn column(name: &str, oid: u32, optional: bool, key: bool) -> TableColumn {
+    TableColumn {
+        name: name.to_string(),
+        ty: TypeCatalog::builtin().resolve(oid, -1),
+        optional,
+        key,
+    }
+}
+
+fn columns() -> Vec<TableColumn> {
+    vec![
+        column("id", 23, false, true),
+        column("name", 25, true, false),
+        column("secret", 25, true, false),
+        column("shape", 600, true, false), // point: unknown to Sluice
+        column("score", 701, false, false),
+    ]
+}
+
+fn mapping(columns: Vec<TableColumn>, opts: &TypeOptions, filter: &ColumnFilter) -> TableMapping {
+    TableMapping::new(
+        "dbserver1",
+        "public",
+        "users",
+        columns,
+        opts,
+        filter,
+        "__debezium_unavailable_value",
+        SourceSchemaBuilder::postgres(),
+    )
+    .unwrap()
+}
+
+#[test]
+fn schemas_are_named_and_filtered() {
+    let filter = ColumnFilter::Exclude(vec![
+        regex::Regex::new("^(?:public.users.secret)$").unwrap(),
+    ]);
+    let m = mapping(columns(), &TypeOptions::default(), &filter);
+    assert_eq!(m.topic(), "dbserver1.public.users");
+    let envelope = m.envelope();
+    assert_eq!(
+        envelope.key_schema().unwrap().name(),
+        Some("dbserver1.public.users.Key")
+    );
+    assert_eq!(
+        envelope.row_schema().name(),
+        Some("dbserver1.public.users.Value")
+    );
+    assert_eq!(
+        envelope.envelope_schema().name(),
+        Some("dbserver1.public.users.Envelope")
+    );
+    assert_eq!(
+        m.value_column_names().collect::<Vec<_>>(),
+        ["id", "name", "score"]
+    );
+    assert_eq!(m.key_column_names().collect::<Vec<_>>(), ["id"]);
+    let row = m
+        .row(&[
+            Cell::Text("7"),
+            Cell::Text("ann"),
+            Cell::Text("pw"),
+            Cell::Text("(1,2)"),
+            Cell::Text("1.5"),
+        ])
+        .unwrap();
+    assert_eq!(
+        row.values(),
+        &[
+            Value::Int32(7),
+            Value::String("ann".into()),
+            Value::Float64(1.5)
+        ]
+    );
+    let key = m
+        .key(&[
+            Cell::Text("7"),
+            Cell::Null,
+            Cell::Null,
+            Cell::Null,
+            Cell::Null,
+        ])
+        .unwrap();
+    assert_eq!(key.unwrap().values(), &[Value::Int32(7)]);
+}
+
+#[test]
+fn unknown_types_are_included_when_asked() {
+    let opts = TypeOptions {
+        unknown: UnknownTypes::Include,
+        ..TypeOptions::default()
+    };
+    let m = mapping(columns(), &opts, &ColumnFilter::All);
+    let shape = m
+        .envelope()
+        .row_schema()
+        .field("shape")
+        .unwrap()
+        .schema()
+        .clone();
+    assert_eq!(shape.schema_type(), SchemaType::Bytes);
+    let row = m
+        .row(&[
+            Cell::Text("1"),
+            Cell::Null,
+            Cell::Null,
+            Cell::Text("(1,2)"),
+            Cell::Text("0"),
+        ])
+        .unwrap();
+    assert_eq!(row.get("shape"), Some(&Value::Bytes(b"(1,2)".to_vec())));
+}
+
+#[test]
+fn nulls_toast_and_shape_errors() {
+    let m = mapping(columns(), &TypeOptions::default(), &ColumnFilter::All);
+    // A key-only old tuple: NOT NULL non-key columns get Debezium's zero value.
+    let before = m
+        .row(&[
+            Cell::Text("1"),
+            Cell::Null,
+            Cell::Null,
+            Cell::Null,
+            Cell::Null,
+        ])
+        .unwrap();
+    assert_eq!(before.get("name"), Some(&Value::Null));
+    assert_eq!(before.get("score"), Some(&Value::Float64(0.0)));
+    let toasted = m
+        .row(&[
+            Cell::Text("1"),
+            Cell::UnchangedToast,
+            Cell::Null,
+            Cell::Null,
+            Cell::Text("2"),
+        ])
+        .unwrap();
+    assert_eq!(
+        toasted.get("name"),
+        Some(&Value::String("__debezium_unavailable_value".into()))
+    );
+    let err = m
+        .row(&[
+            Cell::Text("1"),
+            Cell::Null,
+            Cell::Null,
+            Cell::Null,
+            Cell::UnchangedToast,
+        ])
+        .unwrap_err();
+    assert!(
+        std::error::Error::source(&err)
+            .unwrap()
+            .to_string()
+            .contains("REPLICA IDENTITY FULL"),
+        "{err}"
+    );
+    let err = m.row(&[Cell::Text("1")]).unwrap_err();
+    assert!(err.to_string().contains("5 columns"), "{err}");
+    let err = m
+        .row(&[
+            Cell::Text("x"),
+            Cell::Null,
+            Cell::Null,
+            Cell::Null,
+            Cell::Text("1"),
+        ])
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("column id of table public.users"),
+        "{err}"
+    );
+}
+
+#[test]
+fn keyless_tables_and_message_key_columns() {
+    let mut cols: Vec<TableColumn> = columns()
+        .into_iter()
+        .map(|c| TableColumn { key: false, ..c })
+        .collect();
+    let keyless = mapping(cols.clone(), &TypeOptions::default(), &ColumnFilter::All);
+    assert!(keyless.envelope().key_schema().is_none());
+    let cells = [
+        Cell::Text("1"),
+        Cell::Text("a"),
+        Cell::Null,
+        Cell::Null,
+        Cell::Text("0"),
+    ];
+    assert!(keyless.key(&cells).unwrap().is_none());
+
+    let keys = parse_message_key_columns("public.users:name,id").unwrap();
+    apply_message_key_columns(&keys, "public", "users", &mut cols).unwrap();
+    let keyed = mapping(cols.clone(), &TypeOptions::default(), &ColumnFilter::All);
+    // Key fields keep the table's column order.
+    assert_eq!(keyed.key_column_names().collect::<Vec<_>>(), ["id", "name"]);
+    let key = keyed.key(&cells).unwrap().unwrap();
+    assert_eq!(key.values(), &[Value::Int32(1), Value::String("a".into())]);
+
+    let wrong = parse_message_key_columns("public.users:nope").unwrap();
+    let err = apply_message_key_columns(&wrong, "public", "users", &mut cols).unwrap_err();
+    assert!(err.to_string().contains("message.key.columns"), "{err}");
+}
+
+#[test]
+fn cells_from_pgoutput_values() {
+    assert_eq!(Cell::try_from(&ColumnValue::Null).unwrap(), Cell::Null);
+    assert_eq!(
+        Cell::try_from(&ColumnValue::UnchangedToast).unwrap(),
+        Cell::UnchangedToast
+    );
+    assert_eq!(
+        Cell::try_from(&ColumnValue::Text(b"hi")).unwrap(),
+        Cell::Text("hi")
+    );
+    assert!(Cell::try_from(&ColumnValue::Text(&[0xff])).is_err());
+    assert!(Cell::try_from(&ColumnValue::Binary(&[1])).is_err());
+}

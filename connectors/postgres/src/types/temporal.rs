@@ -1,0 +1,274 @@
+//! Postgres's ISO text output of `date`, `time`, `timetz`, `timestamp` and `timestamptz`
+//! (DateStyle ISO, the default of the server and of replication connections) read into epoch
+//! days / microseconds, and Debezium's text forms written back: `ZonedTime` and
+//! `ZonedTimestamp` in UTC as Java's `ISO_OFFSET_*` formatters print them.
+
+use sluice_schemas::temporal::{days_from_civil, format_micro_time, parse_micro_time};
+
+pub const MICROS_PER_SECOND: i64 = 1_000_000;
+pub const MICROS_PER_DAY: i64 = 86_400 * MICROS_PER_SECOND;
+
+/// Debezium's values for `timestamp 'infinity'` / `'-infinity'` in microseconds (the JDBC
+/// driver's `DATE_POSITIVE_INFINITY` / `DATE_NEGATIVE_INFINITY`).
+pub const TIMESTAMP_POSITIVE_INFINITY_MICROS: i64 = 9_223_372_036_825_200_000;
+pub const TIMESTAMP_NEGATIVE_INFINITY_MICROS: i64 = -9_223_372_036_832_400_000;
+
+/// Debezium maps `date 'infinity'` / `'-infinity'` to these (proleptic) days, `-5877611-06-21`
+/// and `-5877611-06-22`.
+pub fn date_positive_infinity_days() -> i32 {
+    days_from_civil(-5_877_611, 6, 21)
+}
+pub fn date_negative_infinity_days() -> i32 {
+    days_from_civil(-5_877_611, 6, 22)
+}
+
+/// A date, time or timestamp that is a real point, or Postgres's infinities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moment<T> {
+    At(T),
+    PositiveInfinity,
+    NegativeInfinity,
+}
+
+fn infinity<T>(text: &str) -> Option<Moment<T>> {
+    match text {
+        "infinity" => Some(Moment::PositiveInfinity),
+        "-infinity" => Some(Moment::NegativeInfinity),
+        _ => None,
+    }
+}
+
+fn digits(part: &str, what: &'static str) -> Result<i64, &'static str> {
+    if part.is_empty() || !part.bytes().all(|b| b.is_ascii_digit()) || part.len() > 9 {
+        return Err(what);
+    }
+    part.parse().map_err(|_| what)
+}
+
+/// Splits a trailing ` BC` (dates before year 1) off.
+fn era(text: &str) -> (&str, bool) {
+    match text.strip_suffix(" BC") {
+        Some(rest) => (rest, true),
+        None => (text, false),
+    }
+}
+
+/// `YYYY-MM-DD` (year may have more than 4 digits) as days since 1970-01-01; a BC year `y` is
+/// the proleptic year `1 - y`.
+fn parse_ymd(text: &str, before_christ: bool) -> Result<i32, &'static str> {
+    let mut parts = text.splitn(3, '-');
+    let (Some(y), Some(m), Some(d)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err("expected YYYY-MM-DD");
+    };
+    let year = digits(y, "the year is not a number")?;
+    let month = digits(m, "the month is not a number")?;
+    let day = digits(d, "the day is not a number")?;
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
+        return Err("month or day out of range");
+    }
+    let year = if before_christ { 1 - year } else { year };
+    Ok(days_from_civil(year as i32, month as u32, day as u32))
+}
+
+/// A `date` value as days since the epoch.
+pub fn parse_date(text: &str) -> Result<Moment<i32>, &'static str> {
+    if let Some(special) = infinity(text) {
+        return Ok(special);
+    }
+    let (date, bc) = era(text);
+    parse_ymd(date, bc).map(Moment::At)
+}
+
+/// A `time` value (`HH:MM:SS[.ffffff]`, up to `24:00:00`) as microseconds past midnight.
+pub fn parse_time(text: &str) -> Result<i64, &'static str> {
+    parse_micro_time(text).map_err(|_| "expected HH:MM:SS with an optional fraction")
+}
+
+/// Splits a UTC offset (`+02`, `-05:30`, `+00:53:28`) off the end of a time, in seconds east.
+fn split_offset(text: &str) -> Result<(&str, i64), &'static str> {
+    let at = text
+        .rfind(['+', '-'])
+        .ok_or("the value has no UTC offset")?;
+    let (clock, offset) = text.split_at(at);
+    let sign = if offset.starts_with('-') { -1 } else { 1 };
+    let mut seconds = 0;
+    let mut unit = 3600;
+    for part in offset[1..].split(':') {
+        if unit == 0 {
+            return Err("the UTC offset has too many parts");
+        }
+        seconds += digits(part, "the UTC offset is not a number")? * unit;
+        unit /= 60;
+    }
+    Ok((clock, sign * seconds))
+}
+
+/// A `timetz` value as microseconds past midnight UTC.
+pub fn parse_time_tz(text: &str) -> Result<i64, &'static str> {
+    let (clock, offset) = split_offset(text)?;
+    let local = parse_time(clock)?;
+    Ok((local - offset * MICROS_PER_SECOND).rem_euclid(MICROS_PER_DAY))
+}
+
+/// `ZonedTime`: the UTC time of day as Java's `ISO_OFFSET_TIME` prints it (`11:51:30.123Z`).
+pub fn format_zoned_time(utc_micros: i64) -> String {
+    let mut out = format_micro_time(utc_micros);
+    out.push('Z');
+    out
+}
+
+/// A `timestamp` (no zone) as microseconds since the epoch, read as if it were UTC.
+pub fn parse_timestamp(text: &str) -> Result<Moment<i64>, &'static str> {
+    if let Some(special) = infinity(text) {
+        return Ok(special);
+    }
+    let (text, bc) = era(text);
+    let (date, clock) = text.split_once(' ').ok_or("expected a date and a time")?;
+    let days = parse_ymd(date, bc)?;
+    Ok(Moment::At(
+        i64::from(days) * MICROS_PER_DAY + parse_time(clock)?,
+    ))
+}
+
+/// A `timestamptz` as microseconds since the epoch (the offset applied).
+pub fn parse_timestamp_tz(text: &str) -> Result<Moment<i64>, &'static str> {
+    if let Some(special) = infinity(text) {
+        return Ok(special);
+    }
+    let (text, bc) = era(text);
+    let (date, clock) = text.split_once(' ').ok_or("expected a date and a time")?;
+    let days = parse_ymd(date, bc)?;
+    let (clock, offset) = split_offset(clock)?;
+    Ok(Moment::At(
+        i64::from(days) * MICROS_PER_DAY + parse_time(clock)? - offset * MICROS_PER_SECOND,
+    ))
+}
+
+/// `ZonedTimestamp`: the UTC instant as Debezium prints it — Java's ISO year (4 digits, `+`
+/// beyond 9999, `-` before year 0), the fraction with exactly `fraction_digits` digits when
+/// that is 1–9, else Java's shortest form, and `Z`.
+pub fn format_zoned_timestamp(epoch_micros: i64, fraction_digits: u8) -> String {
+    let days = epoch_micros.div_euclid(MICROS_PER_DAY);
+    let time = epoch_micros.rem_euclid(MICROS_PER_DAY);
+    let (year, month, day) = sluice_schemas::temporal::civil_from_days(days as i32);
+    let mut out = String::with_capacity(32);
+    if year > 9999 {
+        out.push('+');
+        out.push_str(&year.to_string());
+    } else if year < 0 {
+        out.push_str(&format!("-{:04}", -i64::from(year)));
+    } else {
+        out.push_str(&format!("{year:04}"));
+    }
+    let seconds = time / MICROS_PER_SECOND;
+    out.push_str(&format!(
+        "-{month:02}-{day:02}T{:02}:{:02}:{:02}",
+        seconds / 3600,
+        seconds / 60 % 60,
+        seconds % 60
+    ));
+    let nanos = format!("{:09}", (time % MICROS_PER_SECOND) * 1000);
+    if (1..=9).contains(&fraction_digits) {
+        out.push('.');
+        out.push_str(&nanos[..usize::from(fraction_digits)]);
+    } else if nanos != "000000000" {
+        out.push('.');
+        out.push_str(nanos.trim_end_matches('0'));
+    }
+    out.push('Z');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at<T>(m: Result<Moment<T>, &'static str>) -> T {
+        match m.unwrap() {
+            Moment::At(v) => v,
+            _ => panic!("not a point in time"),
+        }
+    }
+
+    #[test]
+    fn dates_with_eras_and_infinities() {
+        assert_eq!(at(parse_date("2016-11-04")), 17109);
+        assert_eq!(at(parse_date("1969-12-31")), -1);
+        assert_eq!(at(parse_date("0001-12-31 BC")), days_from_civil(0, 12, 31));
+        assert_eq!(at(parse_date("21016-01-01")), days_from_civil(21016, 1, 1));
+        assert_eq!(parse_date("infinity"), Ok(Moment::PositiveInfinity));
+        assert_eq!(parse_date("-infinity"), Ok(Moment::NegativeInfinity));
+        assert!(parse_date("2016-13-01").is_err());
+        assert!(parse_date("04/11/2016").is_err());
+        assert!(date_positive_infinity_days() < 0);
+        assert_eq!(
+            date_negative_infinity_days() - date_positive_infinity_days(),
+            1
+        );
+    }
+
+    #[test]
+    fn times_and_zoned_times() {
+        assert_eq!(parse_time("13:51:30").unwrap(), 49_890_000_000);
+        assert_eq!(parse_time("24:00:00").unwrap(), MICROS_PER_DAY);
+        let utc = parse_time_tz("13:51:30.123789+02").unwrap();
+        assert_eq!(format_zoned_time(utc), "11:51:30.123789Z");
+        assert_eq!(
+            format_zoned_time(parse_time_tz("13:51:30.123+02").unwrap()),
+            "11:51:30.123Z"
+        );
+        assert_eq!(
+            format_zoned_time(parse_time_tz("01:00:00-05:30").unwrap()),
+            "06:30:00Z"
+        );
+        assert_eq!(
+            format_zoned_time(parse_time_tz("00:30:00+01").unwrap()),
+            "23:30:00Z"
+        );
+        assert!(parse_time_tz("13:51:30").is_err());
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(
+            at(parse_timestamp("2016-11-04 13:51:30.123456")),
+            1_478_267_490_123_456
+        );
+        assert_eq!(
+            at(parse_timestamp("1936-10-25 22:10:12.608")),
+            -1_047_174_587_392_000
+        );
+        assert_eq!(parse_timestamp("infinity"), Ok(Moment::PositiveInfinity));
+        // Debezium's test value for '4713-12-31T23:59:59.999999 BC'.
+        assert_eq!(
+            at(parse_timestamp("4713-12-31 23:59:59.999999 BC")),
+            -210_831_897_600_000_001
+        );
+    }
+
+    #[test]
+    fn zoned_timestamps_print_like_debezium() {
+        let tz = at(parse_timestamp_tz("2016-11-04 13:51:30.123456+02"));
+        assert_eq!(format_zoned_timestamp(tz, 6), "2016-11-04T11:51:30.123456Z");
+        let large = at(parse_timestamp_tz("21016-11-04 13:51:30+07"));
+        assert_eq!(
+            format_zoned_timestamp(large, 6),
+            "+21016-11-04T06:51:30.000000Z"
+        );
+        let min = at(parse_timestamp_tz("4714-12-31 23:59:59.999999+00 BC"));
+        assert_eq!(
+            format_zoned_timestamp(min, 6),
+            "-4713-12-31T23:59:59.999999Z"
+        );
+        let lmt = at(parse_timestamp_tz("1900-01-01 00:00:00+00:53:28"));
+        assert_eq!(format_zoned_timestamp(lmt, 0), "1899-12-31T23:06:32Z");
+        assert_eq!(
+            format_zoned_timestamp(1_500_000, 0),
+            "1970-01-01T00:00:01.5Z"
+        );
+        assert_eq!(
+            format_zoned_timestamp(1_500_000, 3),
+            "1970-01-01T00:00:01.500Z"
+        );
+    }
+}
