@@ -64,6 +64,13 @@ impl TableColumn {
     }
 }
 
+/// (name, field schema) pairs for [`TableEnvelope::new`].
+fn pairs(list: &[MappedColumn]) -> Vec<(String, SchemaRef)> {
+    list.iter()
+        .map(|m| (m.column.name.clone(), m.schema.clone()))
+        .collect()
+}
+
 /// A column that made it through the column filter: where it sits in the source row, and
 /// its field schema.
 #[derive(Debug, Clone)]
@@ -124,11 +131,6 @@ impl TableMapping {
             .map(|(i, c)| mapped(i, c))
             .collect();
         let record_prefix = format!("{topic_prefix}.{database}.{table}");
-        let pairs = |list: &[MappedColumn]| -> Vec<(String, SchemaRef)> {
-            list.iter()
-                .map(|m| (m.column.name.clone(), m.schema.clone()))
-                .collect()
-        };
         let envelope =
             TableEnvelope::new(&record_prefix, &pairs(&key), &pairs(&fields), source_schema);
         Ok(TableMapping {
@@ -140,6 +142,30 @@ impl TableMapping {
             key,
             envelope,
         })
+    }
+
+    /// The same mapping with the columns' catalog defaults (`COLUMN_DEFAULT` text, one entry
+    /// per table column, `None` where the column has none) as field-schema defaults, as
+    /// Debezium writes them. Mappings built from a TABLE_MAP alone have no defaults.
+    pub fn with_column_defaults(mut self, defaults: &[Option<String>]) -> Result<Self> {
+        self.check_width(defaults.len())?;
+        let opts = self.opts;
+        for m in self.fields.iter_mut().chain(self.key.iter_mut()) {
+            let default = defaults[m.source_index]
+                .as_deref()
+                .and_then(|text| m.column.ty.default_value(text, &opts));
+            m.schema = m
+                .column
+                .ty
+                .schema_with_default(m.column.optional, &opts, default);
+        }
+        self.envelope = TableEnvelope::new(
+            &self.topic,
+            &pairs(&self.key),
+            &pairs(&self.fields),
+            self.envelope.source_schema().clone(),
+        );
+        Ok(self)
     }
 
     pub fn envelope(&self) -> &TableEnvelope {

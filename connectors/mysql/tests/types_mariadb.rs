@@ -117,12 +117,18 @@ fn to_json(row: &Struct) -> Json {
 }
 
 async fn catalog_columns(conn: &mut Conn) -> Vec<TableColumn> {
+    catalog(conn, "all_types").await.0
+}
+
+/// The columns of `types.<table>` and their `COLUMN_DEFAULT`s.
+async fn catalog(conn: &mut Conn, table: &str) -> (Vec<TableColumn>, Vec<Option<String>>) {
     let rows: Vec<Row> = conn
-        .query(
+        .exec(
             "SELECT COLUMN_NAME, ORDINAL_POSITION, DATA_TYPE, COLUMN_TYPE, CHARACTER_SET_NAME, \
              NUMERIC_PRECISION, NUMERIC_SCALE, DATETIME_PRECISION, CHARACTER_MAXIMUM_LENGTH, \
              IS_NULLABLE, COLUMN_DEFAULT FROM information_schema.COLUMNS \
-             WHERE TABLE_SCHEMA = 'types' AND TABLE_NAME = 'all_types' ORDER BY ORDINAL_POSITION",
+             WHERE TABLE_SCHEMA = 'types' AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION",
+            (table,),
         )
         .await
         .expect("read information_schema");
@@ -151,14 +157,15 @@ async fn catalog_columns(conn: &mut Conn) -> Vec<TableColumn> {
                 is_nullable: text(9).as_deref() == Some("YES"),
                 column_default: text(10),
             };
-            TableColumn {
+            let column = TableColumn {
                 ty: ColumnType::from_information_schema(&col)
                     .unwrap_or_else(|e| panic!("{}: {e}", col.column_name)),
                 name: col.column_name,
                 optional: col.is_nullable,
-            }
+            };
+            (column, col.column_default)
         })
-        .collect()
+        .unzip()
 }
 
 /// The TABLE_MAP and inserted row images of `types.all_types`, from every binlog file.
@@ -199,10 +206,14 @@ fn binlog_rows(binlog_dir: &std::path::Path) -> (TableMap, Vec<Vec<Cell>>) {
 }
 
 fn mapping(columns: Vec<TableColumn>, key: &[usize]) -> TableMapping {
+    mapping_for("all_types", columns, key)
+}
+
+fn mapping_for(table: &str, columns: Vec<TableColumn>, key: &[usize]) -> TableMapping {
     TableMapping::new(
         "maria",
         "types",
-        "all_types",
+        table,
         columns,
         key,
         &TypeOptions::default(),
@@ -212,8 +223,8 @@ fn mapping(columns: Vec<TableColumn>, key: &[usize]) -> TableMapping {
     .expect("mapping")
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn snapshot_and_binlog_agree_with_debezium_for_every_type() {
+/// A fresh server with the database `types`, and a connection to it.
+async fn start() -> (MariaDbServer, Conn) {
     let server = MariaDbServer::start()
         .await
         .expect("start MariaDB (scripts/setup.sh installs it)");
@@ -221,7 +232,13 @@ async fn snapshot_and_binlog_agree_with_debezium_for_every_type() {
         .create_database("types")
         .await
         .expect("create database");
-    let mut conn = Conn::new(server.opts_for("types")).await.expect("connect");
+    let conn = Conn::new(server.opts_for("types")).await.expect("connect");
+    (server, conn)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshot_and_binlog_agree_with_debezium_for_every_type() {
+    let (server, mut conn) = start().await;
     // UTC session so TIMESTAMP text is UTC; no strict mode so zero dates can be written.
     conn.query_drop("SET time_zone = '+00:00', sql_mode = ''")
         .await
@@ -387,5 +404,69 @@ async fn snapshot_and_binlog_agree_with_debezium_for_every_type() {
             .map(|k| to_json(&k)["payload"].clone()),
         Some(json!({"id": 1}))
     );
+    let _ = conn.disconnect().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catalog_defaults_become_schema_defaults() {
+    let (_server, mut conn) = start().await;
+    conn.query_drop(
+        "CREATE TABLE defaults (
+            id INT NOT NULL DEFAULT 7 PRIMARY KEY,
+            name VARCHAR(10) DEFAULT 'it''s',
+            price DECIMAL(6,2) NOT NULL DEFAULT 9.50,
+            flag BIT(1) DEFAULT b'1',
+            day DATE DEFAULT '2000-01-01',
+            created TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+            kind ENUM('a','b') DEFAULT 'b',
+            note TEXT,
+            token VARCHAR(36) DEFAULT (uuid())
+        )",
+    )
+    .await
+    .expect("create table");
+    let (columns, defaults) = catalog(&mut conn, "defaults").await;
+    let table = mapping_for("defaults", columns, &[0])
+        .with_column_defaults(&defaults)
+        .expect("defaults");
+    let converter = JsonConverter::new(JsonConverterConfig::default());
+    let schema: Json = serde_json::from_slice(
+        &converter
+            .schema_json(table.envelope().row_schema())
+            .unwrap(),
+    )
+    .unwrap();
+    let default_of = |name: &str| -> Json {
+        schema["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["field"] == name)
+            .unwrap_or_else(|| panic!("no field {name}"))
+            .get("default")
+            .cloned()
+            .unwrap_or(Json::Null)
+    };
+    assert_eq!(default_of("id"), json!(7));
+    assert_eq!(default_of("name"), json!("it's"));
+    // 950 unscaled at scale 2, base64.
+    assert_eq!(default_of("price"), json!("A7Y="));
+    assert_eq!(default_of("flag"), json!(true));
+    assert_eq!(default_of("day"), json!(10957));
+    assert_eq!(default_of("created"), json!("1970-01-01T00:00:00Z"));
+    assert_eq!(default_of("kind"), json!("b"));
+    assert_eq!(default_of("note"), Json::Null, "no default");
+    assert_eq!(
+        default_of("token"),
+        Json::Null,
+        "expressions give no default"
+    );
+    let key: Json = serde_json::from_slice(
+        &converter
+            .schema_json(table.envelope().key_schema().expect("key"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(key["fields"][0]["default"], json!(7));
     let _ = conn.disconnect().await;
 }

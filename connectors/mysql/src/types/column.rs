@@ -235,7 +235,21 @@ impl ColumnType {
     /// The Kafka Connect schema of the column's values, as Debezium's MySQL connector builds
     /// it for the given settings.
     pub fn schema(&self, optional: bool, opts: &TypeOptions) -> SchemaRef {
-        let builder = self.schema_builder(opts);
+        self.schema_with_default(optional, opts, None)
+    }
+
+    /// Like [`ColumnType::schema`], with the column's default value (see
+    /// [`ColumnType::default_value`]) as the schema default, as Debezium writes it.
+    pub fn schema_with_default(
+        &self,
+        optional: bool,
+        opts: &TypeOptions,
+        default: Option<sluice_schemas::Value>,
+    ) -> SchemaRef {
+        let mut builder = self.schema_builder(opts);
+        if let Some(default) = default {
+            builder = builder.default_value(default);
+        }
         if optional {
             builder.optional().build()
         } else {

@@ -11,12 +11,14 @@
 //! - [`binlog_value`]: binlog cells → values.
 //! - [`snapshot_value`]: `mysql_async` values (text or binary protocol) → values.
 //! - [`json_diff`]: applying partial JSON updates to the before image.
+//! - [`default_value`]: catalog `COLUMN_DEFAULT` → schema default.
 //! - [`describe`]: [`ColumnDescription`] for schema-change records.
 
 pub mod binlog_value;
 pub mod catalog;
 pub mod charset;
 pub mod column;
+pub mod default_value;
 pub mod describe;
 pub mod json_diff;
 pub mod options;
