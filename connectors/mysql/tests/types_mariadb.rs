@@ -168,8 +168,15 @@ async fn catalog(conn: &mut Conn, table: &str) -> (Vec<TableColumn>, Vec<Option<
         .unzip()
 }
 
-/// The TABLE_MAP and inserted row images of `types.all_types`, from every binlog file.
-fn binlog_rows(binlog_dir: &std::path::Path) -> (TableMap, Vec<Vec<Cell>>) {
+/// One row change of `types.all_types` read from the binlog.
+struct Change {
+    kind: RowsKind,
+    before: Option<Vec<Cell>>,
+    after: Option<Vec<Cell>>,
+}
+
+/// The TABLE_MAP and row changes of `types.all_types`, from every binlog file.
+fn binlog_rows(binlog_dir: &std::path::Path) -> (TableMap, Vec<Change>) {
     let mut files: Vec<PathBuf> = std::fs::read_dir(binlog_dir)
         .expect("binlog dir")
         .map(|e| e.expect("entry").path())
@@ -183,7 +190,7 @@ fn binlog_rows(binlog_dir: &std::path::Path) -> (TableMap, Vec<Vec<Cell>>) {
         .collect();
     files.sort();
     let mut map = None;
-    let mut inserted = Vec::new();
+    let mut changes = Vec::new();
     for file in files {
         let reader =
             BinlogReader::open(&file).unwrap_or_else(|e| panic!("open {}: {e}", file.display()));
@@ -193,16 +200,18 @@ fn binlog_rows(binlog_dir: &std::path::Path) -> (TableMap, Vec<Vec<Cell>>) {
                 .body
             {
                 EventBody::TableMap(m) if m.table == "all_types" => map = Some(m),
-                EventBody::Rows(rows)
-                    if rows.table == "all_types" && rows.kind == RowsKind::Insert =>
-                {
-                    inserted.extend(rows.rows.into_iter().map(|r| r.after.expect("after image")));
+                EventBody::Rows(rows) if rows.table == "all_types" => {
+                    changes.extend(rows.rows.into_iter().map(|r| Change {
+                        kind: rows.kind,
+                        before: r.before,
+                        after: r.after,
+                    }));
                 }
                 _ => {}
             }
         }
     }
-    (map.expect("a TABLE_MAP for all_types"), inserted)
+    (map.expect("a TABLE_MAP for all_types"), changes)
 }
 
 fn mapping(columns: Vec<TableColumn>, key: &[usize]) -> TableMapping {
@@ -257,10 +266,24 @@ async fn snapshot_and_binlog_agree_with_debezium_for_every_type() {
         .map(|row| snapshot_table.row_from_snapshot(row).expect("snapshot row"))
         .collect();
 
+    conn.query_drop(
+        "UPDATE all_types SET vl = 'Ÿ', p = ST_GeomFromText('POINT(5 6)'), tm = '00:00:01', \
+         bu = 18446744073709551614 WHERE id = 1",
+    )
+    .await
+    .expect("update");
+    conn.query_drop("DELETE FROM all_types WHERE id = 2")
+        .await
+        .expect("delete");
     conn.query_drop("FLUSH BINARY LOGS")
         .await
         .expect("flush binlog");
-    let (map, images) = binlog_rows(server.binlog_dir());
+    let (map, changes) = binlog_rows(server.binlog_dir());
+    let images: Vec<Vec<Cell>> = changes
+        .iter()
+        .filter(|c| c.kind == RowsKind::Insert)
+        .map(|c| c.after.clone().expect("insert image"))
+        .collect();
     let binlog_columns = TableColumn::all_from_table_map(&map).expect("binlog columns");
     assert_eq!(map.primary_key, [0], "SIMPLE_PRIMARY_KEY metadata");
     let binlog_table = mapping(binlog_columns, &map.primary_key);
@@ -404,6 +427,34 @@ async fn snapshot_and_binlog_agree_with_debezium_for_every_type() {
             .map(|k| to_json(&k)["payload"].clone()),
         Some(json!({"id": 1}))
     );
+
+    // The UPDATE's before image is the snapshot row; its after image has the new values.
+    let update = changes
+        .iter()
+        .find(|c| c.kind == RowsKind::Update)
+        .expect("an update");
+    let (before, after) = binlog_table
+        .row_from_binlog_update(
+            update.before.as_deref().expect("before"),
+            update.after.as_deref().expect("after"),
+        )
+        .expect("update rows");
+    assert_eq!(before.values(), snapshot[0].values());
+    let after = to_json(&after)["payload"].clone();
+    let mut want = expected[0].clone();
+    want["vl"] = json!("Ÿ");
+    want["p"] = json!({"x": 5.0, "y": 6.0, "wkb": "AQEAAAAAAAAAAAAUQAAAAAAAABhA", "srid": null});
+    want["tm"] = json!(1_000_000);
+    want["bu"] = json!(-2);
+    assert_eq!(after, want, "{after:#}");
+    let delete = changes
+        .iter()
+        .find(|c| c.kind == RowsKind::Delete)
+        .expect("a delete");
+    let deleted = binlog_table
+        .row_from_binlog(delete.before.as_deref().expect("before"))
+        .expect("deleted row");
+    assert_eq!(deleted.values(), snapshot[1].values());
     let _ = conn.disconnect().await;
 }
 

@@ -63,4 +63,6 @@ impl crate::error::Error {
 }
 
 #[cfg(test)]
+mod proptests;
+#[cfg(test)]
 mod tests;
