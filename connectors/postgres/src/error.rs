@@ -95,6 +95,12 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// A captured table could not be found in the catalog.
+    #[error(
+        "table {table} does not exist or has no columns the connector's user can see; check \
+         table.include.list and the user's privileges"
+    )]
+    TableNotFound { table: String },
 }
 
 /// Result alias used throughout sluice-postgres.

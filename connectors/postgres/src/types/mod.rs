@@ -11,6 +11,7 @@
 //! - [`builtin`]: built-in types by fixed OID, type modifiers (numeric, time precision, bits).
 //! - [`column`]: [`ColumnType`], [`TypeKind`] and their schemas.
 //! - [`decode`]: text → [`sluice_schemas::Value`] per type.
+//! - [`describe`]: a table's columns (types, nullability, key) from the catalog.
 //! - [`numeric`], [`temporal`], [`interval`], [`array`]: the text formats of those types.
 //! - [`selection`]: [`ColumnFilter`], [`MessageKeyColumns`].
 
@@ -19,6 +20,7 @@ pub mod builtin;
 pub mod catalog;
 pub mod column;
 pub mod decode;
+pub mod describe;
 pub mod interval;
 pub mod numeric;
 pub mod options;
@@ -27,6 +29,7 @@ pub mod temporal;
 
 pub use catalog::TypeCatalog;
 pub use column::{ColumnType, TypeKind};
+pub use describe::load_table_columns;
 pub use options::{
     BinaryHandlingMode, DecimalHandlingMode, IntervalHandlingMode, TimePrecisionMode, TypeOptions,
     UnknownTypes,
