@@ -133,7 +133,7 @@ fn zongji_every_column_type_matches_debezium() {
     assert_eq!(schema("y")["name"], "io.debezium.time.Year");
     assert_eq!(
         schema("e2")["parameters"],
-        json!({"allowed": "a,b,c'd,plain"})
+        json!({"allowed": "a\\,b,c'd,plain"})
     );
     assert_eq!(schema("s")["name"], "io.debezium.data.EnumSet");
     assert_eq!(schema("bt")["parameters"], json!({"length": "10"}));

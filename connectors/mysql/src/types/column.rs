@@ -306,13 +306,19 @@ impl ColumnType {
             DateTime { .. } => logical::connect_timestamp(),
             Timestamp { .. } => logical::zoned_timestamp(),
             Year => logical::year(),
-            Enum { values } => logical::enumeration(values),
-            Set { values } => logical::enum_set(values),
+            Enum { values } => logical::enumeration(&escape_members(values)),
+            Set { values } => logical::enum_set(&escape_members(values)),
             Json => logical::json(),
             Geometry(GeometryKind::Point) => logical::point(),
             Geometry(GeometryKind::Other(_)) => logical::geometry(),
         }
     }
+}
+
+/// ENUM/SET members for the `allowed` parameter: Debezium escapes a comma inside a member as
+/// `\,` so the comma-joined list stays unambiguous.
+fn escape_members(values: &[String]) -> Vec<String> {
+    values.iter().map(|v| v.replace(',', "\\,")).collect()
 }
 
 /// The most bytes one character takes, to turn a byte length into a character length.

@@ -8,11 +8,10 @@ use super::column::{ColumnType, GeometryKind, IntWidth, LobSize, Signedness, Typ
 /// `java.sql.Types` codes Debezium reports as `jdbcType`.
 pub mod jdbc {
     pub const BIT: i32 = -7;
-    pub const TINYINT: i32 = -6;
     pub const SMALLINT: i32 = 5;
     pub const INTEGER: i32 = 4;
     pub const BIGINT: i32 = -5;
-    pub const REAL: i32 = 7;
+    pub const FLOAT: i32 = 6;
     pub const DOUBLE: i32 = 8;
     pub const DECIMAL: i32 = 3;
     pub const CHAR: i32 = 1;
@@ -135,14 +134,14 @@ fn jdbc_type(ty: &ColumnType) -> i32 {
     use TypeKind::*;
     let binary = ty.is_binary();
     match &ty.kind {
+        // Debezium's DDL parser types TINYINT as SMALLINT and FLOAT as FLOAT.
         Integer { width, .. } => match width {
-            IntWidth::Tiny => jdbc::TINYINT,
-            IntWidth::Small => jdbc::SMALLINT,
+            IntWidth::Tiny | IntWidth::Small => jdbc::SMALLINT,
             IntWidth::Medium | IntWidth::Int => jdbc::INTEGER,
             IntWidth::Big => jdbc::BIGINT,
         },
         Decimal { .. } => jdbc::DECIMAL,
-        Float => jdbc::REAL,
+        Float => jdbc::FLOAT,
         Double => jdbc::DOUBLE,
         Bit { .. } => jdbc::BIT,
         FixedString { .. } if binary => jdbc::BINARY,

@@ -422,7 +422,7 @@ fn enums_sets_json_and_geometry() {
     assert_eq!(
         schema_json(&e, &o),
         json!({"type": "string", "optional": true, "name": "io.debezium.data.Enum", "version": 1,
-               "parameters": {"allowed": "a,b,c'd"}})
+               "parameters": {"allowed": "a\\,b,c'd"}})
     );
     let s = ty(ColumnInfo {
         set_values: vec!["x".into(), "y".into(), "z".into()],

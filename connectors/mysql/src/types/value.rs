@@ -7,7 +7,7 @@
 
 use base64::Engine as _;
 use sluice_schemas::Value;
-use sluice_schemas::decimal::{encode_decimal, encode_unscaled};
+use sluice_schemas::decimal::{decode_decimal, encode_decimal, encode_unscaled};
 use sluice_schemas::temporal::{days_from_civil, format_date};
 
 use super::charset::Charset;
@@ -136,7 +136,16 @@ impl ColumnType {
                     .parse()
                     .map_err(|_| bad(format!("`{text}` is not a decimal number")))?,
             ),
-            DecimalHandlingMode::String => Value::String(text.trim().to_owned()),
+            // Debezium writes `BigDecimal.toPlainString()` at the column's scale ("9.50"),
+            // whichever way the source spelled the number.
+            DecimalHandlingMode::String => {
+                let bytes =
+                    encode_decimal(text, scale as i32).map_err(|source| Error::ValueEncoding {
+                        column: String::new(),
+                        source,
+                    })?;
+                Value::String(decode_decimal(&bytes, scale as i32))
+            }
         })
     }
 
