@@ -559,3 +559,75 @@ fn binlog_and_catalog_types_agree() {
         assert_eq!(from_catalog, from_binlog);
     }
 }
+
+#[test]
+fn descriptions_for_schema_changes() {
+    let catalog = |data_type: &str, column_type: &str| {
+        ColumnType::from_information_schema(&InformationSchemaColumn {
+            column_name: "c".into(),
+            data_type: data_type.into(),
+            column_type: column_type.into(),
+            character_set_name: Some("latin1".into()),
+            numeric_precision: Some(12),
+            numeric_scale: Some(4),
+            datetime_precision: Some(6),
+            character_maximum_length: Some(20),
+            ..Default::default()
+        })
+        .unwrap()
+        .describe()
+    };
+    let d = catalog("int", "int(10) unsigned");
+    assert_eq!(
+        (d.type_name.as_str(), d.jdbc_type),
+        ("INT UNSIGNED", describe::jdbc::INTEGER)
+    );
+    let d = catalog("tinyint", "tinyint(1)");
+    assert_eq!(
+        (d.type_name.as_str(), d.jdbc_type),
+        ("TINYINT", describe::jdbc::SMALLINT)
+    );
+    let d = catalog("decimal", "decimal(12,4)");
+    assert_eq!(
+        (d.length, d.scale, d.jdbc_type),
+        (Some(12), Some(4), describe::jdbc::DECIMAL)
+    );
+    let d = catalog("varchar", "varchar(20)");
+    assert_eq!(
+        (d.length, d.charset_name.as_deref()),
+        (Some(20), Some("latin1"))
+    );
+    let d = catalog("enum", "enum('a','b')");
+    assert_eq!(
+        (d.enum_values, d.jdbc_type),
+        (vec!["a".to_string(), "b".to_string()], describe::jdbc::CHAR)
+    );
+    let d = catalog("timestamp", "timestamp(6)");
+    assert_eq!(
+        (d.length, d.jdbc_type),
+        (Some(6), describe::jdbc::TIMESTAMP_WITH_TIMEZONE)
+    );
+    let d = catalog("mediumblob", "mediumblob");
+    assert_eq!((d.type_name.as_str(), d.charset_name), ("MEDIUMBLOB", None));
+    let d = catalog("point", "point");
+    assert_eq!(
+        (d.type_name.as_str(), d.jdbc_type),
+        ("POINT", describe::jdbc::OTHER)
+    );
+}
+
+#[test]
+fn value_errors_name_the_column() {
+    let err = ty(info(Raw::MYSQL_TYPE_DATE))
+        .binlog_value(&Cell::Int(5), &opts())
+        .unwrap_err();
+    assert!(
+        err.to_string().starts_with("cannot convert a value:"),
+        "{err}"
+    );
+    let named = err.in_column("db.t.d").to_string();
+    assert!(
+        named.contains("of column db.t.d") && named.contains("DATE"),
+        "{named}"
+    );
+}
