@@ -23,6 +23,7 @@ pub use error::{Error, Result};
 
 /// Registers the MySQL / MariaDB source under its `connector.class` names. (Registers nothing until the
 /// connector lands; the binary already calls it.)
+#[allow(clippy::result_large_err)] // the runtime's error type, shared by every connector
 pub fn register(
     registry: &mut sluice_connect::registry::ConnectorRegistry,
 ) -> sluice_connect::Result<()> {
