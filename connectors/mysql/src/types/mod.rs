@@ -8,6 +8,7 @@
 //! - [`catalog`]: [`InformationSchemaColumn`] and `from_information_schema`.
 //! - [`charset`]: collation ids / charset names and decoding.
 //! - [`value`]: the shared value conversions (integers, decimals, temporals, geometry, …).
+//! - [`geometry`]: SRID + WKB → Geometry / Point structs.
 //! - [`binlog_value`]: binlog cells → values.
 //! - [`snapshot_value`]: `mysql_async` values (text or binary protocol) → values.
 //! - [`json_diff`]: applying partial JSON updates to the before image.
@@ -20,6 +21,7 @@ pub mod charset;
 pub mod column;
 pub mod default_value;
 pub mod describe;
+pub(crate) mod geometry;
 pub mod json_diff;
 pub mod options;
 pub mod snapshot_value;
@@ -66,3 +68,5 @@ impl crate::error::Error {
 mod proptests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_semantic;
