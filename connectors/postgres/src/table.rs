@@ -241,7 +241,10 @@ impl TableMapping {
 
     fn cell_value(&self, column: &MappedColumn, cell: Cell) -> Result<Value> {
         match cell {
-            Cell::Text(text) => column.ty.decode_text(text, &self.options),
+            Cell::Text(text) => {
+                let value = column.ty.decode_text(text, &self.options)?;
+                Ok(with_field_schema(value, &column.schema))
+            }
             // A NOT NULL column can still arrive as NULL: the non-key columns of a key-only old
             // tuple. Debezium fills those with the type's zero value; so do we.
             Cell::Null if column.schema.is_optional() => Ok(Value::Null),
@@ -256,6 +259,18 @@ impl TableMapping {
                         .to_string(),
                 }),
         }
+    }
+}
+
+/// Struct values (VariableScaleDecimal, Point) are decoded with an optional schema; a NOT NULL
+/// column's field schema is required, and structs must carry their field's exact schema.
+fn with_field_schema(value: Value, schema: &SchemaRef) -> Value {
+    match value {
+        Value::Struct(s) if **s.schema() != **schema => {
+            Struct::from_values(schema.clone(), s.values().to_vec())
+                .map_or(Value::Struct(s), Value::Struct)
+        }
+        other => other,
     }
 }
 

@@ -18,6 +18,8 @@ use sluice_tests::PostgresServer;
 use tokio_postgres::{Client, SimpleQueryMessage};
 
 const SCHEMA: &str = "
+    CREATE EXTENSION hstore;
+    CREATE EXTENSION citext;
     CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy');
     CREATE DOMAIN price AS numeric(8,3);
     CREATE DOMAIN positive AS int CHECK (VALUE > 0);
@@ -32,7 +34,7 @@ const SCHEMA: &str = "
         u uuid, j json, jb jsonb, m mood, b1 bit(1), b8 bit(8), vb varbit,
         n numeric(10,2), nv numeric, cash money, p price, pos positive,
         ai int[], at text[], an numeric(5,2)[], am mood[], a2 int[],
-        nul text, pt point,
+        nul text, pt point, tq tsquery, hs hstore, ci citext,
         gen int GENERATED ALWAYS AS (i * 2) STORED,
         last_col text NOT NULL);
     CREATE TABLE specials (id int PRIMARY KEY, n numeric(5,2), nv numeric, f float8);
@@ -42,7 +44,7 @@ const SCHEMA: &str = "
 const INSERTS: &[&str] = &[
     r#"INSERT INTO all_types (id, si, i, bi, r, d, b, c, vc, t, x, ip, net, mac, mac8, r4, ba,
         dt, dt_inf, tm, tm3, ttz, ts, ts3, ts_inf, tstz, tstz_inf, iv, iv_neg, u, j, jb, m,
-        b1, b8, vb, n, nv, cash, p, pos, ai, at, an, am, a2, nul, pt, last_col) VALUES (
+        b1, b8, vb, n, nv, cash, p, pos, ai, at, an, am, a2, nul, pt, tq, hs, ci, last_col) VALUES (
         1, 1, 123456, 1234567890123, 3.3, 4.44, true, 'ab', 'hello', 'some text',
         '<a>b</a>', '192.168.2.0/12', '192.168.100.128/25', '08:00:2b:01:02:03',
         '08:00:2b:01:02:03:04:05', '[1000,6000)', '\x010203',
@@ -52,7 +54,7 @@ const INSERTS: &[&str] = &[
         'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '{"bar": "baz"}', '{"bar": "baz"}', 'happy',
         B'1', B'00000011', B'101', 12.34, '10.1000', 1234.11, 12.5, 7,
         '{1,NULL,3}', '{"a b","c\"d",NULL}', '{1.50,-2.25}', '{sad,happy}', '{{1,2},{3,4}}',
-        NULL, '(1,2)', 'end')"#,
+        NULL, '(1,2)', 'fat & cat', '"a"=>"1", "b"=>NULL', 'MixedCase', 'end')"#,
     "INSERT INTO all_types (id, last_col) VALUES (2, '')",
     "INSERT INTO specials VALUES (1, 'NaN', 'Infinity', 'NaN'), (2, 1.5, '-Infinity', '-Infinity')",
 ];
@@ -80,7 +82,9 @@ fn expected_row_1() -> Json {
         "pos": 7,
         "ai": [1, null, 3], "at": ["a b", "c\"d", null], "an": ["AJY=", "/x8="],
         "am": ["sad", "happy"], "a2": [1, 2, 3, 4],
-        "nul": null, "last_col": "end"
+        "nul": null,
+        "pt": {"x": 1.0, "y": 2.0, "wkb": "AQEAAAAAAAAAAADwPwAAAAAAAABA", "srid": null},
+        "hs": "{\"a\":\"1\",\"b\":null}", "ci": "MixedCase", "last_col": "end"
     });
     // Two halves: one json! of every column exceeds the macro recursion limit.
     if let (Some(all), Json::Object(rest)) = (first_half.as_object_mut(), second_half) {
@@ -102,7 +106,7 @@ fn expected_row_2() -> Json {
     row
 }
 
-/// (field, Connect type, schema name) of the value schema, in order; `pt` (a point, unknown to
+/// (field, Connect type, schema name) of the value schema, in order; `tq` (a tsquery, unknown to
 /// Sluice) and `gen` (generated, never published) are absent.
 const FIELD_SCHEMAS: &[(&str, &str, Option<&str>)] = &[
     ("id", "int32", None),
@@ -164,6 +168,9 @@ const FIELD_SCHEMAS: &[(&str, &str, Option<&str>)] = &[
     ("am", "array", None),
     ("a2", "array", None),
     ("nul", "string", None),
+    ("pt", "struct", Some("io.debezium.data.geometry.Point")),
+    ("hs", "string", Some("io.debezium.data.Json")),
+    ("ci", "string", None),
     ("last_col", "string", None),
 ];
 
@@ -395,7 +402,11 @@ async fn every_type_maps_like_debezium_from_snapshot_and_pgoutput() -> Result<()
     assert_eq!(payload["n"], json!("12.34"));
     assert_eq!(payload["nv"], json!("10.1000"));
     assert_eq!(payload["cash"], json!("1234.11"));
-    assert_eq!(payload["pt"], json!("28312c3229"), "point text as hex");
+    assert_eq!(
+        payload["tq"],
+        json!("27666174272026202763617427"),
+        "unknown tsquery text as hex"
+    );
     let other_fields = other_schema["fields"].as_array().context("fields")?;
     let dt = other_fields
         .iter()

@@ -20,7 +20,7 @@ fn columns() -> Vec<TableColumn> {
         column("id", 23, false, true),
         column("name", 25, true, false),
         column("secret", 25, true, false),
-        column("shape", 600, true, false), // point: unknown to Sluice
+        column("shape", 3615, true, false), // tsquery: unknown to Sluice
         column("score", 701, false, false),
     ]
 }
@@ -69,7 +69,7 @@ fn schemas_are_named_and_filtered() {
             Cell::Text("7"),
             Cell::Text("ann"),
             Cell::Text("pw"),
-            Cell::Text("(1,2)"),
+            Cell::Text("'a' & 'b'"),
             Cell::Text("1.5"),
         ])
         .unwrap();
@@ -113,11 +113,11 @@ fn unknown_types_are_included_when_asked() {
             Cell::Text("1"),
             Cell::Null,
             Cell::Null,
-            Cell::Text("(1,2)"),
+            Cell::Text("'a' & 'b'"),
             Cell::Text("0"),
         ])
         .unwrap();
-    assert_eq!(row.get("shape"), Some(&Value::Bytes(b"(1,2)".to_vec())));
+    assert_eq!(row.get("shape"), Some(&Value::Bytes(b"'a' & 'b'".to_vec())));
 }
 
 #[test]
@@ -224,4 +224,21 @@ fn cells_from_pgoutput_values() {
     );
     assert!(Cell::try_from(&ColumnValue::Text(&[0xff])).is_err());
     assert!(Cell::try_from(&ColumnValue::Binary(&[1])).is_err());
+}
+
+#[test]
+fn struct_values_take_their_fields_schema() {
+    // A NOT NULL unconstrained numeric and point: required struct field schemas.
+    let cols = vec![
+        column("v", 1700, false, false),
+        column("p", 600, false, false),
+    ];
+    let m = mapping(cols, &TypeOptions::default(), &ColumnFilter::All);
+    let row = m.row(&[Cell::Text("1.50"), Cell::Text("(1,2)")]).unwrap();
+    let v = row.get("v").unwrap().as_struct().unwrap();
+    assert!(!v.schema().is_optional());
+    assert_eq!(v.get("scale"), Some(&Value::Int32(1)));
+    let zero = m.row(&[Cell::Null, Cell::Text("(0,0)")]).unwrap();
+    let v = zero.get("v").unwrap().as_struct().unwrap();
+    assert_eq!(v.get("value"), Some(&Value::Bytes(vec![0])));
 }

@@ -25,6 +25,7 @@ pub fn scalar(oid: u32, type_modifier: i32) -> Option<(&'static str, TypeKind)> 
         774 => ("macaddr8", TypeKind::Text),
         790 => ("money", TypeKind::Money),
         829 => ("macaddr", TypeKind::Text),
+        600 => ("point", TypeKind::Point),
         869 => ("inet", TypeKind::Text),
         1042 => ("bpchar", TypeKind::Text),
         1043 => ("varchar", TypeKind::Text),
@@ -72,6 +73,7 @@ pub const ARRAYS: &[(u32, &str, u32)] = &[
     (791, "_money", 790),
     (1040, "_macaddr", 829),
     (1041, "_inet", 869),
+    (1017, "_point", 600),
     (1014, "_bpchar", 1042),
     (1015, "_varchar", 1043),
     (1182, "_date", 1082),
@@ -165,6 +167,6 @@ mod tests {
             }
         );
         assert_eq!(array(1007), Some(("_int4", 23)));
-        assert!(scalar(600, -1).is_none(), "point is not mapped");
+        assert!(scalar(603, -1).is_none(), "box is not mapped");
     }
 }

@@ -244,6 +244,7 @@ impl TypeCatalog {
                 depth + 1,
             ))),
             Shape::Range => TypeKind::Text,
+            Shape::Base if entry.type_name == "hstore" => TypeKind::Hstore,
             Shape::Base if STRING_EXTENSION_TYPES.contains(&entry.type_name.as_str()) => {
                 TypeKind::Text
             }

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use sluice_schemas::{SchemaBuilder, SchemaRef, logical};
 
 use super::options::{
-    BinaryHandlingMode, DecimalHandlingMode, IntervalHandlingMode, TimePrecisionMode, TypeOptions,
-    UnknownTypes,
+    BinaryHandlingMode, DecimalHandlingMode, HstoreHandlingMode, IntervalHandlingMode,
+    TimePrecisionMode, TypeOptions, UnknownTypes,
 };
 
 /// Debezium's `io.debezium.data.Xml` (not among sluice-schemas' shared names).
@@ -61,6 +61,10 @@ pub enum TypeKind {
     Enum {
         labels: Arc<[String]>,
     },
+    /// The geometric `point`: `io.debezium.data.geometry.Point`.
+    Point,
+    /// The `hstore` extension type.
+    Hstore,
     Array(Box<ColumnType>),
     /// A type Sluice has no mapping for (geometric, tsquery, composite, extension types, …).
     Unknown,
@@ -167,6 +171,14 @@ impl ColumnType {
             TypeKind::Bits { length } if *length <= 1 => SchemaBuilder::boolean(),
             TypeKind::Bits { length } => logical::bits(*length),
             TypeKind::Enum { labels } => logical::enumeration(labels),
+            TypeKind::Point => logical::point(),
+            TypeKind::Hstore => match opts.hstore {
+                HstoreHandlingMode::Json => logical::json(),
+                HstoreHandlingMode::Map => SchemaBuilder::map(
+                    SchemaBuilder::string().build(),
+                    SchemaBuilder::string().optional().build(),
+                ),
+            },
             TypeKind::Array(element) => {
                 let element_builder = element.builder(opts)?;
                 // Debezium leaves enum elements required; every other element may be null.

@@ -7,10 +7,12 @@ use sluice_schemas::Value;
 
 use super::array::parse_array;
 use super::column::{ColumnType, TypeKind};
+use super::extras::{hstore_json, hstore_map, parse_hstore, point, point_schema};
 use super::interval::parse_interval;
 use super::numeric::{fixed_numeric, money, unconstrained_numeric};
 use super::options::{
-    BinaryHandlingMode, IntervalHandlingMode, TimePrecisionMode, TypeOptions, UnknownTypes,
+    BinaryHandlingMode, HstoreHandlingMode, IntervalHandlingMode, TimePrecisionMode, TypeOptions,
+    UnknownTypes,
 };
 use super::temporal::{
     Moment, TIMESTAMP_NEGATIVE_INFINITY_MICROS, TIMESTAMP_POSITIVE_INFINITY_MICROS,
@@ -89,6 +91,14 @@ impl ColumnType {
             TypeKind::NumericUnconstrained => unconstrained_numeric(text, opts.decimal)?,
             TypeKind::Money => money(text, opts.money_fraction_digits, opts.decimal)?,
             TypeKind::Bits { length } => bits(text, *length)?,
+            TypeKind::Point => point(text, &point_schema())?,
+            TypeKind::Hstore => {
+                let pairs = parse_hstore(text)?;
+                match opts.hstore {
+                    HstoreHandlingMode::Json => Value::String(hstore_json(&pairs)),
+                    HstoreHandlingMode::Map => hstore_map(pairs),
+                }
+            }
             TypeKind::Array(element) => {
                 let items = parse_array(text).map_err(|e| e.reason.to_string())?;
                 let mut values = Vec::with_capacity(items.len());

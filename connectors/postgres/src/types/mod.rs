@@ -11,6 +11,7 @@
 //! - [`builtin`]: built-in types by fixed OID, type modifiers (numeric, time precision, bits).
 //! - [`column`]: [`ColumnType`], [`TypeKind`] and their schemas.
 //! - [`decode`]: text → [`sluice_schemas::Value`] per type.
+//! - [`extras`]: `hstore` and `point` values.
 //! - [`describe`]: a table's columns (types, nullability, key) from the catalog.
 //! - [`numeric`], [`temporal`], [`interval`], [`array`]: the text formats of those types.
 //! - [`selection`]: [`ColumnFilter`], [`MessageKeyColumns`].
@@ -21,6 +22,7 @@ pub mod catalog;
 pub mod column;
 pub mod decode;
 pub mod describe;
+pub mod extras;
 pub mod interval;
 pub mod numeric;
 pub mod options;
@@ -31,7 +33,7 @@ pub use catalog::TypeCatalog;
 pub use column::{ColumnType, TypeKind};
 pub use describe::load_table_columns;
 pub use options::{
-    BinaryHandlingMode, DecimalHandlingMode, IntervalHandlingMode, TimePrecisionMode, TypeOptions,
-    UnknownTypes,
+    BinaryHandlingMode, DecimalHandlingMode, HstoreHandlingMode, IntervalHandlingMode,
+    TimePrecisionMode, TypeOptions, UnknownTypes,
 };
 pub use selection::{ColumnFilter, MessageKeyColumns, parse_message_key_columns};

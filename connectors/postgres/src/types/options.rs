@@ -56,6 +56,15 @@ pub enum BinaryHandlingMode {
     Hex,
 }
 
+/// `hstore.handling.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HstoreHandlingMode {
+    /// `io.debezium.data.Json` object text (Debezium's default).
+    Json,
+    /// A Connect map of string to optional string.
+    Map,
+}
+
 /// Every value-representation setting of the Postgres connector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TypeOptions {
@@ -64,6 +73,7 @@ pub struct TypeOptions {
     pub unknown: UnknownTypes,
     pub interval: IntervalHandlingMode,
     pub binary: BinaryHandlingMode,
+    pub hstore: HstoreHandlingMode,
     /// `money.fraction.digits`: the scale of `money` values (default 2).
     pub money_fraction_digits: u8,
 }
@@ -76,6 +86,7 @@ impl Default for TypeOptions {
             unknown: UnknownTypes::Skip,
             interval: IntervalHandlingMode::Numeric,
             binary: BinaryHandlingMode::Bytes,
+            hstore: HstoreHandlingMode::Json,
             money_fraction_digits: 2,
         }
     }
@@ -110,7 +121,8 @@ fn choose<T: Copy>(props: &Props, key: &str, default: T, choices: &[(&str, T)]) 
 
 impl TypeOptions {
     /// Reads `decimal.handling.mode`, `time.precision.mode`, `include.unknown.datatypes`,
-    /// `interval.handling.mode`, `binary.handling.mode` and `money.fraction.digits`, with
+    /// `interval.handling.mode`, `binary.handling.mode`, `hstore.handling.mode`,
+    /// `money.fraction.digits`, with
     /// Debezium's defaults for absent keys and an error naming the key for a bad value.
     pub fn from_props(props: &Props) -> Result<Self> {
         let defaults = TypeOptions::default();
@@ -191,6 +203,15 @@ impl TypeOptions {
                     ("hex", BinaryHandlingMode::Hex),
                 ],
             )?,
+            hstore: choose(
+                props,
+                "hstore.handling.mode",
+                defaults.hstore,
+                &[
+                    ("json", HstoreHandlingMode::Json),
+                    ("map", HstoreHandlingMode::Map),
+                ],
+            )?,
             money_fraction_digits,
         })
     }
@@ -225,6 +246,7 @@ mod tests {
             ("interval.handling.mode", "string"),
             ("binary.handling.mode", "base64-url-safe"),
             ("money.fraction.digits", "4"),
+            ("hstore.handling.mode", "map"),
         ]))
         .unwrap();
         assert_eq!(opts.decimal, DecimalHandlingMode::String);
@@ -233,6 +255,7 @@ mod tests {
         assert_eq!(opts.interval, IntervalHandlingMode::String);
         assert_eq!(opts.binary, BinaryHandlingMode::Base64UrlSafe);
         assert_eq!(opts.money_fraction_digits, 4);
+        assert_eq!(opts.hstore, HstoreHandlingMode::Map);
     }
 
     #[test]
