@@ -177,6 +177,11 @@ struct Change {
 
 /// The TABLE_MAP and row changes of `types.all_types`, from every binlog file.
 fn binlog_rows(binlog_dir: &std::path::Path) -> (TableMap, Vec<Change>) {
+    binlog_rows_of(binlog_dir, "all_types")
+}
+
+/// The TABLE_MAP and row changes of `types.<table>`, from every binlog file.
+fn binlog_rows_of(binlog_dir: &std::path::Path, table: &str) -> (TableMap, Vec<Change>) {
     let mut files: Vec<PathBuf> = std::fs::read_dir(binlog_dir)
         .expect("binlog dir")
         .map(|e| e.expect("entry").path())
@@ -199,8 +204,8 @@ fn binlog_rows(binlog_dir: &std::path::Path) -> (TableMap, Vec<Change>) {
                 .unwrap_or_else(|e| panic!("read {}: {e}", file.display()))
                 .body
             {
-                EventBody::TableMap(m) if m.table == "all_types" => map = Some(m),
-                EventBody::Rows(rows) if rows.table == "all_types" => {
+                EventBody::TableMap(m) if m.table == table => map = Some(m),
+                EventBody::Rows(rows) if rows.table == table => {
                     changes.extend(rows.rows.into_iter().map(|r| Change {
                         kind: rows.kind,
                         before: r.before,
@@ -211,7 +216,7 @@ fn binlog_rows(binlog_dir: &std::path::Path) -> (TableMap, Vec<Change>) {
             }
         }
     }
-    (map.expect("a TABLE_MAP for all_types"), changes)
+    (map.expect("a TABLE_MAP for the table"), changes)
 }
 
 fn mapping(columns: Vec<TableColumn>, key: &[usize]) -> TableMapping {
@@ -519,5 +524,48 @@ async fn catalog_defaults_become_schema_defaults() {
     )
     .unwrap();
     assert_eq!(key["fields"][0]["default"], json!(7));
+    let _ = conn.disconnect().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn latin1_enum_and_set_members_decode_in_their_charset() {
+    let (server, mut conn) = start().await;
+    conn.query_drop(
+        "CREATE TABLE latin (id INT PRIMARY KEY,
+            e ENUM('é','ü') CHARACTER SET latin1,
+            s SET('à','ß','€') CHARACTER SET latin1)",
+    )
+    .await
+    .expect("create table");
+    conn.query_drop("INSERT INTO latin VALUES (1, 'ü', 'à,€')")
+        .await
+        .expect("insert");
+    let (columns, _) = catalog(&mut conn, "latin").await;
+    let snapshot_table = mapping_for("latin", columns, &[0]);
+    let rows: Vec<Row> = conn.query("SELECT * FROM latin").await.expect("select");
+    let snapshot = snapshot_table
+        .row_from_snapshot(&rows[0].clone().unwrap())
+        .expect("snapshot row");
+    conn.query_drop("FLUSH BINARY LOGS")
+        .await
+        .expect("flush binlog");
+    let (map, changes) = binlog_rows_of(server.binlog_dir(), "latin");
+    assert_eq!(map.columns[1].enum_values, ["é", "ü"]);
+    assert_eq!(map.columns[2].set_values, ["à", "ß", "€"]);
+    let binlog_table = mapping_for(
+        "latin",
+        TableColumn::all_from_table_map(&map).expect("columns"),
+        &map.primary_key,
+    );
+    let streamed = binlog_table
+        .row_from_binlog(changes[0].after.as_deref().expect("after"))
+        .expect("binlog row");
+    let (snap, stream) = (to_json(&snapshot), to_json(&streamed));
+    assert_eq!(snap, stream);
+    assert_eq!(stream["payload"], json!({"id": 1, "e": "ü", "s": "à,€"}));
+    assert_eq!(
+        stream["schema"]["fields"][2]["parameters"],
+        json!({"allowed": "à,ß,€"})
+    );
     let _ = conn.disconnect().await;
 }

@@ -9,6 +9,7 @@ use mysql_common::binlog::events::{
 use mysql_common::constants::ColumnType;
 
 use crate::error::{Error, Result};
+use crate::types::Charset;
 
 /// One column as the TABLE_MAP describes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,6 +203,11 @@ impl TableMap {
         for field in event.iter_optional_meta() {
             map.apply(field.map_err(|e| meta_error("field", e))?)?;
         }
+        // The ENUM/SET strings precede their charsets in the metadata: decode them again now
+        // that the charsets are known (latin1 members are not UTF-8).
+        for field in event.iter_optional_meta() {
+            map.decode_members(field.map_err(|e| meta_error("field", e))?)?;
+        }
         Ok(map)
     }
 
@@ -279,6 +285,42 @@ impl TableMap {
                 apply_column_charsets(columns, &charsets, "ENUM_AND_SET_COLUMN_CHARSET")?;
             }
             // Visibility is not needed to decode values; vector sizes are 9.x.
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Re-decodes ENUM/SET member strings with each column's charset.
+    fn decode_members(&mut self, field: OptionalMetadataField<'_>) -> Result<()> {
+        let decode = |column: &ColumnInfo, raw: &[u8]| -> String {
+            match column.collation.and_then(Charset::from_collation_id) {
+                Some(charset) => charset.decode(raw),
+                None => String::from_utf8_lossy(raw).into_owned(),
+            }
+        };
+        match field {
+            OptionalMetadataField::EnumStrValue(values) => {
+                let enums = self.columns_where(|t| t == ColumnType::MYSQL_TYPE_ENUM);
+                for (column, strings) in enums.into_iter().zip(values.iter_values()) {
+                    let strings = strings.map_err(|e| meta_error("ENUM_STR_VALUE", e))?;
+                    let members = strings
+                        .values()
+                        .iter()
+                        .map(|v| decode(column, v.value_raw()));
+                    column.enum_values = members.collect();
+                }
+            }
+            OptionalMetadataField::SetStrValue(values) => {
+                let sets = self.columns_where(|t| t == ColumnType::MYSQL_TYPE_SET);
+                for (column, strings) in sets.into_iter().zip(values.iter_values()) {
+                    let strings = strings.map_err(|e| meta_error("SET_STR_VALUE", e))?;
+                    let members = strings
+                        .values()
+                        .iter()
+                        .map(|v| decode(column, v.value_raw()));
+                    column.set_values = members.collect();
+                }
+            }
             _ => {}
         }
         Ok(())
