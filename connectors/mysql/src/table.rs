@@ -292,11 +292,29 @@ impl TableMapping {
         before: &[Cell],
         after: &[Cell],
     ) -> Result<(Struct, Struct)> {
-        let after = resolve_json_diffs(before, after)?;
+        let after = resolve_json_diffs(before, after).map_err(|e| self.name_indexed_column(e))?;
         Ok((
             self.row_from_binlog(before)?,
             self.row_from_binlog(after.as_ref())?,
         ))
+    }
+
+    /// Replaces the `#<index>` column of a [`resolve_json_diffs`] error with the column's name.
+    fn name_indexed_column(&self, error: Error) -> Error {
+        match error {
+            Error::BadValue { column, reason } => {
+                let name = column
+                    .strip_prefix('#')
+                    .and_then(|i| i.parse::<usize>().ok())
+                    .and_then(|i| self.fields.iter().find(|m| m.source_index == i))
+                    .map_or(column.clone(), |m| m.column.name.clone());
+                Error::BadValue {
+                    column: name,
+                    reason,
+                }
+            }
+            other => other,
+        }
     }
 
     /// The row struct of one snapshot row (all table columns, in order).

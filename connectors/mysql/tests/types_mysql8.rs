@@ -233,6 +233,7 @@ fn partial_json_updates_are_applied_to_the_before_document() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("binlog_row_image=FULL"), "{err}");
+    assert!(err.contains("of column json_col"), "{err}");
 }
 
 #[test]
