@@ -36,6 +36,7 @@ const SCHEMA: &str = "
         ai int[], at text[], an numeric(5,2)[], am mood[], a2 int[],
         nul text, pt point, tq tsquery, hs hstore, ci citext,
         gen int GENERATED ALWAYS AS (i * 2) STORED,
+        dflt int DEFAULT 42, ser bigserial, greeting text DEFAULT 'it''s',
         last_col text NOT NULL);
     CREATE TABLE specials (id int PRIMARY KEY, n numeric(5,2), nv numeric, f float8);
     CREATE PUBLICATION p FOR TABLE all_types, specials;
@@ -84,7 +85,8 @@ fn expected_row_1() -> Json {
         "am": ["sad", "happy"], "a2": [1, 2, 3, 4],
         "nul": null,
         "pt": {"x": 1.0, "y": 2.0, "wkb": "AQEAAAAAAAAAAADwPwAAAAAAAABA", "srid": null},
-        "hs": "{\"a\":\"1\",\"b\":null}", "ci": "MixedCase", "last_col": "end"
+        "hs": "{\"a\":\"1\",\"b\":null}", "ci": "MixedCase",
+        "dflt": 42, "ser": 1, "greeting": "it's", "last_col": "end"
     });
     // Two halves: one json! of every column exceeds the macro recursion limit.
     if let (Some(all), Json::Object(rest)) = (first_half.as_object_mut(), second_half) {
@@ -98,7 +100,9 @@ fn expected_row_2() -> Json {
     let mut row = expected_row_1();
     for (name, value) in row.as_object_mut().into_iter().flatten() {
         *value = match name.as_str() {
-            "id" => json!(2),
+            "id" | "ser" => json!(2),
+            "dflt" => json!(42),
+            "greeting" => json!("it's"),
             "last_col" => json!(""),
             _ => Json::Null,
         };
@@ -171,6 +175,9 @@ const FIELD_SCHEMAS: &[(&str, &str, Option<&str>)] = &[
     ("pt", "struct", Some("io.debezium.data.geometry.Point")),
     ("hs", "string", Some("io.debezium.data.Json")),
     ("ci", "string", None),
+    ("dflt", "int32", None),
+    ("ser", "int64", None),
+    ("greeting", "string", None),
     ("last_col", "string", None),
 ];
 
@@ -318,6 +325,22 @@ async fn every_type_maps_like_debezium_from_snapshot_and_pgoutput() -> Result<()
         json!(false)
     );
     assert_eq!(field("t").context("t")?["optional"], json!(true));
+    // Defaults as Debezium reads them: constants, and 0 for a sequence's nextval().
+    let dflt = field("dflt").context("dflt")?;
+    assert_eq!(
+        (&dflt["optional"], &dflt["default"]),
+        (&json!(true), &json!(42))
+    );
+    let ser = field("ser").context("ser")?;
+    assert_eq!(
+        (&ser["optional"], &ser["default"]),
+        (&json!(false), &json!(0))
+    );
+    assert_eq!(
+        field("greeting").context("greeting")?["default"],
+        json!("it's")
+    );
+    assert_eq!(field("i").context("i")?.get("default"), None);
 
     // Streaming path: the same rows from pgoutput, with the Relation message's type
     // modifiers resolved through the same catalog, give the same payloads.
@@ -341,7 +364,14 @@ async fn every_type_maps_like_debezium_from_snapshot_and_pgoutput() -> Result<()
                     .zip(&columns)
                     .map(|(column, described)| TableColumn {
                         name: column.name.to_string(),
-                        ty: catalog.resolve(column.type_oid.0, column.type_modifier),
+                        // Defaults and nullability are not in Relation messages: they come
+                        // from the catalog description.
+                        ty: match described.ty.default_expression() {
+                            Some(expression) => catalog
+                                .resolve(column.type_oid.0, column.type_modifier)
+                                .with_default_expression(expression),
+                            None => catalog.resolve(column.type_oid.0, column.type_modifier),
+                        },
                         optional: described.optional,
                         key: described.key,
                     })

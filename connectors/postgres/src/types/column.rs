@@ -75,6 +75,8 @@ pub enum TypeKind {
 pub struct ColumnType {
     name: Arc<str>,
     kind: TypeKind,
+    /// The column's default expression (`pg_get_expr(adbin, adrelid)`), when it has one.
+    default_expression: Option<Arc<str>>,
 }
 
 impl ColumnType {
@@ -82,7 +84,19 @@ impl ColumnType {
         ColumnType {
             name: name.into(),
             kind,
+            default_expression: None,
         }
+    }
+
+    /// The same type for a column with this default expression; its schema then carries the
+    /// default value Debezium would give (see [`super::default`]).
+    pub fn with_default_expression(mut self, expression: impl Into<Arc<str>>) -> ColumnType {
+        self.default_expression = Some(expression.into());
+        self
+    }
+
+    pub fn default_expression(&self) -> Option<&str> {
+        self.default_expression.as_deref()
     }
 
     /// The type's name as the catalog has it (`int4`, `_text`, `public.mood`).
@@ -107,14 +121,24 @@ impl ColumnType {
     /// `include.unknown.datatypes` is false (the column is left out, as Debezium does).
     pub fn schema(&self, optional: bool, opts: &TypeOptions) -> Option<SchemaRef> {
         let builder = self.builder(opts)?;
-        Some(
-            if optional {
-                builder.optional()
-            } else {
-                builder
-            }
-            .build(),
-        )
+        let builder = if optional {
+            builder.optional()
+        } else {
+            builder
+        };
+        let default = self
+            .default_expression
+            .as_deref()
+            .and_then(|expression| super::default::default_value(self, expression, opts));
+        Some(match default {
+            // A default that does not fit the schema is dropped rather than failing the table.
+            Some(value) => builder
+                .clone()
+                .default_value(value)
+                .try_build()
+                .unwrap_or_else(|_| builder.build()),
+            None => builder.build(),
+        })
     }
 
     fn builder(&self, opts: &TypeOptions) -> Option<SchemaBuilder> {

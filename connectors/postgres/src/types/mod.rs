@@ -12,6 +12,7 @@
 //! - [`column`]: [`ColumnType`], [`TypeKind`] and their schemas.
 //! - [`decode`]: text → [`sluice_schemas::Value`] per type.
 //! - [`extras`]: `hstore` and `point` values.
+//! - [`default`]: column default expressions → schema default values.
 //! - [`describe`]: a table's columns (types, nullability, key) from the catalog.
 //! - [`numeric`], [`temporal`], [`interval`], [`array`]: the text formats of those types.
 //! - [`selection`]: [`ColumnFilter`], [`MessageKeyColumns`].
@@ -21,6 +22,7 @@ pub mod builtin;
 pub mod catalog;
 pub mod column;
 pub mod decode;
+pub mod default;
 pub mod describe;
 pub mod extras;
 pub mod interval;
