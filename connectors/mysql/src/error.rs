@@ -75,6 +75,87 @@ pub enum Error {
     /// A table's columns, key or row image do not fit together.
     #[error("table {table}: {reason}")]
     TableMapping { table: String, reason: String },
+    /// The connector configuration is invalid (the runtime's error names the key).
+    #[error(transparent)]
+    Config(Box<sluice_connect::Error>),
+    /// A statement or connection to the server failed; `context` says what was being done.
+    #[error("{context}: {source}")]
+    Database {
+        context: String,
+        #[source]
+        source: mysql_async::Error,
+    },
+    /// A server setting CDC depends on has the wrong value.
+    #[error(
+        "the server has {variable}={found} but change data capture needs {variable}={needed}; \
+         set it in the server configuration ([mysqld] {variable}={needed}) or with \
+         SET GLOBAL {variable}='{needed}' and restart the connector"
+    )]
+    ServerSetting {
+        variable: &'static str,
+        found: String,
+        needed: &'static str,
+    },
+    /// The connector's account lacks privileges.
+    #[error(
+        "the account {user} lacks the privilege(s) {missing}; grant them with \
+         GRANT {missing} ON *.* TO {user}"
+    )]
+    MissingPrivileges { user: String, missing: String },
+    /// The stored binlog position is no longer on the server.
+    #[error(
+        "the binlog position {position} the connector stopped at was purged from the server \
+         (its oldest binlog is {oldest}); changes in between are lost to the connector: \
+         set snapshot.mode=when_needed to take a new snapshot, or reset the connector's \
+         offsets (DELETE /connectors/<name>/offsets while STOPPED)"
+    )]
+    BinlogPurged { position: String, oldest: String },
+    /// A stored offset cannot be read.
+    #[error(
+        "the stored offset {offset} is not a MySQL connector offset: {reason}; reset it with \
+         DELETE /connectors/<name>/offsets while the connector is STOPPED"
+    )]
+    InvalidOffset { offset: String, reason: String },
+    /// A MariaDB-specific event could not be decoded.
+    #[error("cannot decode binlog event at {position}: {source}")]
+    MariaDbEvent {
+        position: String,
+        #[source]
+        source: crate::stream::mariadb::TruncatedEvent,
+    },
+    /// A change event could not be built from a row.
+    #[error("cannot build the change event of {table}: {source}")]
+    Schema {
+        table: String,
+        #[source]
+        source: sluice_schemas::Error,
+    },
+    /// The binlog stream ended with an error the connector cannot recover from.
+    #[error("binlog stream from {position}: {source}")]
+    Stream {
+        position: String,
+        #[source]
+        source: Box<Error>,
+    },
+}
+
+impl Error {
+    /// Wraps a configuration error of the runtime.
+    pub fn config(error: sluice_connect::Error) -> Self {
+        Self::Config(Box::new(error))
+    }
+}
+
+impl From<Error> for sluice_connect::Error {
+    fn from(error: Error) -> Self {
+        match error {
+            Error::Config(inner) => *inner,
+            other => sluice_connect::Error::Connector {
+                context: "MySQL source".into(),
+                source: Box::new(other),
+            },
+        }
+    }
 }
 
 /// Result alias used throughout sluice-mysql.

@@ -11,7 +11,7 @@
 //! - [`cell`]: row-image cell values.
 
 pub mod cell;
-mod decode;
+pub(crate) mod decode;
 pub mod event;
 pub mod framing;
 pub mod gtid;

@@ -1,0 +1,375 @@
+//! The task's background worker: takes the snapshot when one is due, then streams the binlog
+//! from the snapshot's (or the stored) position, and hands batches of records to
+//! [`crate::task`] through a bounded channel — so a slow broker slows the reader instead of
+//! growing memory, and `poll` only ever receives (cancel-safe).
+
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use mysql_async::Conn;
+use mysql_async::prelude::Queryable;
+use sluice_connect::api::{
+    OffsetMap, SchemaAndValue, SnapshotPhase, SnapshotProgress, SourceRecord, SourceTaskContext,
+};
+use sluice_schemas::Value;
+use sluice_schemas::envelope::EpochNanos;
+use sluice_schemas::source::SnapshotMarker;
+use tokio::sync::mpsc;
+
+use crate::config::{SnapshotMode, SourceConfig};
+use crate::connection;
+use crate::error::{Error, Result};
+use crate::filters::TableFilter;
+use crate::offset::{BinlogPosition, SnapshotState, SourceOffset};
+use crate::records::{RowChange, RowOrigin, RowPlace, push_change};
+use crate::schema_changes::SchemaChanges;
+use crate::snapshot::{self, SnapshotPoint};
+use crate::source_info::{SourceBuilder, SourceInfo};
+use crate::stream::changes::{ChangeBuilder, Produced};
+use crate::stream::client::BinlogClient;
+use crate::tables::TableFactory;
+use crate::validate::ServerInfo;
+
+/// A batch of records, or the error that ends the task.
+pub type Batch = std::result::Result<Vec<SourceRecord>, Error>;
+
+/// Where the worker begins.
+#[derive(Debug, Clone)]
+pub enum StartPlan {
+    /// Snapshot the captured tables, then stream from the snapshot's position.
+    Snapshot,
+    /// Stream from a stored offset.
+    Resume(SourceOffset),
+    /// Stream from the server's current position (no offset, no data snapshot).
+    Current,
+}
+
+/// Everything the worker needs; moved into its tokio task.
+#[derive(Debug)]
+pub struct Pipeline {
+    pub config: SourceConfig,
+    pub server: ServerInfo,
+    pub source: SourceBuilder,
+    pub tables: TableFactory,
+    pub filter: TableFilter,
+    pub schema_changes: SchemaChanges,
+    pub partition: OffsetMap,
+    pub context: Arc<dyn SourceTaskContext>,
+    pub plan: StartPlan,
+}
+
+impl Pipeline {
+    /// Runs until the receiver is dropped or an error ends it (sent as the last batch).
+    pub async fn run(self, sender: mpsc::Sender<Batch>) {
+        let result = self.run_inner(&sender).await;
+        if let Err(error) = result {
+            let _ = sender.send(Err(error)).await;
+        }
+    }
+
+    async fn run_inner(self, sender: &mpsc::Sender<Batch>) -> Result<()> {
+        let resume = match &self.plan {
+            StartPlan::Resume(offset) => offset.clone(),
+            StartPlan::Current => {
+                let mut conn = connection::connect(&self.config).await?;
+                let position = current_position(&mut conn).await?;
+                let _ = conn.disconnect().await;
+                SourceOffset::at(position, None)
+            }
+            StartPlan::Snapshot => {
+                let Some(point) = self.snapshot(sender).await? else {
+                    return Ok(());
+                };
+                if self.config.snapshot_mode == SnapshotMode::InitialOnly {
+                    tracing::info!("snapshot.mode=initial_only: snapshot done, not streaming");
+                    sender.closed().await;
+                    return Ok(());
+                }
+                SourceOffset::at(point.position, point.gtids)
+            }
+        };
+        self.stream(resume, sender).await
+    }
+
+    /// Reads every captured table; returns the snapshot's point (`None`: receiver gone).
+    async fn snapshot(&self, sender: &mpsc::Sender<Batch>) -> Result<Option<SnapshotPoint>> {
+        let mut conn = connection::connect(&self.config).await?;
+        let point = snapshot::open_read_view(&mut conn, self.server.flavour).await?;
+        tracing::info!(at = %point.position, "snapshot read view opened");
+        let tables = snapshot::captured_tables(&mut conn, &self.filter).await?;
+        let started_micros = EpochNanos::now().0 / 1000;
+        let mut held: Option<SourceRecord> = None;
+        let mut batch: Vec<SourceRecord> = Vec::with_capacity(self.config.max_batch_size);
+        let mut sequence = 0u64;
+        for table in &tables {
+            let (columns, key) =
+                snapshot::table_columns(&mut conn, &table.db, &table.table).await?;
+            let mapping = self
+                .tables
+                .from_catalog(&table.db, &table.table, &columns, &key)?;
+            let name = format!("{}.{}", table.db, table.table);
+            let mut rows_done = 0u64;
+            let report = |rows_done, phase| {
+                self.context.report_progress(SnapshotProgress {
+                    table: name.clone(),
+                    rows_done,
+                    rows_estimated: table.rows_estimated,
+                    phase,
+                });
+            };
+            report(0, SnapshotPhase::Running);
+            let sql = snapshot::select_statement(&table.db, &table.table, &key);
+            let mut result = conn
+                .query_iter(sql)
+                .await
+                .map_err(|source| Error::Database {
+                    context: format!("snapshot: read {name}"),
+                    source,
+                })?;
+            let mut rows = result
+                .stream::<mysql_async::Row>()
+                .await
+                .map_err(|source| Error::Database {
+                    context: format!("snapshot: read {name}"),
+                    source,
+                })?;
+            while let Some(row) = match rows.as_mut() {
+                Some(stream) => stream.next().await,
+                None => None,
+            } {
+                let row = row.map_err(|source| Error::Database {
+                    context: format!("snapshot: read {name}"),
+                    source,
+                })?;
+                let values = row.unwrap_raw();
+                let values: Vec<mysql_async::Value> = values
+                    .into_iter()
+                    .map(|v| v.unwrap_or(mysql_async::Value::NULL))
+                    .collect();
+                let after = mapping.row_from_snapshot(&values)?;
+                let key = mapping.key_from_snapshot(&values)?;
+                let marker = if sequence == 0 {
+                    SnapshotMarker::First
+                } else {
+                    SnapshotMarker::True
+                };
+                let source = self.source.build(&SourceInfo {
+                    db: &table.db,
+                    table: Some(&table.table),
+                    event_time_micros: started_micros,
+                    snapshot: marker,
+                    server_id: 0,
+                    gtid: None,
+                    file: &point.position.file,
+                    pos: point.position.pos,
+                    row: 0,
+                    thread: None,
+                    query: None,
+                })?;
+                let offset = SourceOffset {
+                    group: point.position.clone(),
+                    event: 0,
+                    row: 0,
+                    gtids: point.gtids.clone(),
+                    server_id: 0,
+                    ts_sec: (started_micros / 1_000_000) as u64,
+                    snapshot: SnapshotState::InProgress,
+                };
+                let origin = RowOrigin {
+                    partition: &self.partition,
+                    offset: offset.to_map(),
+                    place: RowPlace::Snapshot(&point.position, sequence),
+                    timestamp_ms: started_micros / 1000,
+                };
+                let mut one = Vec::with_capacity(1);
+                push_change(
+                    &mut one,
+                    &mapping,
+                    RowChange::Read(after),
+                    (key.clone(), key),
+                    source,
+                    self.config.tombstones,
+                    &origin,
+                )?;
+                sequence += 1;
+                rows_done += 1;
+                // Hold one record back: only at the end is it known which one is the last.
+                if let Some(previous) = held.replace(one.remove(0)) {
+                    batch.push(previous);
+                }
+                if batch.len() >= self.config.max_batch_size {
+                    if sender.send(Ok(std::mem::take(&mut batch))).await.is_err() {
+                        return Ok(None);
+                    }
+                    report(rows_done, SnapshotPhase::Running);
+                }
+            }
+            drop(rows);
+            drop(result);
+            report(rows_done, SnapshotPhase::Done);
+        }
+        conn.query_drop("COMMIT")
+            .await
+            .map_err(|source| Error::Database {
+                context: "snapshot: end the read transaction".into(),
+                source,
+            })?;
+        let _ = conn.disconnect().await;
+        if let Some(last) = held {
+            batch.push(mark_last(last)?);
+        }
+        if !batch.is_empty() && sender.send(Ok(batch)).await.is_err() {
+            return Ok(None);
+        }
+        tracing::info!(records = sequence, tables = tables.len(), "snapshot done");
+        Ok(Some(point))
+    }
+
+    async fn stream(&self, resume: SourceOffset, sender: &mpsc::Sender<Batch>) -> Result<()> {
+        let mut client = BinlogClient::new(
+            self.config.clone(),
+            self.server.flavour,
+            &self.server.checksum,
+            resume.group.clone(),
+        );
+        let mut builder = ChangeBuilder::new(
+            self.partition.clone(),
+            self.tables.clone(),
+            self.filter.clone(),
+            self.source.clone(),
+            self.config.tombstones,
+            self.config.include_query,
+            &resume,
+        );
+        let mut catalog: Option<Conn> = None;
+        let mut batch: Vec<SourceRecord> = Vec::new();
+        let mut heartbeat = self.config.heartbeat_interval.map(|period| {
+            let mut interval = tokio::time::interval(period);
+            interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            interval
+        });
+        loop {
+            // `next_event` is cancel-safe: its only awaits are the stream's `next`, a reconnect
+            // attempt and a backoff sleep, all of which can be started again.
+            let event = tokio::select! {
+                event = client.next_event() => event?,
+                permit = sender.reserve(), if !batch.is_empty() => {
+                    // The task caught up while the stream is quiet: hand over what is ready.
+                    match permit {
+                        Ok(permit) => permit.send(Ok(std::mem::take(&mut batch))),
+                        Err(_) => return Ok(()),
+                    }
+                    continue;
+                }
+                _ = tick(&mut heartbeat) => {
+                    batch.push(self.heartbeat_record(builder.boundary())?);
+                    if sender.send(Ok(std::mem::take(&mut batch))).await.is_err() {
+                        return Ok(());
+                    }
+                    continue;
+                }
+            };
+            let ends_group = event.ends_group;
+            if let Produced::Ddl(ddl) = builder.handle(event, &mut batch)?
+                && self.config.include_schema_changes
+            {
+                if catalog.is_none() {
+                    catalog = Some(connection::connect(&self.config).await?);
+                }
+                if let Some(conn) = catalog.as_mut()
+                    && let Some(record) = self
+                        .schema_changes
+                        .record(&ddl, &self.filter, &self.source, conn)
+                        .await?
+                {
+                    batch.push(record);
+                }
+            }
+            if batch.len() >= self.config.max_batch_size {
+                if sender.send(Ok(std::mem::take(&mut batch))).await.is_err() {
+                    return Ok(());
+                }
+            } else if ends_group && !batch.is_empty() {
+                // Hand over at group ends when the task is keeping up; otherwise keep
+                // filling the batch up to max.batch.size (the select above flushes it once
+                // the channel has room).
+                match sender.try_reserve() {
+                    Ok(permit) => permit.send(Ok(std::mem::take(&mut batch))),
+                    Err(mpsc::error::TrySendError::Full(())) => {}
+                    Err(mpsc::error::TrySendError::Closed(())) => return Ok(()),
+                }
+            }
+        }
+    }
+
+    fn heartbeat_record(&self, at: &SourceOffset) -> Result<SourceRecord> {
+        let now_ms = EpochNanos::now().0 / 1_000_000;
+        let keyed = sluice_schemas::records::heartbeat(&self.config.topic_prefix, now_ms).map_err(
+            |source| Error::Schema {
+                table: "heartbeat".into(),
+                source,
+            },
+        )?;
+        let key = keyed
+            .key
+            .map(|k| SchemaAndValue::with_schema(k.schema().clone(), Value::Struct(k)))
+            .unwrap_or_else(SchemaAndValue::null);
+        let value =
+            SchemaAndValue::with_schema(keyed.value.schema().clone(), Value::Struct(keyed.value));
+        Ok(SourceRecord::new(
+            self.partition.clone(),
+            at.to_map(),
+            format!("__debezium-heartbeat.{}", self.config.topic_prefix),
+            key,
+            value,
+        ))
+    }
+}
+
+async fn tick(interval: &mut Option<tokio::time::Interval>) {
+    match interval {
+        Some(interval) => {
+            interval.tick().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
+}
+
+/// Rewrites the held-back last snapshot record: `snapshot: last`, offset marked complete.
+fn mark_last(mut record: SourceRecord) -> Result<SourceRecord> {
+    record.source_offset.remove("snapshot");
+    if let Value::Struct(envelope) = &mut record.value.value
+        && let Some(Value::Struct(source)) = envelope.get("source").cloned()
+    {
+        let mut source = source;
+        let marked = source
+            .put("snapshot", SnapshotMarker::Last.as_str())
+            .map(|_| ())
+            .and_then(|()| envelope.put("source", Value::Struct(source)).map(|_| ()));
+        marked.map_err(|source| Error::Schema {
+            table: record.topic.clone(),
+            source,
+        })?;
+    }
+    Ok(record)
+}
+
+/// The server's current binlog position (`SHOW MASTER STATUS`).
+pub async fn current_position(conn: &mut Conn) -> Result<BinlogPosition> {
+    let row: Option<mysql_async::Row> =
+        conn.query_first("SHOW MASTER STATUS")
+            .await
+            .map_err(|source| Error::Database {
+                context: "read the current binlog position".into(),
+                source,
+            })?;
+    let row = row.ok_or_else(|| Error::ServerSetting {
+        variable: "log_bin",
+        found: "OFF".into(),
+        needed: "ON",
+    })?;
+    Ok(BinlogPosition::new(
+        row.get::<String, _>(0).unwrap_or_default(),
+        row.get::<u64, _>(1).unwrap_or(4),
+    ))
+}

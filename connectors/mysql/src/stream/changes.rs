@@ -1,0 +1,309 @@
+//! Turns live binlog events into change records: tracks the event group in progress (its
+//! start, GTID, rows-event index), keeps a [`TableMapping`] per TABLE_MAP (rebuilt when the
+//! map changes, so DDL is followed without a catalog query), skips rows a previous run or
+//! connection already emitted, and hands DDL to the schema-change side.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use sluice_connect::api::{OffsetMap, SourceRecord};
+use sluice_schemas::source::SnapshotMarker;
+
+use super::client::{LiveBody, LiveEvent};
+use super::mariadb::GtidPosition;
+use crate::binlog::{RowsEvent, RowsKind, TableMap};
+use crate::config::Tombstones;
+use crate::error::Result;
+use crate::filters::TableFilter;
+use crate::offset::{BinlogPosition, RowKey, SnapshotState, SourceOffset};
+use crate::records::{RowChange, RowOrigin, RowPlace, push_change};
+use crate::source_info::{SourceBuilder, SourceInfo};
+use crate::table::TableMapping;
+use crate::tables::TableFactory;
+
+/// The event group being read.
+#[derive(Debug, Clone, Default)]
+struct Group {
+    start: u64,
+    gtid: Option<String>,
+    /// The GTID position before this group.
+    gtids_before: Option<String>,
+    /// Rows events seen so far in the group.
+    rows_events: u64,
+    thread: Option<u32>,
+    query: Option<String>,
+}
+
+/// A DDL statement seen in the stream, for the schema-change topic.
+#[derive(Debug, Clone)]
+pub struct DdlEvent {
+    pub schema: String,
+    pub query: String,
+    pub offset: SourceOffset,
+    pub position: RowKey,
+    pub timestamp: u32,
+    pub server_id: u32,
+    pub gtid: Option<String>,
+    pub thread: u32,
+}
+
+/// What one event produced besides row records.
+#[derive(Debug)]
+pub enum Produced {
+    Nothing,
+    Ddl(Box<DdlEvent>),
+}
+
+/// Builds records from live events.
+#[derive(Debug)]
+pub struct ChangeBuilder {
+    partition: OffsetMap,
+    tables: TableFactory,
+    filter: TableFilter,
+    source: SourceBuilder,
+    tombstones: Tombstones,
+    include_query: bool,
+    mappings: HashMap<u64, (TableMap, Option<Arc<TableMapping>>)>,
+    group: Group,
+    gtid_position: GtidPosition,
+    /// Rows below this key were emitted before (by an earlier run or connection).
+    floor: RowKey,
+    /// The offset at the last group boundary, for heartbeats.
+    boundary: SourceOffset,
+}
+
+impl ChangeBuilder {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        partition: OffsetMap,
+        tables: TableFactory,
+        filter: TableFilter,
+        source: SourceBuilder,
+        tombstones: Tombstones,
+        include_query: bool,
+        resume: &SourceOffset,
+    ) -> Self {
+        Self {
+            partition,
+            tables,
+            filter,
+            source,
+            tombstones,
+            include_query,
+            mappings: HashMap::new(),
+            group: Group::default(),
+            gtid_position: resume
+                .gtids
+                .as_deref()
+                .and_then(GtidPosition::parse)
+                .unwrap_or_default(),
+            floor: resume.row_key(),
+            boundary: SourceOffset::at(resume.group.clone(), resume.gtids.clone()),
+        }
+    }
+
+    /// The offset at the last finished group: where a heartbeat says the connector is.
+    pub fn boundary(&self) -> &SourceOffset {
+        &self.boundary
+    }
+
+    /// Handles one event, appending its records to `out`.
+    pub fn handle(&mut self, event: LiveEvent, out: &mut Vec<SourceRecord>) -> Result<Produced> {
+        let mut produced = Produced::Nothing;
+        match event.body {
+            LiveBody::Rotate(_) => {}
+            LiveBody::MariaGtid(gtid) => {
+                self.start_group(&event.file, event.group_start);
+                self.gtid_position.advance(gtid.gtid);
+                self.group.gtid = Some(gtid.gtid.to_string());
+            }
+            LiveBody::MySqlGtid(gtid) => {
+                self.start_group(&event.file, event.group_start);
+                self.group.gtid = Some(gtid.gtid.to_string());
+            }
+            LiveBody::Query {
+                thread_id,
+                ref schema,
+                ref query,
+            } => {
+                self.group.thread = Some(thread_id);
+                if event.group_start != self.group.start {
+                    self.start_group(&event.file, event.group_start);
+                }
+                if crate::ddl::is_ddl(query) {
+                    let key = RowKey {
+                        file_number: crate::offset::file_number(&event.file),
+                        group_pos: event.group_start,
+                        event: self.group.rows_events,
+                        row: 0,
+                    };
+                    if key >= self.floor {
+                        produced = Produced::Ddl(Box::new(DdlEvent {
+                            schema: schema.clone(),
+                            query: query.clone(),
+                            offset: self.offset(&event.file, &event, 0, 0),
+                            position: key,
+                            timestamp: event.timestamp,
+                            server_id: event.server_id,
+                            gtid: self.group.gtid.clone(),
+                            thread: thread_id,
+                        }));
+                    }
+                }
+            }
+            LiveBody::RowsQuery(query) => {
+                if self.include_query {
+                    self.group.query = Some(query);
+                }
+            }
+            LiveBody::TableMap(map) => {
+                let unchanged = self
+                    .mappings
+                    .get(&map.table_id)
+                    .is_some_and(|(known, _)| *known == map);
+                if !unchanged {
+                    let mapping = if self.filter.includes_table(&map.schema, &map.table) {
+                        Some(Arc::new(self.tables.from_table_map(&map)?))
+                    } else {
+                        None
+                    };
+                    self.mappings.insert(map.table_id, (map, mapping));
+                }
+            }
+            LiveBody::Rows(ref rows) => {
+                let index = self.group.rows_events;
+                self.group.rows_events += 1;
+                self.rows(&event, rows, index, out)?;
+            }
+            LiveBody::Xid => {}
+        }
+        if event.ends_group {
+            self.group.query = None;
+            self.boundary = SourceOffset::at(
+                BinlogPosition::new(event.file.to_string(), event.next),
+                self.gtids(),
+            );
+            self.boundary.server_id = event.server_id;
+            self.boundary.ts_sec = u64::from(event.timestamp);
+        }
+        Ok(produced)
+    }
+
+    fn gtids(&self) -> Option<String> {
+        (!self.gtid_position.is_empty()).then(|| self.gtid_position.to_string())
+    }
+
+    fn start_group(&mut self, _file: &str, start: u64) {
+        self.group = Group {
+            start,
+            gtids_before: self.gtids(),
+            ..Group::default()
+        };
+    }
+
+    fn offset(&self, file: &str, event: &LiveEvent, rows_event: u64, row: u64) -> SourceOffset {
+        SourceOffset {
+            group: BinlogPosition::new(file, event.group_start),
+            event: rows_event,
+            row,
+            gtids: self.group.gtids_before.clone(),
+            server_id: event.server_id,
+            ts_sec: u64::from(event.timestamp),
+            snapshot: SnapshotState::Complete,
+        }
+    }
+
+    fn rows(
+        &mut self,
+        event: &LiveEvent,
+        rows: &RowsEvent,
+        index: u64,
+        out: &mut Vec<SourceRecord>,
+    ) -> Result<()> {
+        let Some((_, Some(mapping))) = self.mappings.get(&rows.table_id) else {
+            return Ok(());
+        };
+        let mapping = mapping.clone();
+        let file_number = crate::offset::file_number(&event.file);
+        for (row_index, change) in rows.rows.iter().enumerate() {
+            let key = RowKey {
+                file_number,
+                group_pos: event.group_start,
+                event: index,
+                row: row_index as u64,
+            };
+            if key < self.floor {
+                continue;
+            }
+            let (change, keys) = match (rows.kind, &change.before, &change.after) {
+                (RowsKind::Insert, _, Some(after)) => (
+                    RowChange::Insert(mapping.row_from_binlog(after)?),
+                    (None, mapping.key_from_binlog(after)?),
+                ),
+                (RowsKind::Delete, Some(before), _) => {
+                    let key = mapping.key_from_binlog(before)?;
+                    (
+                        RowChange::Delete(mapping.row_from_binlog(before)?),
+                        (key, None),
+                    )
+                }
+                (RowsKind::Update | RowsKind::PartialUpdate, Some(before), Some(after)) => {
+                    let (before_row, after_row) = mapping.row_from_binlog_update(before, after)?;
+                    let old_key = mapping.key_from_binlog(before)?;
+                    let resolved = crate::table::resolve_json_diffs(before, after)?;
+                    let new_key = mapping.key_from_binlog(&resolved)?;
+                    (
+                        RowChange::Update {
+                            before: before_row,
+                            after: after_row,
+                        },
+                        (old_key, new_key),
+                    )
+                }
+                _ => continue,
+            };
+            // Deletes carry their key as the "old" one; give it to both sides.
+            let keys = match &change {
+                RowChange::Delete(_) => (keys.0.clone(), keys.0),
+                RowChange::Insert(_) | RowChange::Read(_) => (keys.1.clone(), keys.1),
+                RowChange::Update { .. } => keys,
+            };
+            let source = self.source.build(&SourceInfo {
+                db: &rows.schema,
+                table: Some(&rows.table),
+                event_time_micros: i64::from(event.timestamp) * 1_000_000,
+                snapshot: SnapshotMarker::False,
+                server_id: event.server_id,
+                gtid: self.group.gtid.as_deref(),
+                file: &event.file,
+                pos: event.start,
+                row: row_index as u32,
+                thread: self.group.thread,
+                query: self.group.query.as_deref(),
+            })?;
+            let origin = RowOrigin {
+                partition: &self.partition,
+                offset: self
+                    .offset(&event.file, event, index, row_index as u64)
+                    .to_map(),
+                place: RowPlace::Stream(key),
+                timestamp_ms: i64::from(event.timestamp) * 1000,
+            };
+            push_change(
+                out,
+                &mapping,
+                change,
+                keys,
+                source,
+                self.tombstones,
+                &origin,
+            )?;
+            // A reconnect re-reads the group from its start: skip what is out already.
+            self.floor = RowKey {
+                row: key.row + 1,
+                ..key
+            };
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,9 @@
+//! Streaming from the binlog.
+//!
+//! - [`client`]: the replica connection, event decoding, event groups, reconnects.
+//! - [`changes`]: live events into change records; DDL handed on.
+//! - [`mariadb`]: MariaDB's GTID, GTID_LIST, BINLOG_CHECKPOINT and ANNOTATE_ROWS events.
+
+pub mod changes;
+pub mod client;
+pub mod mariadb;

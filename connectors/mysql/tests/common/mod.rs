@@ -1,0 +1,99 @@
+//! Shared pieces of the MariaDB end-to-end tests: a worker with a MySQL source connector
+//! pointed at a throwaway MariaDB, and reading topics back through the REST API.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use mysql_async::prelude::Queryable;
+use serde_json::{Value, json};
+use sluice_tests::{MariaDbServer, SluiceProcess};
+
+pub const PREFIX: &str = "dbserver1";
+
+/// The connector config for `maria`, capturing database `db`, plus `extra` keys.
+pub fn connector(name: &str, maria: &MariaDbServer, db: &str, extra: &[(&str, &str)]) -> Value {
+    let mut config = json!({
+        "connector.class": "io.debezium.connector.mysql.MySqlConnector",
+        "database.hostname": maria.host(),
+        "database.port": maria.port().to_string(),
+        "database.user": maria.user(),
+        "database.password": maria.password(),
+        "database.server.id": "184054",
+        "topic.prefix": PREFIX,
+        "database.include.list": db,
+    });
+    for (key, value) in extra {
+        config[*key] = Value::String((*value).to_owned());
+    }
+    json!({"name": name, "config": config})
+}
+
+/// Runs statements on one connection.
+pub async fn exec(maria: &MariaDbServer, db: &str, statements: &[&str]) -> anyhow::Result<()> {
+    let mut conn = mysql_async::Conn::new(maria.opts_for(db)).await?;
+    for statement in statements {
+        conn.query_drop(*statement).await?;
+    }
+    conn.disconnect().await?;
+    Ok(())
+}
+
+pub fn end_offset(topic: &Value) -> i64 {
+    topic["partitions"]
+        .as_array()
+        .map(|parts| {
+            parts
+                .iter()
+                .map(|p| p["end_offset"].as_i64().unwrap_or(0))
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+/// Every record of `topic` (partition 0), as the REST API renders it.
+pub async fn read_all(worker: &SluiceProcess, topic: &str) -> anyhow::Result<Vec<Value>> {
+    let mut out = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = worker
+            .get(&format!(
+                "/topics/{topic}/records?offset={offset}&limit=2000"
+            ))
+            .await?;
+        let records = page["records"].as_array().cloned().unwrap_or_default();
+        if records.is_empty() {
+            return Ok(out);
+        }
+        out.extend(records);
+        offset = page["next_offset"].as_i64().unwrap_or(offset);
+    }
+}
+
+/// Waits until `topic` holds at least `count` records and returns them all.
+pub async fn wait_records(
+    worker: &SluiceProcess,
+    topic: &str,
+    count: i64,
+    timeout: Duration,
+) -> anyhow::Result<Vec<Value>> {
+    worker
+        .wait_for(&format!("/topics/{topic}"), timeout, |t| {
+            end_offset(t) >= count
+        })
+        .await?;
+    read_all(worker, topic).await
+}
+
+/// The payload of a record's value (`null` for a tombstone).
+pub fn payload(record: &Value) -> &Value {
+    &record["value"]["payload"]
+}
+
+/// The `op` of each record, `-` for tombstones.
+pub fn ops(records: &[Value]) -> Vec<String> {
+    records
+        .iter()
+        .map(|r| payload(r)["op"].as_str().unwrap_or("-").to_owned())
+        .collect()
+}
