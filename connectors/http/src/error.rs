@@ -95,6 +95,10 @@ pub enum Error {
         #[source]
         source: AttemptFailure,
     },
+
+    /// The task already failed (reported once with its cause); it sends nothing more.
+    #[error("the HTTP sink stopped sending after batch {key} failed; restart the task")]
+    AlreadyFailed { key: String },
 }
 
 /// Result alias used throughout sluice-http.

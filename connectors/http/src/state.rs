@@ -141,6 +141,8 @@ pub struct State {
     in_flight: usize,
     paused_for_buffer: bool,
     fatal: Option<Error>,
+    /// Set once a fatal error was handed out: later calls fail too, naming the batch.
+    failed_batch: Option<String>,
     next_generation: u64,
     turn: usize,
 }
@@ -153,6 +155,7 @@ impl State {
             in_flight: 0,
             paused_for_buffer: false,
             fatal: None,
+            failed_batch: None,
             next_generation: 0,
             turn: 0,
         }
@@ -184,9 +187,16 @@ impl State {
         self.partitions.remove(partition);
     }
 
-    /// The failure that must end the task, if any.
+    /// The failure that must end the task, if any; after it was handed out once (with its
+    /// cause), every later call gets [`Error::AlreadyFailed`], so a retried `put` cannot
+    /// carry on past a batch that was never delivered.
     pub fn take_fatal(&mut self) -> Option<Error> {
-        self.fatal.take()
+        if let Some(error) = self.fatal.take() {
+            return Some(error);
+        }
+        self.failed_batch
+            .clone()
+            .map(|key| Error::AlreadyFailed { key })
     }
 
     /// The partition's state, opened on first use.
@@ -269,7 +279,7 @@ impl State {
     /// holds), partitions taking turns.
     pub fn take_ready(&mut self, now: Instant) -> Vec<Ready> {
         let mut ready = Vec::new();
-        if self.fatal.is_some() {
+        if self.fatal.is_some() || self.failed_batch.is_some() {
             return ready;
         }
         for state in self.partitions.values_mut() {
@@ -362,6 +372,7 @@ impl State {
                 });
                 if !retry.allows_another(failures) {
                     tracing::error!(key = %batch.idempotency_key(), failures, %failure, "giving up on an HTTP batch");
+                    self.failed_batch = Some(batch.idempotency_key());
                     self.fatal = Some(Error::RetriesExhausted {
                         key: batch.idempotency_key(),
                         attempts: failures,
@@ -416,6 +427,7 @@ impl State {
 
     /// Records a failure of the dispatcher itself (a send that panicked).
     pub fn fail(&mut self, error: Error) {
+        self.failed_batch.get_or_insert_with(|| "(unknown)".into());
         self.fatal.get_or_insert(error);
     }
 }
