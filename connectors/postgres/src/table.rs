@@ -151,17 +151,7 @@ impl TableMapping {
             value_columns.push(mapped);
         }
         let topic = format!("{topic_prefix}.{schema}.{table}");
-        let fields = |list: &[MappedColumn]| -> Vec<(String, SchemaRef)> {
-            list.iter()
-                .map(|c| (c.name.clone(), c.schema.clone()))
-                .collect()
-        };
-        let envelope = TableEnvelope::new(
-            &topic,
-            &fields(&key_columns),
-            &fields(&value_columns),
-            source_schema,
-        );
+        let envelope = build_envelope(&topic, &key_columns, &value_columns, source_schema);
         Ok(TableMapping {
             topic,
             table: format!("{schema}.{table}"),
@@ -187,6 +177,35 @@ impl TableMapping {
     /// The names of the columns in the value, in order.
     pub fn value_column_names(&self) -> impl Iterator<Item = &str> {
         self.value_columns.iter().map(|c| c.name.as_str())
+    }
+
+    /// Puts the key fields in the order of `names` — Debezium orders a primary key's fields as
+    /// the key declares them (`PRIMARY KEY (b, a)`), not in table order. Key columns `names`
+    /// leaves out keep their table order after the named ones; a name that is not a key column
+    /// is an error.
+    pub fn with_key_order(mut self, names: &[String]) -> Result<TableMapping> {
+        if let Some(stranger) = names
+            .iter()
+            .find(|name| !self.key_columns.iter().any(|c| &c.name == *name))
+        {
+            return Err(Error::InvalidMessageKeyColumns {
+                text: names.join(","),
+                reason: format!("{stranger:?} is not a key column of table {}", self.table),
+            });
+        }
+        self.key_columns.sort_by_key(|column| {
+            names
+                .iter()
+                .position(|name| *name == column.name)
+                .unwrap_or(usize::MAX)
+        });
+        self.envelope = build_envelope(
+            &self.topic,
+            &self.key_columns,
+            &self.value_columns,
+            self.envelope.source_schema().clone(),
+        );
+        Ok(self)
     }
 
     /// The names of the key columns, in order (empty for keyless tables).
@@ -260,6 +279,25 @@ impl TableMapping {
                 }),
         }
     }
+}
+
+fn build_envelope(
+    topic: &str,
+    key_columns: &[MappedColumn],
+    value_columns: &[MappedColumn],
+    source_schema: SchemaRef,
+) -> TableEnvelope {
+    let fields = |list: &[MappedColumn]| -> Vec<(String, SchemaRef)> {
+        list.iter()
+            .map(|c| (c.name.clone(), c.schema.clone()))
+            .collect()
+    };
+    TableEnvelope::new(
+        topic,
+        &fields(key_columns),
+        &fields(value_columns),
+        source_schema,
+    )
 }
 
 /// Struct values (VariableScaleDecimal, Point) are decoded with an optional schema; a NOT NULL

@@ -242,3 +242,28 @@ fn struct_values_take_their_fields_schema() {
     let v = zero.get("v").unwrap().as_struct().unwrap();
     assert_eq!(v.get("value"), Some(&Value::Bytes(vec![0])));
 }
+
+#[test]
+fn key_fields_follow_the_declared_key_order() {
+    let mut cols = columns();
+    cols[1].key = true; // name
+    let m = mapping(cols, &TypeOptions::default(), &ColumnFilter::All)
+        .with_key_order(&["name".to_string(), "id".to_string()])
+        .unwrap();
+    assert_eq!(m.key_column_names().collect::<Vec<_>>(), ["name", "id"]);
+    let key_schema = m.envelope().key_schema().unwrap().clone();
+    assert_eq!(key_schema.fields()[0].name(), "name");
+    let cells = [
+        Cell::Text("1"),
+        Cell::Text("a"),
+        Cell::Null,
+        Cell::Null,
+        Cell::Text("0"),
+    ];
+    let key = m.key(&cells).unwrap().unwrap();
+    assert_eq!(key.values(), &[Value::String("a".into()), Value::Int32(1)]);
+    let err = mapping(columns(), &TypeOptions::default(), &ColumnFilter::All)
+        .with_key_order(&["score".to_string()])
+        .unwrap_err();
+    assert!(err.to_string().contains("not a key column"), "{err}");
+}

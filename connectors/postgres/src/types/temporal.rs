@@ -125,9 +125,18 @@ pub fn parse_timestamp(text: &str) -> Result<Moment<i64>, &'static str> {
     let (text, bc) = era(text);
     let (date, clock) = text.split_once(' ').ok_or("expected a date and a time")?;
     let days = parse_ymd(date, bc)?;
-    Ok(Moment::At(
-        i64::from(days) * MICROS_PER_DAY + parse_time(clock)?,
-    ))
+    at_micros(days, parse_time(clock)?, 0)
+}
+
+/// Epoch microseconds of a day, a time of day and a UTC offset; the latest Postgres years do
+/// not fit in 64-bit epoch microseconds, which is an error rather than an overflow.
+fn at_micros(days: i32, time: i64, offset_seconds: i64) -> Result<Moment<i64>, &'static str> {
+    i64::from(days)
+        .checked_mul(MICROS_PER_DAY)
+        .and_then(|micros| micros.checked_add(time))
+        .and_then(|micros| micros.checked_sub(offset_seconds * MICROS_PER_SECOND))
+        .map(Moment::At)
+        .ok_or("the timestamp is beyond what epoch microseconds can hold (after year 294247)")
 }
 
 /// A `timestamptz` as microseconds since the epoch (the offset applied).
@@ -139,9 +148,7 @@ pub fn parse_timestamp_tz(text: &str) -> Result<Moment<i64>, &'static str> {
     let (date, clock) = text.split_once(' ').ok_or("expected a date and a time")?;
     let days = parse_ymd(date, bc)?;
     let (clock, offset) = split_offset(clock)?;
-    Ok(Moment::At(
-        i64::from(days) * MICROS_PER_DAY + parse_time(clock)? - offset * MICROS_PER_SECOND,
-    ))
+    at_micros(days, parse_time(clock)?, offset)
 }
 
 /// `ZonedTimestamp`: the UTC instant as Debezium prints it — Java's ISO year (4 digits, `+`
@@ -181,7 +188,46 @@ pub fn format_zoned_timestamp(epoch_micros: i64, fraction_digits: u8) -> String 
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    /// Prints epoch microseconds the way Postgres's ISO DateStyle does (years ≤ 0 as BC).
+    fn postgres_text(micros: i64) -> String {
+        let days = micros.div_euclid(MICROS_PER_DAY);
+        let time = micros.rem_euclid(MICROS_PER_DAY);
+        let (year, month, day) = sluice_schemas::temporal::civil_from_days(days as i32);
+        let seconds = time / MICROS_PER_SECOND;
+        let clock = format!(
+            "{:02}:{:02}:{:02}.{:06}",
+            seconds / 3600,
+            seconds / 60 % 60,
+            seconds % 60,
+            time % MICROS_PER_SECOND
+        );
+        if year <= 0 {
+            format!("{:04}-{month:02}-{day:02} {clock} BC", 1 - year)
+        } else {
+            format!("{year:04}-{month:02}-{day:02} {clock}")
+        }
+    }
+
+    proptest! {
+        /// From 4713 BC to the year 294247 (where epoch microseconds end, as in Debezium).
+        #[test]
+        fn postgres_timestamps_parse_back(micros in -210_866_803_200_000_000i64..9_223_371_331_200_000_000 - 5_400_000_000) {
+            let text = postgres_text(micros);
+            prop_assert_eq!(parse_timestamp(&text), Ok(Moment::At(micros)));
+            let with_zone = match text.strip_suffix(" BC") {
+                Some(rest) => format!("{rest}-01:30 BC"),
+                None => format!("{text}-01:30"),
+            };
+            prop_assert_eq!(
+                parse_timestamp_tz(&with_zone),
+                Ok(Moment::At(micros + 5_400_000_000))
+            );
+        }
+    }
 
     fn at<T>(m: Result<Moment<T>, &'static str>) -> T {
         match m.unwrap() {
