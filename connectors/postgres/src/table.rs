@@ -313,7 +313,8 @@ fn with_field_schema(value: Value, schema: &SchemaRef) -> Value {
 }
 
 /// `unavailable.value.placeholder` in a column's schema: the text for strings, its bytes for
-/// bytes, a one-element array for arrays of those; `None` for types that cannot carry it.
+/// bytes, a one-element array for arrays of those, the bytes as numbers for integer arrays;
+/// `None` for types that cannot carry it.
 fn placeholder_value(schema: &Schema, placeholder: &str) -> Option<Value> {
     match schema.schema_type() {
         SchemaType::String => Some(Value::String(placeholder.to_string())),
@@ -321,9 +322,25 @@ fn placeholder_value(schema: &Schema, placeholder: &str) -> Option<Value> {
             Some(Value::Bytes(placeholder.as_bytes().to_vec()))
         }
         SchemaType::Array => {
-            let element = placeholder_value(schema.value_schema()?, placeholder)?;
-            Some(Value::Array(vec![element]))
+            let items = schema.value_schema()?;
+            // Integer arrays carry the placeholder's bytes as numbers, as Debezium does.
+            let as_numbers = |to_value: fn(i8) -> Value| {
+                Some(Value::Array(
+                    placeholder.bytes().map(|b| to_value(b as i8)).collect(),
+                ))
+            };
+            match (items.schema_type(), items.name()) {
+                (SchemaType::Int16, None) => as_numbers(|b| Value::Int16(b.into())),
+                (SchemaType::Int32, None) => as_numbers(|b| Value::Int32(b.into())),
+                (SchemaType::Int64, None) => as_numbers(|b| Value::Int64(b.into())),
+                _ => Some(Value::Array(vec![placeholder_value(items, placeholder)?])),
+            }
         }
+        // An hstore in map mode: {placeholder: placeholder}.
+        SchemaType::Map => Some(Value::Map(vec![(
+            Value::String(placeholder.to_string()),
+            Value::String(placeholder.to_string()),
+        )])),
         _ => None,
     }
 }

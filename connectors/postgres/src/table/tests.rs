@@ -267,3 +267,38 @@ fn key_fields_follow_the_declared_key_order() {
         .unwrap_err();
     assert!(err.to_string().contains("not a key column"), "{err}");
 }
+
+#[test]
+fn unchanged_toast_in_arrays_like_debezium() {
+    let cols = vec![
+        column("ints", 1007, true, false),
+        column("texts", 1009, true, false),
+        column("stamps", 1115, true, false),
+    ];
+    let m = TableMapping::new(
+        "p",
+        "s",
+        "t",
+        cols,
+        &TypeOptions::default(),
+        &ColumnFilter::All,
+        "ab",
+        SourceSchemaBuilder::postgres(),
+    )
+    .unwrap();
+    let row = m
+        .row(&[Cell::UnchangedToast, Cell::UnchangedToast, Cell::Null])
+        .unwrap();
+    assert_eq!(
+        row.get("ints"),
+        Some(&Value::Array(vec![Value::Int32(97), Value::Int32(98)]))
+    );
+    assert_eq!(
+        row.get("texts"),
+        Some(&Value::Array(vec![Value::String("ab".into())]))
+    );
+    assert!(
+        m.row(&[Cell::Null, Cell::Null, Cell::UnchangedToast])
+            .is_err()
+    );
+}
