@@ -431,3 +431,60 @@ impl State {
         self.fatal.get_or_insert(error);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    fn state() -> State {
+        let props = [("http.url", "http://127.0.0.1:9/"), ("batch.max.size", "3")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        State::new(Arc::new(HttpSinkConfig::parse(&props).unwrap()))
+    }
+
+    #[test]
+    fn commits_stop_at_the_first_pending_offset() {
+        let mut state = state();
+        let partition = TopicPartition::new("t", 0);
+        let idle = TopicPartition::new("t", 1);
+        state.open(&partition);
+        let now = Instant::now();
+        for offset in 0..5 {
+            assert!(matches!(
+                state.admit(&partition, Offset(offset)),
+                Admission::Accept
+            ));
+            state.partition(&partition).add(Offset(offset), b"{}", now);
+        }
+        let consumed: PartitionOffsets =
+            [(partition.clone(), Offset(5)), (idle.clone(), Offset(9))]
+                .into_iter()
+                .collect();
+        let committable = state.committable(&consumed);
+        assert_eq!(
+            committable[&partition],
+            Offset(0),
+            "nothing acknowledged yet"
+        );
+        assert_eq!(
+            committable[&idle],
+            Offset(9),
+            "nothing pending: what was consumed"
+        );
+        // The sealed slot [0, 2] is handed out once; the open batch [3, 4] waits.
+        let ready = state.take_ready(now);
+        assert_eq!(ready.len(), 1);
+        assert_eq!(ready[0].batch.idempotency_key(), "t-0-0-2");
+        assert!(
+            state.take_ready(now).is_empty(),
+            "one request per partition"
+        );
+        assert_eq!(
+            state.next_deadline(),
+            Some(now + std::time::Duration::from_millis(100))
+        );
+    }
+}
