@@ -101,6 +101,144 @@ pub enum Error {
          table.include.list and the user's privileges"
     )]
     TableNotFound { table: String },
+    /// A query or connection on the ordinary (non-replication) connection failed.
+    #[error("{context}: {}", postgres_reason(source))]
+    Postgres {
+        context: String,
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// The replication-protocol connection failed.
+    #[error("{context}: {source}")]
+    Replication {
+        context: String,
+        #[source]
+        source: pgwire_replication::PgWireError,
+    },
+    /// The server is not set up for logical replication the way the connector needs; `fix`
+    /// says what to change on the server.
+    #[error("{problem}. To fix: {fix}")]
+    ServerSetup { problem: String, fix: String },
+    /// A captured table cannot be turned into change events (unsupported shape, bad data).
+    #[error("table {table}: {reason}")]
+    Table { table: String, reason: String },
+    /// A row of `COPY … TO STDOUT` text is malformed.
+    #[error("malformed COPY row of table {table}: {reason}")]
+    CopyFormat { table: String, reason: String },
+    /// The connector configuration is not valid (boxed: the runtime's error is large).
+    #[error(transparent)]
+    Config(Box<sluice_connect::Error>),
+    /// The task is stopping: the queue to `poll` is gone.
+    #[error("the connector task is stopping")]
+    Stopped,
+    /// The type mapping or the runtime rejected a change event.
+    #[error("cannot build the change event of {table}: {source}")]
+    Event {
+        table: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+/// The server is not set up for logical replication the way the connector needs; `fix`
+    /// says what to change on the server.
+    #[error("{problem}. To fix: {fix}")]
+    ServerSetup { problem: String, fix: String },
+    /// A captured table cannot be turned into change events (unsupported shape, bad data).
+    #[error("table {table}: {reason}")]
+    Table { table: String, reason: String },
+    /// A row of `COPY … TO STDOUT` text is malformed.
+    #[error("malformed COPY row of table {table}: {reason}")]
+    CopyFormat { table: String, reason: String },
+    /// The connector configuration is not valid (boxed: the runtime's error is large).
+    #[error(transparent)]
+    Config(Box<sluice_connect::Error>),
+    /// The task is stopping: the queue to `poll` is gone.
+    #[error("the connector task is stopping")]
+    Stopped,
+    /// The type mapping or the runtime rejected a change event.
+    #[error("cannot build the change event of {table}: {source}")]
+    Event {
+        table: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+}
+
+/// The server's own message (with its detail and hint) when there is one, else the
+/// client's description: tokio-postgres prints only "db error" for server errors.
+fn postgres_reason(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => {
+            let mut text = format!("{}: {}", db.severity(), db.message());
+            if let Some(detail) = db.detail() {
+                text.push_str(&format!(" ({detail})"));
+            }
+            if let Some(hint) = db.hint() {
+                text.push_str(&format!("; hint: {hint}"));
+            }
+            text
+        }
+        None => match std::error::Error::source(error) {
+            Some(cause) => format!("{error}: {cause}"),
+            None => error.to_string(),
+        },
+    }
+}
+
+impl Error {
+    /// A failed query or connection, with what was being done.
+    pub fn postgres(context: impl Into<String>, source: tokio_postgres::Error) -> Self {
+        Self::Postgres {
+            context: context.into(),
+            source,
+        }
+    }
+
+    /// Whether retrying after a pause may succeed: the server went away or restarts,
+    /// the network dropped. Configuration and permission problems are not retried.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Postgres { source, .. } => match source.as_db_error() {
+                // 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now,
+                // 08xxx connection exceptions, 55006 object in use (slot still active).
+                Some(db) => {
+                    let code = db.code().code();
+                    code.starts_with("57P") || code.starts_with("08") || code == "55006"
+                }
+                None => source.is_closed() || std::error::Error::source(source).is_some(),
+            },
+            Self::Replication { source, .. } => {
+                use pgwire_replication::PgWireError as E;
+                match source {
+                    E::Io(_) | E::Task(_) => true,
+                    E::Server(message) => ["SQLSTATE 57P", "SQLSTATE 08", "SQLSTATE 55006"]
+                        .iter()
+                        .any(|code| message.contains(code)),
+                    _ => false,
+                }
+            }
+            _ => false,
+        }
+    }
+}
+
+impl From<sluice_connect::Error> for Error {
+    fn from(error: sluice_connect::Error) -> Self {
+        Self::Config(Box::new(error))
+    }
+}
+
+impl From<Error> for sluice_connect::Error {
+    fn from(error: Error) -> Self {
+        if let Error::Config(config) = error {
+            return *config;
+        }
+        sluice_connect::Error::Connector {
+            context: "postgres source".into(),
+            source: Box::new(error),
+        }
+    }
 }
 
 /// Result alias used throughout sluice-postgres.

@@ -10,26 +10,65 @@
 //!   text-format decoding, `decimal.handling.mode` & co., column filter, message key columns).
 //! - [`table`]: [`table::TableMapping`], one captured table's Key/Value/Envelope schemas and
 //!   row/key structs from a row's cells.
+//! - [`connector`]: [`connector::PostgresConnector`], registered by [`register`].
+//! - [`config`]: Debezium's configuration keys ([`config::config_def`]) and the typed
+//!   [`config::PostgresConfig`].
+//! - [`connection`]: query connections and the session settings shared with the stream.
+//! - [`validate`]: start-up checks of the server (wal_level, privileges, slots, REPLICA
+//!   IDENTITY, missing tables, publication), each error saying how to fix the server.
+//! - [`tables`]: the schema/table filters and the discovery of captured tables.
+//! - [`catalog`]: a table's columns, nullability and key from the catalog.
+//! - [`publication`], [`slot`]: publication autocreation; slot lookup, creation with an
+//!   exported snapshot, dropping.
+//! - [`plan`]: where a starting task begins (snapshot mode × stored offset × slot).
+//! - [`task`]: [`task::PostgresTask`] — start, poll, commit, stop — and its background reader.
+//! - [`snapshot`]: the consistent initial snapshot streamed with COPY; [`copy_text`] parses
+//!   COPY's text rows.
+//! - [`stream`]: the replication session: pgoutput → change events, confirmations, heartbeats,
+//!   reconnection.
+//! - [`events`]: change events, tombstones, transaction and heartbeat records.
+//! - [`mapping`]: builds table mappings from the catalog or Relation messages.
+//! - [`offsets`]: source offsets and record positions; [`ack`]: what may be confirmed to the
+//!   slot; [`queue`]: the bounded (records and bytes) queue between the reader and `poll`.
 //! - [`error`]: the crate's error type and `Result` alias.
-//!
-//! The source connector itself (config, replication connection, snapshot, streaming into
-//! change events) arrives later with issue #6, built on these pieces.
-
+pub mod ack;
+pub mod catalog;
+pub mod config;
+pub mod connection;
+pub mod connector;
+pub mod copy_text;
 pub mod error;
+pub mod events;
 pub mod lsn;
+pub mod mapping;
+pub mod offsets;
 pub mod pgoutput;
+pub mod plan;
+pub mod publication;
+pub mod queue;
+pub mod slot;
+pub mod snapshot;
+pub mod stream;
 pub mod table;
+pub mod tables;
+pub mod task;
 pub mod types;
+pub mod validate;
 
 pub use error::{Error, Result};
 
-/// Registers the PostgreSQL source under its `connector.class` names. (Registers nothing until the
-/// connector lands; the binary already calls it.)
-#[allow(clippy::result_large_err)] // the runtime's error type, shared by every connector
+/// Registers the PostgreSQL source under Debezium's class name and the short names
+/// `postgres` / `postgresql`. (The binary fixes the signature, so the runtime's large error
+/// type stays.)
+#[allow(clippy::result_large_err)]
 pub fn register(
     registry: &mut sluice_connect::registry::ConnectorRegistry,
 ) -> sluice_connect::Result<()> {
-    let _ = registry;
-    Ok(())
+    registry.register_source(
+        connector::CLASS,
+        connector::ALIASES,
+        env!("CARGO_PKG_VERSION"),
+        || Box::new(connector::PostgresConnector),
+    )
 }
 pub use lsn::Lsn;

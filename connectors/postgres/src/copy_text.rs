@@ -1,0 +1,98 @@
+//! Rows of `COPY … TO STDOUT` in text format: tab-separated fields, `\N` for NULL, backslash
+//! escapes for tab, newline, carriage return, backslash and the rest. After unescaping, each
+//! field is exactly the type's text output — the same text pgoutput sends — so the snapshot
+//! and the stream share one value decoder.
+
+use std::borrow::Cow;
+
+/// Splits one row (without its trailing newline) into its fields, borrowing the text when a
+/// field has no escapes. `None` is SQL NULL.
+pub fn split_row(line: &str) -> Result<Vec<Option<Cow<'_, str>>>, String> {
+    let mut fields = Vec::with_capacity(16);
+    for raw in line.split('\t') {
+        if raw == "\\N" {
+            fields.push(None);
+        } else if raw.contains('\\') {
+            fields.push(Some(Cow::Owned(unescape(raw)?)));
+        } else {
+            fields.push(Some(Cow::Borrowed(raw)));
+        }
+    }
+    Ok(fields)
+}
+
+fn unescape(raw: &str) -> Result<String, String> {
+    let bytes = raw.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        index += 1;
+        if byte != b'\\' {
+            out.push(byte);
+            continue;
+        }
+        let Some(&next) = bytes.get(index) else {
+            return Err(format!("field {raw:?} ends with a lone backslash"));
+        };
+        index += 1;
+        match next {
+            b'b' => out.push(0x08),
+            b'f' => out.push(0x0c),
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b't' => out.push(b'\t'),
+            b'v' => out.push(0x0b),
+            b'0'..=b'7' => {
+                let mut value = u32::from(next - b'0');
+                for _ in 0..2 {
+                    match bytes.get(index) {
+                        Some(&digit @ b'0'..=b'7') => {
+                            value = value * 8 + u32::from(digit - b'0');
+                            index += 1;
+                        }
+                        _ => break,
+                    }
+                }
+                out.push(value as u8);
+            }
+            b'x' => {
+                let mut value = 0u32;
+                let mut digits = 0;
+                while digits < 2 {
+                    match bytes.get(index).and_then(|b| (*b as char).to_digit(16)) {
+                        Some(digit) => {
+                            value = value * 16 + digit;
+                            index += 1;
+                            digits += 1;
+                        }
+                        None => break,
+                    }
+                }
+                if digits == 0 {
+                    out.push(b'x');
+                } else {
+                    out.push(value as u8);
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    String::from_utf8(out)
+        .map_err(|_| format!("field {raw:?} unescapes to bytes that are not UTF-8"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_fields_nulls_and_escapes() {
+        let fields = split_row("1\t\\N\ta\\tb\\nc\\\\d\t\\101\\x42").unwrap();
+        let texts: Vec<Option<&str>> = fields.iter().map(|f| f.as_deref()).collect();
+        assert_eq!(texts, [Some("1"), None, Some("a\tb\nc\\d"), Some("AB")]);
+        assert!(matches!(fields[0], Some(Cow::Borrowed(_))));
+        assert_eq!(split_row("").unwrap(), vec![Some(Cow::Borrowed(""))]);
+        assert!(split_row("bad\\").is_err());
+    }
+}

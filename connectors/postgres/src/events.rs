@@ -1,0 +1,287 @@
+//! Building the records the connector emits: change events (Debezium envelope with the
+//! Postgres `source` block) of snapshot rows and streamed changes, tombstones, transaction
+//! BEGIN/END records and heartbeats. Schemas come from the table's
+//! [`TableMapping`](crate::table::TableMapping); this module adds the source block, the
+//! record's topic, key, offset, position and headers.
+
+use sluice_connect::api::{OffsetMap, SchemaAndValue, SourcePosition, SourceRecord};
+use sluice_schemas::envelope::{EpochNanos, Op, TransactionBlock};
+use sluice_schemas::records::{KeyedRecord, TransactionSchemas, heartbeat};
+use sluice_schemas::source::{SnapshotMarker, SourceCommon, SourceSchemaBuilder};
+use sluice_schemas::{SchemaRef, Struct, Value};
+
+use crate::config::PostgresConfig;
+use crate::error::{Error, Result};
+use crate::lsn::Lsn;
+use crate::table::TableMapping;
+
+/// The connector name in the source block.
+pub const CONNECTOR: &str = "postgresql";
+
+/// Where an event was read, for its `source` block.
+#[derive(Debug, Clone, Copy)]
+pub struct SourceFacts<'a> {
+    pub snapshot: SnapshotMarker,
+    /// When the change happened (commit time; snapshot time for snapshot rows).
+    pub event_micros: i64,
+    pub schema: &'a str,
+    pub table: &'a str,
+    pub tx_id: Option<u32>,
+    pub lsn: Option<Lsn>,
+    /// The previous transaction's commit LSN, for `sequence`.
+    pub last_commit: Option<Lsn>,
+}
+
+/// Where a record goes in the task's stream.
+#[derive(Debug, Clone)]
+pub struct Placement {
+    pub offset: OffsetMap,
+    pub position: SourcePosition,
+}
+
+/// Makes the records of one connector.
+#[derive(Debug, Clone)]
+pub struct EventFactory {
+    prefix: String,
+    db: String,
+    version: String,
+    source_schema: SchemaRef,
+    partition: OffsetMap,
+    transactions: TransactionSchemas,
+    transaction_topic: String,
+    heartbeat_topic: String,
+}
+
+impl EventFactory {
+    pub fn new(config: &PostgresConfig) -> Self {
+        Self {
+            prefix: config.topic_prefix.clone(),
+            db: config.dbname.clone(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            source_schema: SourceSchemaBuilder::postgres(),
+            partition: config.source_partition(),
+            transactions: TransactionSchemas::new(),
+            transaction_topic: format!("{}.transaction", config.topic_prefix),
+            heartbeat_topic: format!("__debezium-heartbeat.{}", config.topic_prefix),
+        }
+    }
+
+    /// The source schema every table mapping must be built with.
+    pub fn source_schema(&self) -> SchemaRef {
+        self.source_schema.clone()
+    }
+
+    fn source(&self, facts: &SourceFacts<'_>) -> Result<Struct> {
+        let common = SourceCommon {
+            version: self.version.clone(),
+            connector: CONNECTOR.to_string(),
+            name: self.prefix.clone(),
+            event_time_micros: facts.event_micros,
+            snapshot: facts.snapshot,
+            db: self.db.clone(),
+            sequence: facts.lsn.map(|lsn| {
+                let last = facts.last_commit.map(|l| format!("\"{}\"", l.0));
+                format!("[{},\"{}\"]", last.as_deref().unwrap_or("null"), lsn.0)
+            }),
+        };
+        let extra = [
+            ("schema", Value::String(facts.schema.to_string())),
+            ("table", Value::String(facts.table.to_string())),
+            (
+                "txId",
+                facts
+                    .tx_id
+                    .map_or(Value::Null, |x| Value::Int64(i64::from(x))),
+            ),
+            (
+                "lsn",
+                facts.lsn.map_or(Value::Null, |l| Value::Int64(l.0 as i64)),
+            ),
+            ("xmin", Value::Null),
+        ];
+        common
+            .to_struct(&self.source_schema, extra)
+            .map_err(|source| event_error(facts.table, source))
+    }
+
+    /// A change event (`op` c/u/d/r) of `mapping`'s table.
+    #[allow(clippy::too_many_arguments)]
+    pub fn change(
+        &self,
+        mapping: &TableMapping,
+        op: Op,
+        key: Option<Struct>,
+        before: Option<Struct>,
+        after: Option<Struct>,
+        facts: &SourceFacts<'_>,
+        transaction: Option<&TransactionBlock>,
+        placement: Placement,
+    ) -> Result<SourceRecord> {
+        let source = self.source(facts)?;
+        let envelope = mapping.envelope();
+        let value = envelope
+            .value(op, before, after, source, EpochNanos::now(), transaction)
+            .map_err(|source| event_error(mapping.topic(), source))?;
+        let key = key_value(mapping, key);
+        let value =
+            SchemaAndValue::with_schema(envelope.envelope_schema().clone(), Value::Struct(value));
+        Ok(self.record(mapping.topic(), key, value, placement, facts.event_micros))
+    }
+
+    /// The tombstone (null value) that follows a delete.
+    pub fn tombstone(
+        &self,
+        mapping: &TableMapping,
+        key: Option<Struct>,
+        facts: &SourceFacts<'_>,
+        placement: Placement,
+    ) -> SourceRecord {
+        let key = key_value(mapping, key);
+        self.record(
+            mapping.topic(),
+            key,
+            SchemaAndValue::null(),
+            placement,
+            facts.event_micros,
+        )
+    }
+
+    /// A TRUNCATE event (`op` t, null key, no before/after).
+    pub fn truncate(
+        &self,
+        mapping: &TableMapping,
+        facts: &SourceFacts<'_>,
+        transaction: Option<&TransactionBlock>,
+        placement: Placement,
+    ) -> Result<SourceRecord> {
+        self.change(
+            mapping,
+            Op::Truncate,
+            None,
+            None,
+            None,
+            facts,
+            transaction,
+            placement,
+        )
+        .map(|mut record| {
+            record.key = SchemaAndValue::null();
+            record
+        })
+    }
+
+    /// The BEGIN record of a transaction on `<prefix>.transaction`.
+    pub fn transaction_begin(
+        &self,
+        id: &str,
+        ts_ms: i64,
+        placement: Placement,
+    ) -> Result<SourceRecord> {
+        let keyed = self
+            .transactions
+            .begin(id, ts_ms)
+            .map_err(|source| event_error(&self.transaction_topic, source))?;
+        Ok(self.keyed(
+            &self.transaction_topic.clone(),
+            keyed,
+            placement,
+            ts_ms * 1000,
+        ))
+    }
+
+    /// The END record with the number of events per table (`schema.table`).
+    pub fn transaction_end(
+        &self,
+        id: &str,
+        per_table: &[(String, i64)],
+        ts_ms: i64,
+        placement: Placement,
+    ) -> Result<SourceRecord> {
+        let keyed = self
+            .transactions
+            .end(id, per_table, ts_ms)
+            .map_err(|source| event_error(&self.transaction_topic, source))?;
+        Ok(self.keyed(
+            &self.transaction_topic.clone(),
+            keyed,
+            placement,
+            ts_ms * 1000,
+        ))
+    }
+
+    /// A heartbeat on `__debezium-heartbeat.<prefix>`, carrying `offset` (no position: a
+    /// heartbeat repeated after a restart is harmless).
+    pub fn heartbeat(&self, offset: OffsetMap) -> Result<SourceRecord> {
+        let now_ms = EpochNanos::now().0 / 1_000_000;
+        let keyed = heartbeat(&self.prefix, now_ms)
+            .map_err(|source| event_error(&self.heartbeat_topic, source))?;
+        let mut record = self.keyed(
+            &self.heartbeat_topic.clone(),
+            keyed,
+            Placement {
+                offset,
+                position: SourcePosition::default(),
+            },
+            now_ms * 1000,
+        );
+        record.position = None;
+        Ok(record)
+    }
+
+    fn keyed(
+        &self,
+        topic: &str,
+        keyed: KeyedRecord,
+        placement: Placement,
+        micros: i64,
+    ) -> SourceRecord {
+        let key = match keyed.key {
+            Some(key) => SchemaAndValue::with_schema(key.schema().clone(), Value::Struct(key)),
+            None => SchemaAndValue::null(),
+        };
+        let value =
+            SchemaAndValue::with_schema(keyed.value.schema().clone(), Value::Struct(keyed.value));
+        self.record(topic, key, value, placement, micros)
+    }
+
+    fn record(
+        &self,
+        topic: &str,
+        key: SchemaAndValue,
+        value: SchemaAndValue,
+        placement: Placement,
+        micros: i64,
+    ) -> SourceRecord {
+        SourceRecord::new(
+            self.partition.clone(),
+            placement.offset,
+            topic.to_string(),
+            key,
+            value,
+        )
+        .with_position(placement.position)
+        .with_timestamp_ms(micros.div_euclid(1000))
+    }
+}
+
+fn key_value(mapping: &TableMapping, key: Option<Struct>) -> SchemaAndValue {
+    match (mapping.envelope().key_schema(), key) {
+        (Some(schema), Some(key)) => {
+            SchemaAndValue::with_schema(schema.clone(), Value::Struct(key))
+        }
+        _ => SchemaAndValue::null(),
+    }
+}
+
+fn event_error(what: &str, source: sluice_schemas::Error) -> Error {
+    Error::Event {
+        table: what.to_string(),
+        source: Box::new(source),
+    }
+}
+
+/// A rough size of a record in memory and on the wire, for the queue's byte bound: the text
+/// of its row plus a fixed overhead for names and the source block.
+pub fn estimated_size(row_text_bytes: usize) -> usize {
+    row_text_bytes * 2 + 400
+}

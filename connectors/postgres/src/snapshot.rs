@@ -1,0 +1,325 @@
+//! The initial snapshot: every captured table read in one REPEATABLE READ transaction that
+//! imports the snapshot the slot exported when it was created, so the snapshot shows exactly
+//! the transactions committed before the slot's consistent point and the stream delivers
+//! exactly those after — no gap, no overlap, also with writes running meanwhile.
+//!
+//! Rows are streamed with `COPY … TO STDOUT` (text format) and queued in chunks, never whole
+//! tables in memory. Events have `op` `r` and `source.snapshot` `first` (the first row),
+//! `true`, and `last` (the last row, whose offset also marks the snapshot complete).
+//!
+//! A snapshot interrupted by a crash resumes in a new transaction (the exported snapshot died
+//! with its session): finished tables are skipped, the interrupted one is read again in the
+//! same order (`synchronize_seqscans` off) and rows up to the durable one are skipped; rows
+//! whose position was already written are dropped by the runtime as well.
+
+use std::sync::Arc;
+
+use futures_util::StreamExt;
+use sluice_connect::api::{SnapshotPhase, SnapshotProgress, SourceRecord, SourceTaskContext};
+use sluice_schemas::envelope::{EpochNanos, Op};
+use sluice_schemas::source::SnapshotMarker;
+use sluice_schemas::{Struct, Value};
+use tokio_postgres::Client;
+
+use crate::ack::AckTracker;
+use crate::catalog::describe_columns;
+use crate::connection::{quote_ident, quote_literal};
+use crate::copy_text::split_row;
+use crate::error::{Error, Result};
+use crate::events::{EventFactory, Placement, SourceFacts, estimated_size};
+use crate::lsn::Lsn;
+use crate::mapping::MappingContext;
+use crate::offsets::{snapshot_offset, snapshot_position};
+use crate::queue::QueueSender;
+use crate::table::{Cell, TableMapping};
+use crate::tables::CapturedTable;
+
+/// Records per queued chunk.
+const CHUNK: usize = 512;
+/// Progress is reported every this many rows.
+const PROGRESS_EVERY: u64 = 10_000;
+
+/// What the snapshot reads and where it starts.
+#[derive(Debug, Clone)]
+pub struct SnapshotPlan {
+    /// The slot's consistent point: the snapshot's place in the stream.
+    pub slot_lsn: Lsn,
+    /// The snapshot exported with the slot; `None` when resuming after a crash.
+    pub snapshot_name: Option<String>,
+    pub tables: Vec<CapturedTable>,
+    /// The durable (table, row) to continue after.
+    pub resume_after: Option<(u64, u64)>,
+}
+
+/// Everything the snapshot writes to.
+#[derive(Debug)]
+pub struct SnapshotSinks<'a> {
+    pub factory: &'a EventFactory,
+    pub queue: &'a QueueSender,
+    pub tracker: &'a AckTracker,
+    pub context: &'a Arc<dyn SourceTaskContext>,
+}
+
+/// Reads every table of `plan` on `client` (a fresh connection) into the queue.
+pub async fn run(
+    client: &Client,
+    plan: &SnapshotPlan,
+    mapping: &mut MappingContext,
+    sinks: SnapshotSinks<'_>,
+) -> Result<()> {
+    let begin = match &plan.snapshot_name {
+        Some(name) => format!(
+            "SET synchronize_seqscans = off; \
+             BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; \
+             SET TRANSACTION SNAPSHOT {}",
+            quote_literal(name)
+        ),
+        None => {
+            tracing::warn!(
+                "resuming an interrupted snapshot in a new transaction: rows changed since the \
+                 slot was created are read in their newer state and their changes streamed too"
+            );
+            "SET synchronize_seqscans = off; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                .to_string()
+        }
+    };
+    client
+        .batch_execute(&begin)
+        .await
+        .map_err(|source| Error::postgres("open the snapshot transaction", source))?;
+    let started_micros = EpochNanos::now().0 / 1000;
+    let mut writer = Writer {
+        sinks,
+        plan,
+        held: None,
+        chunk: Vec::with_capacity(CHUNK),
+        chunk_bytes: 0,
+        emitted_any: false,
+        started_micros,
+    };
+    for (index, table) in plan.tables.iter().enumerate() {
+        let index = index as u64;
+        let skip_rows = match plan.resume_after {
+            Some((done_table, _)) if index < done_table => continue,
+            Some((done_table, row)) if index == done_table => Some(row),
+            _ => None,
+        };
+        let facts = describe_columns(client, table.oid).await?;
+        let table_mapping = mapping
+            .from_catalog(client, &table.schema, &table.name, &facts)
+            .await?;
+        let columns: Vec<String> = facts.iter().map(|f| quote_ident(&f.name)).collect();
+        let copy = format!(
+            "COPY {}.{} ({}) TO STDOUT",
+            quote_ident(&table.schema),
+            quote_ident(&table.name),
+            columns.join(", ")
+        );
+        writer
+            .copy_table(client, &copy, index, table, &table_mapping, skip_rows)
+            .await?;
+    }
+    writer.finish().await?;
+    client
+        .batch_execute("COMMIT")
+        .await
+        .map_err(|source| Error::postgres("close the snapshot transaction", source))?;
+    Ok(())
+}
+
+/// A built record waiting to learn whether it is the snapshot's last.
+#[derive(Debug)]
+struct Held {
+    record: SourceRecord,
+    bytes: usize,
+    table: u64,
+    row: u64,
+}
+
+struct Writer<'a, 'p> {
+    sinks: SnapshotSinks<'a>,
+    plan: &'p SnapshotPlan,
+    held: Option<Held>,
+    chunk: Vec<SourceRecord>,
+    chunk_bytes: usize,
+    emitted_any: bool,
+    started_micros: i64,
+}
+
+impl Writer<'_, '_> {
+    async fn copy_table(
+        &mut self,
+        client: &Client,
+        statement: &str,
+        index: u64,
+        table: &CapturedTable,
+        mapping: &TableMapping,
+        skip_through: Option<u64>,
+    ) -> Result<()> {
+        let name = table.qualified_name();
+        let stream = client
+            .copy_out(statement)
+            .await
+            .map_err(|source| Error::postgres(format!("start reading table {name}"), source))?;
+        let mut stream = std::pin::pin!(stream);
+        let mut carry: Vec<u8> = Vec::new();
+        let mut row: u64 = 0;
+        self.progress(&name, 0, table.estimated_rows, SnapshotPhase::Running);
+        while let Some(chunk) = stream.next().await {
+            let chunk =
+                chunk.map_err(|source| Error::postgres(format!("read table {name}"), source))?;
+            carry.extend_from_slice(&chunk);
+            let mut start = 0;
+            while let Some(end) = carry[start..].iter().position(|b| *b == b'\n') {
+                let line = &carry[start..start + end];
+                start += end + 1;
+                let this_row = row;
+                row += 1;
+                if skip_through.is_some_and(|done| this_row <= done) {
+                    continue;
+                }
+                let text = std::str::from_utf8(line).map_err(|_| Error::CopyFormat {
+                    table: name.clone(),
+                    reason: "a row is not UTF-8; use a UTF8 database encoding".into(),
+                })?;
+                let record = self.build(mapping, table, index, this_row, text)?;
+                self.push(record, index, this_row, text.len()).await?;
+                if row.is_multiple_of(PROGRESS_EVERY) {
+                    self.progress(&name, row, table.estimated_rows, SnapshotPhase::Running);
+                }
+            }
+            carry.drain(..start);
+        }
+        if !carry.is_empty() {
+            return Err(Error::CopyFormat {
+                table: name,
+                reason: "the last row has no line end".into(),
+            });
+        }
+        self.progress(&name, row, table.estimated_rows, SnapshotPhase::Done);
+        Ok(())
+    }
+
+    fn progress(&self, table: &str, rows_done: u64, estimated: Option<u64>, phase: SnapshotPhase) {
+        self.sinks.context.report_progress(SnapshotProgress {
+            table: table.to_string(),
+            rows_done,
+            rows_estimated: estimated,
+            phase,
+        });
+    }
+
+    fn build(
+        &self,
+        mapping: &TableMapping,
+        table: &CapturedTable,
+        index: u64,
+        row: u64,
+        text: &str,
+    ) -> Result<SourceRecord> {
+        let fields = split_row(text).map_err(|reason| Error::CopyFormat {
+            table: table.qualified_name(),
+            reason,
+        })?;
+        let cells: Vec<Cell<'_>> = fields
+            .iter()
+            .map(|field| field.as_deref().map_or(Cell::Null, Cell::Text))
+            .collect();
+        let after = mapping.row(&cells)?;
+        let key = mapping.key(&cells)?;
+        let facts = SourceFacts {
+            snapshot: SnapshotMarker::True,
+            event_micros: self.started_micros,
+            schema: &table.schema,
+            table: &table.name,
+            tx_id: None,
+            lsn: Some(self.plan.slot_lsn),
+            last_commit: None,
+        };
+        let placement = Placement {
+            offset: snapshot_offset(self.plan.slot_lsn, index, row, false, self.started_micros),
+            position: snapshot_position(self.plan.slot_lsn, index, row),
+        };
+        self.sinks.factory.change(
+            mapping,
+            Op::Read,
+            key,
+            None,
+            Some(after),
+            &facts,
+            None,
+            placement,
+        )
+    }
+
+    async fn push(
+        &mut self,
+        mut record: SourceRecord,
+        table: u64,
+        row: u64,
+        text: usize,
+    ) -> Result<()> {
+        if !self.emitted_any && self.plan.resume_after.is_none() {
+            set_marker(&mut record, SnapshotMarker::First);
+        }
+        self.emitted_any = true;
+        let held = Held {
+            record,
+            bytes: estimated_size(text),
+            table,
+            row,
+        };
+        if let Some(previous) = self.held.replace(held) {
+            self.chunk_bytes += previous.bytes;
+            self.chunk.push(previous.record);
+            if self.chunk.len() >= CHUNK {
+                self.flush().await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        let records = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
+        if let Some(position) = records.last().and_then(|r| r.position.as_ref()) {
+            self.sinks.tracker.emitted(position);
+        }
+        let bytes = std::mem::take(&mut self.chunk_bytes);
+        self.sinks
+            .queue
+            .send(records, bytes)
+            .await
+            .map_err(|_| Error::Stopped)
+    }
+
+    async fn finish(&mut self) -> Result<()> {
+        if let Some(mut last) = self.held.take() {
+            set_marker(&mut last.record, SnapshotMarker::Last);
+            last.record.source_offset = snapshot_offset(
+                self.plan.slot_lsn,
+                last.table,
+                last.row,
+                true,
+                self.started_micros,
+            );
+            self.chunk_bytes += last.bytes;
+            self.chunk.push(last.record);
+        }
+        if !self.chunk.is_empty() {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+}
+
+/// Rewrites `source.snapshot` of a built change event.
+fn set_marker(record: &mut SourceRecord, marker: SnapshotMarker) {
+    if let Value::Struct(envelope) = &mut record.value.value
+        && let Some(Value::Struct(source)) = envelope.get("source")
+    {
+        let mut source: Struct = source.clone();
+        if source.put("snapshot", marker.as_str()).is_ok() {
+            let _ = envelope.put("source", Value::Struct(source));
+        }
+    }
+}
