@@ -123,12 +123,35 @@ pub async fn plan_start(
                   stopped) to start with a new snapshot, or set snapshot.mode=when_needed"
                 .into(),
         }),
-        _ if snapshots => {
-            if existing.is_some() {
-                drop_slot(client, config).await?;
+        _ if snapshots => match existing {
+            // The slot outlived the offsets: most likely a crash after the first snapshot
+            // rows were written but before an offset was stored. Its exported snapshot is
+            // gone, but it still stands at its consistent point: a snapshot read now,
+            // numbered from that point, lets the runtime drop the rows already written, and
+            // streaming from there loses nothing.
+            Some(info) if config.snapshot_mode != SnapshotMode::Always => {
+                let slot_lsn = info.confirmed_flush.unwrap_or_default();
+                tracing::info!(%slot_lsn, "slot exists without stored offsets; snapshotting against it");
+                Ok(StartPlan {
+                    snapshot: Some((
+                        SnapshotPlan {
+                            slot_lsn,
+                            snapshot_name: None,
+                            tables,
+                            resume_after: None,
+                        },
+                        None,
+                    )),
+                    stream: streams.then_some(StreamStart {
+                        lsn: slot_lsn,
+                        skip_through: None,
+                        last_offset: None,
+                    }),
+                    confirmed: slot_lsn,
+                })
             }
-            fresh_snapshot(client, config, tables, streams).await
-        }
+            _ => fresh_snapshot(client, config, tables, streams).await,
+        },
         _ => {
             let confirmed = match existing {
                 Some(info) => info.confirmed_flush.unwrap_or_default(),
