@@ -140,31 +140,6 @@ pub enum Error {
     },
 }
 
-/// The server is not set up for logical replication the way the connector needs; `fix`
-    /// says what to change on the server.
-    #[error("{problem}. To fix: {fix}")]
-    ServerSetup { problem: String, fix: String },
-    /// A captured table cannot be turned into change events (unsupported shape, bad data).
-    #[error("table {table}: {reason}")]
-    Table { table: String, reason: String },
-    /// A row of `COPY … TO STDOUT` text is malformed.
-    #[error("malformed COPY row of table {table}: {reason}")]
-    CopyFormat { table: String, reason: String },
-    /// The connector configuration is not valid (boxed: the runtime's error is large).
-    #[error(transparent)]
-    Config(Box<sluice_connect::Error>),
-    /// The task is stopping: the queue to `poll` is gone.
-    #[error("the connector task is stopping")]
-    Stopped,
-    /// The type mapping or the runtime rejected a change event.
-    #[error("cannot build the change event of {table}: {source}")]
-    Event {
-        table: String,
-        #[source]
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
-}
-
 /// The server's own message (with its detail and hint) when there is one, else the
 /// client's description: tokio-postgres prints only "db error" for server errors.
 fn postgres_reason(error: &tokio_postgres::Error) -> String {

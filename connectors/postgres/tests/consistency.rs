@@ -21,9 +21,9 @@ const WAIT: Duration = Duration::from_secs(120);
 async fn writes_during_the_snapshot_appear_exactly_once() -> anyhow::Result<()> {
     let pg = PostgresServer::start().await?;
     let db = pg.client().await?;
-    create_items(&db, 20_000).await?;
+    create_items(&db, 5_000).await?;
     let worker = SluiceProcess::start().await?;
-    let writer = Workload::start(pg.client().await?, 20_001, 20_000);
+    let writer = Workload::start(pg.client().await?, 5_001, 5_000);
     tokio::time::sleep(Duration::from_millis(300)).await;
     let keys = [
         SCHEMALESS[0],
@@ -34,7 +34,7 @@ async fn writes_during_the_snapshot_appear_exactly_once() -> anyhow::Result<()> 
     // Keep writing until the stream has taken over from the snapshot.
     worker
         .wait_for(&format!("/topics/{TOPIC}"), WAIT, |t| {
-            t["partitions"][0]["end_offset"].as_i64().unwrap_or(0) > 20_500
+            t["partitions"][0]["end_offset"].as_i64().unwrap_or(0) > 5_400
         })
         .await?;
     let transactions = writer.stop().await?;
@@ -55,7 +55,7 @@ async fn writes_during_the_snapshot_appear_exactly_once() -> anyhow::Result<()> 
 async fn kill_9_mid_snapshot_and_mid_stream_loses_and_duplicates_nothing() -> anyhow::Result<()> {
     let pg = PostgresServer::start().await?;
     let db = pg.client().await?;
-    let rows = 30_000;
+    let rows = 8_000;
     create_items(&db, rows).await?;
     let mut worker = SluiceProcess::start().await?;
     let keys = [
@@ -68,7 +68,7 @@ async fn kill_9_mid_snapshot_and_mid_stream_loses_and_duplicates_nothing() -> an
     // Mid-snapshot.
     worker
         .wait_for(&format!("/topics/{TOPIC}"), WAIT, |t| {
-            t["partitions"][0]["end_offset"].as_i64().unwrap_or(0) >= 1_000
+            t["partitions"][0]["end_offset"].as_i64().unwrap_or(0) >= 500
         })
         .await?;
     let before_kill = end_offset(&worker, TOPIC).await;
