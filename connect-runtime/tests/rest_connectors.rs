@@ -491,3 +491,56 @@ async fn transforms_and_converters_apply_on_the_way_to_the_broker() {
         "{schema}"
     );
 }
+
+/// `PUT /connector-plugins/{class}/config/validate` with `config`.
+async fn validate(worker: &TestWorker, config: Value) -> Value {
+    reqwest::Client::new()
+        .put(worker.url("/connector-plugins/sequence/config/validate"))
+        .json(&config)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// The `value` block of one key in a validation response.
+fn validated_key<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["configs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|config| &config["value"])
+        .find(|value| value["name"] == name)
+        .unwrap_or_else(|| panic!("no `{name}` in {report}"))
+}
+
+#[tokio::test]
+async fn validation_checks_what_config_references_resolve_to() {
+    let worker = TestWorker::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("settings.properties");
+    std::fs::write(&file, "count=5\nbad=many\n").unwrap();
+    let reference = |key: &str| format!("${{file:{}:{key}}}", file.display());
+    let config = |count: String| json!({"connector.class": "sequence", "topic": "t", "sequence.count": count});
+
+    // A number given through a reference validates as the number it resolves to.
+    let report = validate(&worker, config(reference("count"))).await;
+    assert_eq!(report["error_count"], 0, "{report}");
+    let count = validated_key(&report, "sequence.count");
+    assert_eq!(count["value"], reference("count"), "shown as typed");
+
+    // A reference resolving to a non-number is the same error as typing it.
+    let report = validate(&worker, config(reference("bad"))).await;
+    assert_eq!(report["error_count"], 1, "{report}");
+    let errors = validated_key(&report, "sequence.count")["errors"].to_string();
+    assert!(errors.contains("many"), "{errors}");
+
+    // A reference that cannot resolve names what is missing.
+    let report = validate(&worker, config("${env:SLUICE_TEST_NEVER_SET}".into())).await;
+    assert_eq!(report["error_count"], 1, "{report}");
+    let errors = validated_key(&report, "sequence.count")["errors"].to_string();
+    assert!(errors.contains("SLUICE_TEST_NEVER_SET"), "{errors}");
+    worker.shutdown().await;
+}

@@ -99,6 +99,23 @@ pub fn resolve_references(props: &Props) -> Result<Props> {
         .collect()
 }
 
+/// Resolves what can be resolved for validation: values whose references fail keep their typed
+/// text, and each failure is returned with its key.
+pub fn resolve_for_validation(props: &Props) -> (Props, Vec<(String, Error)>) {
+    let mut failures = Vec::new();
+    let resolved = props
+        .iter()
+        .map(|(key, value)| {
+            let value = resolve_value(key, value).unwrap_or_else(|error| {
+                failures.push((key.clone(), error));
+                value.clone()
+            });
+            (key.clone(), value)
+        })
+        .collect();
+    (resolved, failures)
+}
+
 fn resolve_value(key: &str, value: &str) -> Result<String> {
     let mut out = String::with_capacity(value.len());
     let mut rest = value;

@@ -14,7 +14,7 @@ use super::sink_task::SinkTaskRun;
 use super::source_task::{ProgressBoard, SourceTaskRun};
 use super::{ConnectorInfo, ConnectorStatus, Inner, TaskStatus};
 use crate::api::{ConnectorKind, ConnectorTaskId, TaskConfig};
-use crate::config::def::{ConfigDef, ConfigKey, ValidationReport};
+use crate::config::def::{ConfigDef, ConfigKey, KeyReport, ValidationReport};
 use crate::config::{Props, secrets};
 use crate::error::{Error, Result};
 use crate::registry::ConnectorInstance;
@@ -66,8 +66,45 @@ pub fn config_def(instance: &ConnectorInstance) -> ConfigDef {
     runtime_def(instance).merge(&own)
 }
 
-/// Validates `props` against the connector's keys plus the runtime's own.
+/// Validates `props` against the connector's keys plus the runtime's own. Like Kafka Connect,
+/// the values `${env:…}` / `${file:…}` references resolve to are validated (a port given as
+/// `${env:PG_PORT}` must resolve to a number), while the report shows what was typed.
 pub fn validate(instance: &ConnectorInstance, props: &Props) -> ValidationReport {
+    let (resolved, failures) = secrets::resolve_for_validation(props);
+    let mut report = validate_resolved(instance, &resolved);
+    for key in &mut report.keys {
+        let (Some(typed), Some(value)) = (props.get(&key.name), resolved.get(&key.name)) else {
+            continue;
+        };
+        if typed == value {
+            continue;
+        }
+        if key.value.as_deref() == Some(secrets::MASK) {
+            // A secret's resolved value never appears in a message.
+            for error in &mut key.errors {
+                *error = error.replace(value.as_str(), secrets::MASK);
+            }
+        } else if key.value.as_deref() == Some(value.as_str()) {
+            key.value = Some(typed.clone());
+        }
+    }
+    for (name, failure) in failures {
+        let message = failure.to_string();
+        match report.keys.iter_mut().find(|key| key.name == name) {
+            // The typed text cannot be checked as a value: the resolution error says it all.
+            Some(key) => key.errors = vec![message],
+            None => report.keys.push(KeyReport {
+                name,
+                value: None,
+                errors: vec![message],
+                recommended_values: Vec::new(),
+            }),
+        }
+    }
+    report
+}
+
+fn validate_resolved(instance: &ConnectorInstance, props: &Props) -> ValidationReport {
     let (mut report, def) = match instance {
         ConnectorInstance::Source(connector) => (connector.validate(props), connector.config_def()),
         ConnectorInstance::Sink(connector) => (connector.validate(props), connector.config_def()),
