@@ -13,7 +13,8 @@ everything) applies; a rule with "times" is used that many times, then dropped. 
 200. "delay_ms" holds the answer back (to kill a worker while a request is under way).
 
 With --tls-dir the receiver makes a private CA and a server certificate for 127.0.0.1 and
-localhost (python `cryptography`), writes ca.pem there and serves HTTPS.
+localhost (python `cryptography`, else the openssl command; RECEIVER_CERTS=openssl forces the
+latter), writes ca.pem there and serves HTTPS.
 
 Prints "LISTENING <port>" once it accepts connections.
 """
@@ -32,14 +33,41 @@ LOCK = threading.Lock()
 RULES = []
 
 
+def make_certificates_with_openssl(directory):
+    """The same CA and server certificate made with the openssl command."""
+    import subprocess
+
+    def run(*args):
+        subprocess.run(["openssl", *args], cwd=directory, check=True, capture_output=True)
+
+    curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    run("req", "-x509", *curve, "-keyout", "ca.key", "-out", "ca.pem", "-days", "1",
+        "-subj", "/CN=sluice test CA", "-addext", "basicConstraints=critical,CA:TRUE",
+        "-addext", "keyUsage=critical,keyCertSign,cRLSign")
+    run("req", *curve, "-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1")
+    with open(os.path.join(directory, "server.ext"), "w", encoding="utf-8") as f:
+        f.write("subjectAltName=DNS:localhost,IP:127.0.0.1\n"
+                "basicConstraints=critical,CA:FALSE\nextendedKeyUsage=serverAuth\n")
+    run("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+        "-CAcreateserial", "-out", "server.pem", "-days", "1", "-extfile", "server.ext")
+
+
 def make_certificates(directory):
     try:
+        if os.environ.get("RECEIVER_CERTS") == "openssl":
+            raise ImportError("openssl asked for")
         from cryptography import x509
         from cryptography.hazmat.primitives import hashes, serialization
         from cryptography.hazmat.primitives.asymmetric import ec
         from cryptography.x509.oid import NameOID
     except ImportError as error:
-        sys.exit(f"--tls-dir needs the python package cryptography (pip install cryptography): {error}")
+        try:
+            return make_certificates_with_openssl(directory)
+        except (OSError, Exception) as openssl_error:
+            sys.exit(
+                "--tls-dir needs the python package cryptography (pip install cryptography) "
+                f"or the openssl command: {error}; openssl: {openssl_error}"
+            )
     import ipaddress
 
     now = datetime.datetime.now(datetime.timezone.utc)
