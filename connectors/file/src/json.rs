@@ -20,7 +20,7 @@ pub fn write_value(out: &mut Vec<u8>, schema: Option<&Schema>, value: &Value) {
     match (kind, value) {
         (_, Value::Null) => out.extend_from_slice(b"null"),
         (Some(ColumnKind::Decimal { scale, .. }), Value::Bytes(bytes)) => {
-            out.extend_from_slice(decode_decimal(bytes, i32::from(scale)).as_bytes());
+            write_decimal(out, bytes, scale);
         }
         (Some(ColumnKind::Date), Value::Int32(days)) => {
             out.push(b'"');
@@ -98,12 +98,11 @@ fn write_map(out: &mut Vec<u8>, schema: Option<&Schema>, entries: &[(Value, Valu
 }
 
 fn write_primitive(out: &mut Vec<u8>, value: &Value) {
-    let mut number = itoa_buffer();
     match value {
-        Value::Int8(v) => out.extend_from_slice(number.format(*v).as_bytes()),
-        Value::Int16(v) => out.extend_from_slice(number.format(*v).as_bytes()),
-        Value::Int32(v) => out.extend_from_slice(number.format(*v).as_bytes()),
-        Value::Int64(v) => out.extend_from_slice(number.format(*v).as_bytes()),
+        Value::Int8(v) => write_int(out, i64::from(*v)),
+        Value::Int16(v) => write_int(out, i64::from(*v)),
+        Value::Int32(v) => write_int(out, i64::from(*v)),
+        Value::Int64(v) => write_int(out, *v),
         Value::Float32(v) => write_f32(out, *v),
         Value::Float64(v) => write_f64(out, *v),
         Value::Boolean(true) => out.extend_from_slice(b"true"),
@@ -128,27 +127,82 @@ fn write_primitive(out: &mut Vec<u8>, value: &Value) {
     }
 }
 
-/// Integer formatting without allocation.
-fn itoa_buffer() -> IntText {
-    IntText([0; 24])
+/// Decimal digits of `n` into the end of `buf`; returns where they start.
+fn digits(buf: &mut [u8; 40], mut n: u128) -> usize {
+    let mut at = buf.len();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            return at;
+        }
+    }
 }
 
-struct IntText([u8; 24]);
+/// An integer as JSON, without the formatting machinery (hot in JSON lines).
+pub fn write_int(out: &mut Vec<u8>, value: i64) {
+    if value < 0 {
+        out.push(b'-');
+    }
+    let mut buf = [0u8; 40];
+    let at = digits(&mut buf, u128::from(value.unsigned_abs()));
+    out.extend_from_slice(&buf[at..]);
+}
 
-impl IntText {
-    fn format(&mut self, value: impl Into<i64>) -> &str {
-        let value: i64 = value.into();
-        let mut cursor = std::io::Cursor::new(&mut self.0[..]);
-        let _ = write!(cursor, "{value}");
-        let len = cursor.position() as usize;
-        std::str::from_utf8(&self.0[..len]).unwrap_or_default()
+/// `n` as exactly `width` digits, zero-padded (dates, times, fractions).
+fn write_padded(out: &mut Vec<u8>, n: u64, width: usize) {
+    let mut buf = [0u8; 40];
+    let at = digits(&mut buf, u128::from(n));
+    out.extend(std::iter::repeat_n(
+        b'0',
+        width.saturating_sub(buf.len() - at),
+    ));
+    out.extend_from_slice(&buf[at..]);
+}
+
+/// A decimal's unscaled bytes at `scale` as an exact JSON number.
+fn write_decimal(out: &mut Vec<u8>, bytes: &[u8], scale: i8) {
+    let unscaled = match crate::parquet_file::unscaled_i128(bytes) {
+        Some(unscaled) if scale >= 0 => unscaled,
+        _ => {
+            out.extend_from_slice(decode_decimal(bytes, i32::from(scale)).as_bytes());
+            return;
+        }
+    };
+    if unscaled < 0 {
+        out.push(b'-');
+    }
+    let mut buf = [0u8; 40];
+    let at = digits(&mut buf, unscaled.unsigned_abs());
+    let text = &buf[at..];
+    let scale = scale as usize;
+    if scale == 0 {
+        out.extend_from_slice(text);
+    } else if text.len() > scale {
+        let (whole, fraction) = text.split_at(text.len() - scale);
+        out.extend_from_slice(whole);
+        out.push(b'.');
+        out.extend_from_slice(fraction);
+    } else {
+        out.extend_from_slice(b"0.");
+        out.extend(std::iter::repeat_n(b'0', scale - text.len()));
+        out.extend_from_slice(text);
     }
 }
 
 /// `YYYY-MM-DD`.
 pub fn write_date(out: &mut Vec<u8>, days: i32) {
     let (year, month, day) = civil_from_days(days);
-    let _ = write!(out, "{year:04}-{month:02}-{day:02}");
+    if !(0..=9999).contains(&year) {
+        let _ = write!(out, "{year:04}-{month:02}-{day:02}");
+        return;
+    }
+    write_padded(out, year as u64, 4);
+    out.push(b'-');
+    write_padded(out, u64::from(month), 2);
+    out.push(b'-');
+    write_padded(out, u64::from(day), 2);
 }
 
 fn ticks_per_second(unit: TimeUnit) -> i64 {
@@ -176,19 +230,19 @@ pub fn write_time(out: &mut Vec<u8>, ticks: i64, unit: TimeUnit) {
     let per_second = ticks_per_second(unit);
     let seconds = ticks.div_euclid(per_second);
     let fraction = ticks.rem_euclid(per_second);
-    let _ = write!(
-        out,
-        "{:02}:{:02}:{:02}",
-        seconds / 3600,
-        seconds / 60 % 60,
-        seconds % 60
-    );
+    write_padded(out, (seconds / 3600) as u64, 2);
+    out.push(b':');
+    write_padded(out, (seconds / 60 % 60) as u64, 2);
+    out.push(b':');
+    write_padded(out, (seconds % 60) as u64, 2);
     if fraction != 0 {
-        let _ = match unit {
-            TimeUnit::Millis => write!(out, ".{fraction:03}"),
-            TimeUnit::Micros => write!(out, ".{fraction:06}"),
-            TimeUnit::Nanos => write!(out, ".{fraction:09}"),
+        out.push(b'.');
+        let width = match unit {
+            TimeUnit::Millis => 3,
+            TimeUnit::Micros => 6,
+            TimeUnit::Nanos => 9,
         };
+        write_padded(out, fraction as u64, width);
     }
 }
 
@@ -222,6 +276,24 @@ mod tests {
             json(Some(&instant), &Value::Int64(-1)),
             "\"1969-12-31T23:59:59.999Z\""
         );
+        for (text, scale) in [
+            ("0.05", 2),
+            ("-0.05", 2),
+            ("1200", 0),
+            ("-7.000", 3),
+            ("0", 0),
+        ] {
+            let decimal = logical::decimal(scale).build();
+            let bytes = sluice_schemas::decimal::encode_decimal(text, scale).unwrap();
+            assert_eq!(json(Some(&decimal), &Value::Bytes(bytes.clone())), text);
+            assert_eq!(decode_decimal(&bytes, scale), text);
+        }
+        let time = logical::nano_time().build();
+        assert_eq!(
+            json(Some(&time), &Value::Int64(3_723_000_000_007)),
+            "\"01:02:03.000000007\""
+        );
+        assert_eq!(json(None, &Value::Int64(i64::MIN)), i64::MIN.to_string());
         assert_eq!(json(None, &Value::Bytes(vec![1, 2, 3])), "\"AQID\"");
         assert_eq!(json(None, &Value::Int64(-42)), "-42");
     }

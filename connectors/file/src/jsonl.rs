@@ -11,7 +11,7 @@ use crate::config::Mode;
 use crate::error::{Error, Result};
 use crate::event::{Change, Row, map_get};
 use crate::format::FormatWriter;
-use crate::json::write_value;
+use crate::json::{write_int, write_value};
 use sluice_schemas::json::write::write_str;
 
 /// Bytes buffered before a write to the file.
@@ -84,9 +84,7 @@ fn write_cell(line: &mut Vec<u8>, cell: Cell<'_>) {
         Cell::Null => line.extend_from_slice(b"null"),
         Cell::Value(value, schema) => write_value(line, Some(schema), value),
         Cell::Str(text) => write_str(line, text),
-        Cell::Int(number) => {
-            let _ = write!(line, "{number}");
-        }
+        Cell::Int(number) => write_int(line, number),
         Cell::Bool(flag) => line.extend_from_slice(if flag { b"true" } else { b"false" }),
         Cell::Position(position) => {
             let _ = write!(line, "\"{position}\"");

@@ -191,7 +191,7 @@ impl Builder {
 }
 
 /// A big-endian two's-complement integer of at most 16 bytes.
-fn unscaled_i128(bytes: &[u8]) -> Option<i128> {
+pub fn unscaled_i128(bytes: &[u8]) -> Option<i128> {
     if bytes.is_empty() {
         return Some(0);
     }
