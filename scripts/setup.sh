@@ -57,6 +57,7 @@ declare -A PY_MODULES=(
     [confluent_kafka]=confluent-kafka
     [confluent_kafka.schema_registry.avro]='confluent-kafka[avro,schemaregistry]'
     [pymysqlreplication]=mysql-replication
+    [cryptography]=cryptography   # the HTTP sink's TLS test makes a private CA with it
 )
 missing_py=()
 for module in "${!PY_MODULES[@]}"; do
