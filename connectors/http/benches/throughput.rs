@@ -2,7 +2,8 @@
 //! consumed by a worker running the sink (fetch, JSON conversion, event serialization,
 //! batching) and POSTed to a local receiver (axum, in this process), which checks that each
 //! body is a JSON array and counts events by their idempotency keys. Prints events/s per
-//! scenario, batches of 500.
+//! scenario, batches of 500, and the ratio to a reference measured in the same run (a bare
+//! HTTP client posting prebuilt bodies of the same events).
 //!
 //! Run: `cargo bench -p sluice-http --bench throughput` (HTTP_BENCH_EVENTS sets the count,
 //! default 300,000).
@@ -98,7 +99,58 @@ fn value(i: u64) -> Vec<u8> {
     .into_bytes()
 }
 
-async fn scenario(events: u64, partitions: u32, max_in_flight: u32) {
+/// The reference, measured in the same run: a bare reqwest client POSTing prebuilt JSON-array
+/// bodies of the same events in the same envelope (500 per request, one request at a time, with
+/// idempotency keys) to the same kind of receiver — the cost of the HTTP path alone, without
+/// fetching, converting or batching.
+async fn reference(events: u64) -> f64 {
+    let (url, counts) = receiver().await;
+    let client = reqwest::Client::new();
+    let bodies: Vec<(String, Vec<u8>)> = (0..events)
+        .step_by(500)
+        .map(|first| {
+            let last = (first + 499).min(events - 1);
+            let mut body = b"[".to_vec();
+            for offset in first..=last {
+                if offset > first {
+                    body.push(b',');
+                }
+                body.extend_from_slice(
+                    format!(
+                        r#"{{"id":"bench-0-{offset}","topic":"bench","partition":0,"offset":{offset},"timestamp":1700000000000,"key":null,"value":"#
+                    )
+                    .as_bytes(),
+                );
+                body.extend_from_slice(&value(offset));
+                body.push(b'}');
+            }
+            body.push(b']');
+            (format!("bench-0-{first}-{last}"), body)
+        })
+        .collect();
+    let started = Instant::now();
+    for (key, body) in bodies {
+        let response = client
+            .post(&url)
+            .header("idempotency-key", key)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("reference request");
+        assert!(response.status().is_success(), "reference request refused");
+    }
+    let elapsed = started.elapsed();
+    assert_eq!(counts.events.load(Ordering::Relaxed), events);
+    let rate = events as f64 / elapsed.as_secs_f64();
+    println!(
+        "reference (bare reqwest, prebuilt bodies, 1 in flight) events={events} seconds={:.3} events/s={rate:.0}",
+        elapsed.as_secs_f64()
+    );
+    rate
+}
+
+async fn scenario(events: u64, partitions: u32, max_in_flight: u32) -> f64 {
     let dir = tempfile::tempdir().expect("temp dir");
     let worker = worker(dir.path()).await;
     let broker = worker.broker().clone();
@@ -173,6 +225,7 @@ async fn scenario(events: u64, partitions: u32, max_in_flight: u32) {
         total as f64 / elapsed.as_secs_f64()
     );
     worker.shutdown().await;
+    total as f64 / elapsed.as_secs_f64()
 }
 
 fn main() {
@@ -186,7 +239,13 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        scenario(events, 1, 1).await;
-        scenario(events, 2, 2).await;
+        let reference = reference(events).await;
+        for (partitions, in_flight) in [(1, 1), (2, 2)] {
+            let sink = scenario(events, partitions, in_flight).await;
+            println!(
+                "  partitions={partitions} max.in.flight={in_flight}: sink / reference = {:.2}",
+                sink / reference
+            );
+        }
     });
 }
