@@ -31,7 +31,15 @@ as_user() { local user=$1; shift; if [ "$(id -u)" = 0 ]; then runuser -u "$user"
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    # runuser does not pass the signal on: stop the servers through their own pid files.
+    local server_pids=()
+    [ -f "$work/my/pid" ] && server_pids+=("$(cat "$work/my/pid")")
+    [ -f "$work/pg/data/postmaster.pid" ] && server_pids+=("$(head -1 "$work/pg/data/postmaster.pid")")
+    for pid in "${server_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    for pid in "${server_pids[@]}"; do
+        for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    done
     rm -rf "$work"
 }
 trap cleanup EXIT
