@@ -156,13 +156,16 @@ done
 
 cat <<NEXT
 
-What to try next (while this runs, in another shell: export SLUICE_SERVER=$SLUICE_SERVER):
+What to try next: run the demo as DEMO_KEEP=1 scripts/demo.sh to keep everything up, then in
+another shell (export SLUICE_SERVER=$SLUICE_SERVER):
   sluice topics list                                # the change-event topics
   sluice consume pgshop.public.customers --from-beginning --format json
   sluice connectors stop shop-postgres && sluice connectors resume shop-postgres
   curl -s \$SLUICE_SERVER/metrics | grep snapshot   # snapshot progress per table
   sluice --help                                     # every command
-Press Ctrl-C to stop and clean up.
 NEXT
-# Keep the servers up for the reader only when asked (DEMO_KEEP=1); CI-style runs end here.
-if [ "${DEMO_KEEP:-0}" = 1 ]; then wait; fi
+# Keep the servers up for the reader only when asked (DEMO_KEEP=1); otherwise clean up now.
+if [ "${DEMO_KEEP:-0}" = 1 ]; then
+    echo "[demo] DEMO_KEEP=1: everything stays up; press Ctrl-C to stop and clean up."
+    wait
+fi
