@@ -84,11 +84,6 @@ async fn lifecycle_create_pause_resume_stop_reset_delete() {
     worker
         .wait_for("/topics/numbers", WAIT, |t| end_offset(t) == 500)
         .await;
-    let (_, offsets) = worker.get("/connectors/seq/offsets").await;
-    assert_eq!(
-        offsets["offsets"][0]["partition"],
-        json!({"sequence": "numbers"})
-    );
     let (_, tasks) = worker.get("/connectors/seq/tasks").await;
     assert_eq!(tasks[0]["id"], json!({"connector": "seq", "task": 0}));
     assert_eq!(tasks[0]["config"]["database.password"], "[hidden]");
@@ -104,11 +99,16 @@ async fn lifecycle_create_pause_resume_stop_reset_delete() {
         root["version"].is_string() && root["commit"].is_string(),
         "{root}"
     );
-    worker
+    // The topic can reach 500 records before the task's offset commit lands, so wait for it.
+    let offsets = worker
         .wait_for("/connectors/seq/offsets", WAIT, |o| {
             o["offsets"][0]["offset"]["next"] == 500
         })
         .await;
+    assert_eq!(
+        offsets["offsets"][0]["partition"],
+        json!({"sequence": "numbers"})
+    );
 
     assert_eq!(
         http.put(worker.url("/connectors/seq/pause"))

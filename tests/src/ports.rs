@@ -55,11 +55,17 @@ mod tests {
 
     #[test]
     fn ports_are_distinct_and_bindable() {
-        let ports: Vec<u16> = (0..20).map(|_| pick_free_port().unwrap()).collect();
+        // Each port is bound right after it is picked: other tests in this process open client
+        // connections whose kernel-chosen local ports come from the same range, so a port
+        // checked long after it was picked may legitimately be taken by then.
+        let ports: Vec<u16> = (0..20)
+            .map(|_| {
+                let port = pick_free_port().unwrap();
+                TcpListener::bind((Ipv4Addr::LOCALHOST, port)).unwrap();
+                port
+            })
+            .collect();
         let distinct: BTreeSet<u16> = ports.iter().copied().collect();
         assert_eq!(distinct.len(), ports.len(), "{ports:?}");
-        for port in ports {
-            TcpListener::bind((Ipv4Addr::LOCALHOST, port)).unwrap();
-        }
     }
 }
