@@ -21,8 +21,8 @@
 //! - [`flavour`]: MySQL vs MariaDB server; the Debezium connector variant (`mysql`/`mariadb`).
 //! - [`filters`]: `database.*` / `table.include/exclude.list`.
 //! - [`snapshot`]: consistent read view + binlog position, captured tables, catalog columns.
-//! - [`stream`]: live binlog client (MariaDB GTID events, event groups, reconnect) and the
-//!   events → change records builder.
+//! - [`stream`]: live binlog client (MariaDB GTID events, event groups, reconnect), the
+//!   events → change records builder and transaction metadata (BEGIN/END, event blocks).
 //! - [`tables`]: [`table::TableMapping`]s from a TABLE_MAP or the catalog, with the settings.
 //! - [`records`]: change records of a row: envelope, tombstone, key change with headers.
 //! - [`source_info`]: the `source` block.

@@ -9,7 +9,7 @@ use futures_util::StreamExt;
 use mysql_async::Conn;
 use mysql_async::prelude::Queryable;
 use sluice_connect::api::{
-    OffsetMap, SchemaAndValue, SnapshotPhase, SnapshotProgress, SourceRecord, SourceTaskContext,
+    OffsetMap, SnapshotPhase, SnapshotProgress, SourceRecord, SourceTaskContext,
 };
 use sluice_schemas::Value;
 use sluice_schemas::envelope::EpochNanos;
@@ -241,6 +241,9 @@ impl Pipeline {
             self.config.include_query,
             &resume,
         );
+        if self.config.transaction_metadata {
+            builder = builder.with_transaction_metadata(&self.config.topic_prefix);
+        }
         let mut catalog: Option<Conn> = None;
         let mut batch: Vec<SourceRecord> = Vec::new();
         let mut heartbeat = self.config.heartbeat_interval.map(|period| {
@@ -310,12 +313,7 @@ impl Pipeline {
                 source,
             },
         )?;
-        let key = keyed
-            .key
-            .map(|k| SchemaAndValue::with_schema(k.schema().clone(), Value::Struct(k)))
-            .unwrap_or_else(SchemaAndValue::null);
-        let value =
-            SchemaAndValue::with_schema(keyed.value.schema().clone(), Value::Struct(keyed.value));
+        let (key, value) = crate::records::keyed_parts(keyed);
         Ok(SourceRecord::new(
             self.partition.clone(),
             at.to_map(),

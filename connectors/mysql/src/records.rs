@@ -145,3 +145,17 @@ pub fn push_change(
     }
     Ok(())
 }
+
+/// The key and value of a record without a table (heartbeat, transaction, …) with their
+/// schemas; no key is a null key.
+pub fn keyed_parts(
+    keyed: sluice_schemas::records::KeyedRecord,
+) -> (SchemaAndValue, SchemaAndValue) {
+    let key = keyed
+        .key
+        .map(|k| SchemaAndValue::with_schema(k.schema().clone(), Value::Struct(k)))
+        .unwrap_or_else(SchemaAndValue::null);
+    let value =
+        SchemaAndValue::with_schema(keyed.value.schema().clone(), Value::Struct(keyed.value));
+    (key, value)
+}

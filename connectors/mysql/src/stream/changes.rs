@@ -10,8 +10,9 @@ use sluice_connect::api::{OffsetMap, SourceRecord};
 use sluice_schemas::source::SnapshotMarker;
 
 use super::client::{LiveBody, LiveEvent};
-use super::mariadb::GtidPosition;
-use crate::binlog::{RowsEvent, RowsKind, TableMap};
+use super::mariadb::{GroupKind, GtidPosition};
+use super::transactions::{OpenTransaction, TransactionTopic};
+use crate::binlog::{GtidKind, RowsEvent, RowsKind, TableMap};
 use crate::config::Tombstones;
 use crate::error::Result;
 use crate::filters::TableFilter;
@@ -32,6 +33,8 @@ struct Group {
     rows_events: u64,
     thread: Option<u32>,
     query: Option<String>,
+    /// The group's transaction, when transaction metadata is on.
+    transaction: Option<OpenTransaction>,
 }
 
 /// A DDL statement seen in the stream, for the schema-change topic.
@@ -70,6 +73,8 @@ pub struct ChangeBuilder {
     floor: RowKey,
     /// The offset at the last group boundary, for heartbeats.
     boundary: SourceOffset,
+    /// Set when `provide.transaction.metadata` is on.
+    transactions: Option<TransactionTopic>,
 }
 
 impl ChangeBuilder {
@@ -99,7 +104,14 @@ impl ChangeBuilder {
                 .unwrap_or_default(),
             floor: resume.row_key(),
             boundary: SourceOffset::at(resume.group.clone(), resume.gtids.clone()),
+            transactions: None,
         }
+    }
+
+    /// Writes transaction metadata (BEGIN/END on `<prefix>.transaction`, blocks in events).
+    pub fn with_transaction_metadata(mut self, topic_prefix: &str) -> Self {
+        self.transactions = Some(TransactionTopic::new(topic_prefix));
+        self
     }
 
     /// The offset at the last finished group: where a heartbeat says the connector is.
@@ -116,10 +128,16 @@ impl ChangeBuilder {
                 self.start_group(&event.file, event.group_start);
                 self.gtid_position.advance(gtid.gtid);
                 self.group.gtid = Some(gtid.gtid.to_string());
+                if gtid.kind == GroupKind::Transaction {
+                    self.open_transaction(&event);
+                }
             }
             LiveBody::MySqlGtid(gtid) => {
                 self.start_group(&event.file, event.group_start);
-                self.group.gtid = Some(gtid.gtid.to_string());
+                // An anonymous GTID (gtid_mode=OFF) names no transaction.
+                if gtid.kind == GtidKind::Assigned {
+                    self.group.gtid = Some(gtid.gtid.to_string());
+                }
             }
             LiveBody::Query {
                 thread_id,
@@ -129,6 +147,9 @@ impl ChangeBuilder {
                 self.group.thread = Some(thread_id);
                 if event.group_start != self.group.start {
                     self.start_group(&event.file, event.group_start);
+                }
+                if query.trim().eq_ignore_ascii_case("BEGIN") && self.group.transaction.is_none() {
+                    self.open_transaction(&event);
                 }
                 if crate::ddl::is_ddl(query) {
                     let key = RowKey {
@@ -185,8 +206,42 @@ impl ChangeBuilder {
             );
             self.boundary.server_id = event.server_id;
             self.boundary.ts_sec = u64::from(event.timestamp);
+            if let (Some(topic), Some(transaction)) =
+                (&self.transactions, self.group.transaction.take())
+                && let Some(end) = transaction.end(
+                    topic,
+                    &self.partition,
+                    self.boundary.to_map(),
+                    i64::from(event.timestamp) * 1000,
+                )?
+            {
+                out.push(end);
+            }
         }
         Ok(produced)
+    }
+
+    /// Starts the group's transaction (metadata on only): named by its GTID, else by where
+    /// its BEGIN is, as Debezium does.
+    fn open_transaction(&mut self, event: &LiveEvent) {
+        if self.transactions.is_none() {
+            return;
+        }
+        let id = match &self.group.gtid {
+            Some(gtid) => gtid.clone(),
+            None => format!("file={},pos={}", event.file, event.start),
+        };
+        let group = RowKey {
+            file_number: crate::offset::file_number(&event.file),
+            group_pos: event.group_start,
+            event: 0,
+            row: 0,
+        };
+        self.group.transaction = Some(OpenTransaction::new(
+            id,
+            i64::from(event.timestamp) * 1000,
+            group,
+        ));
     }
 
     fn gtids(&self) -> Option<String> {
@@ -232,7 +287,9 @@ impl ChangeBuilder {
                 event: index,
                 row: row_index as u64,
             };
-            if key < self.floor {
+            // Rows emitted before are skipped, but still numbered inside their transaction.
+            let replayed = key < self.floor;
+            if replayed && self.group.transaction.is_none() {
                 continue;
             }
             let (change, keys) = match (rows.kind, &change.before, &change.after) {
@@ -289,6 +346,24 @@ impl ChangeBuilder {
                 place: RowPlace::Stream(key),
                 timestamp_ms: i64::from(event.timestamp) * 1000,
             };
+            let first = out.len();
+            if self
+                .group
+                .transaction
+                .as_ref()
+                .is_some_and(OpenTransaction::is_pending)
+            {
+                // BEGIN carries the group's start: a restart re-reads the whole group.
+                let offset = self.offset(&event.file, event, 0, 0).to_map();
+                if let (Some(topic), Some(transaction)) =
+                    (&self.transactions, &mut self.group.transaction)
+                    && let Some(begin) =
+                        transaction.begin_if_pending(topic, &self.partition, offset)?
+                {
+                    out.push(begin);
+                }
+            }
+            let first_change = out.len();
             push_change(
                 out,
                 &mapping,
@@ -298,6 +373,13 @@ impl ChangeBuilder {
                 self.tombstones,
                 &origin,
             )?;
+            if let Some(transaction) = &mut self.group.transaction {
+                transaction.stamp(&mut out[first_change..], &rows.schema, &rows.table)?;
+            }
+            if replayed {
+                out.truncate(first);
+                continue;
+            }
             // A reconnect re-reads the group from its start: skip what is out already.
             self.floor = RowKey {
                 row: key.row + 1,
