@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use sluice_connect::config::{Config, ConfigDef, ConfigKey, Importance, Props};
+use sluice_schemas::envelope::Op;
 
 use crate::error::{Error, Result};
 
@@ -52,6 +53,50 @@ impl SnapshotMode {
 pub enum Tombstones {
     Emit,
     Skip,
+}
+
+/// The operations not emitted (`skipped.operations`: `c`, `u`, `d`, `t`, or `none`).
+/// Debezium's default skips truncates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SkippedOperations {
+    create: bool,
+    update: bool,
+    delete: bool,
+    truncate: bool,
+}
+
+impl SkippedOperations {
+    /// Parses the list; an unknown operation is an error naming the accepted ones.
+    pub fn parse(values: &[String]) -> Result<Self> {
+        let mut skipped = Self::default();
+        for value in values {
+            match value.trim().to_ascii_lowercase().as_str() {
+                "c" => skipped.create = true,
+                "u" => skipped.update = true,
+                "d" => skipped.delete = true,
+                "t" => skipped.truncate = true,
+                "none" | "" => {}
+                other => {
+                    return Err(Error::config(sluice_connect::Error::InvalidConfig {
+                        key: "skipped.operations".into(),
+                        value: other.into(),
+                        reason: "use a comma-separated list of c, u, d and t, or none".into(),
+                    }));
+                }
+            }
+        }
+        Ok(skipped)
+    }
+
+    pub fn contains(self, op: Op) -> bool {
+        match op {
+            Op::Create => self.create,
+            Op::Update => self.update,
+            Op::Delete => self.delete,
+            Op::Truncate => self.truncate,
+            Op::Read | Op::Message => false,
+        }
+    }
 }
 
 /// Every declared key. Type-mapping keys (`decimal.handling.mode`, …) are declared here too
@@ -203,6 +248,12 @@ pub fn config_def() -> ConfigDef {
             EVENTS,
             "Emit a tombstone after each delete.",
         ))
+        .define(
+            ConfigKey::list("skipped.operations")
+                .default("t")
+                .group(EVENTS)
+                .doc("Operations not emitted: c, u, d, t (truncate), or none."),
+        )
         .define(bool_key(
             "provide.transaction.metadata",
             "false",
@@ -294,6 +345,7 @@ pub struct SourceConfig {
     pub include_query: bool,
     pub tombstones: Tombstones,
     pub transaction_metadata: bool,
+    pub skipped_operations: SkippedOperations,
     pub heartbeat_interval: Option<Duration>,
     pub max_batch_size: usize,
     pub max_queue_size: usize,
@@ -364,6 +416,7 @@ impl SourceConfig {
                 Tombstones::Skip
             },
             transaction_metadata: boolean("provide.transaction.metadata")?,
+            skipped_operations: SkippedOperations::parse(parsed.list("skipped.operations"))?,
             heartbeat_interval: (heartbeat_ms > 0)
                 .then(|| Duration::from_millis(heartbeat_ms as u64)),
             max_batch_size: integer("max.batch.size")? as usize,
@@ -412,6 +465,24 @@ mod tests {
         assert!(!config.transaction_metadata);
         assert_eq!(config.heartbeat_interval, None);
         assert_eq!(config.password.as_deref(), Some("dbz"));
+        assert!(config.skipped_operations.contains(Op::Truncate));
+        assert!(!config.skipped_operations.contains(Op::Delete));
+    }
+
+    #[test]
+    fn skipped_operations_parse() {
+        let mut none = minimal();
+        none.insert("skipped.operations".into(), "none".into());
+        let config = SourceConfig::parse(&none).unwrap();
+        assert_eq!(config.skipped_operations, SkippedOperations::default());
+        let mut some = minimal();
+        some.insert("skipped.operations".into(), "c, D".into());
+        let skipped = SourceConfig::parse(&some).unwrap().skipped_operations;
+        assert!(skipped.contains(Op::Create) && skipped.contains(Op::Delete));
+        assert!(!skipped.contains(Op::Update) && !skipped.contains(Op::Truncate));
+        some.insert("skipped.operations".into(), "c,x".into());
+        let error = SourceConfig::parse(&some).unwrap_err().to_string();
+        assert!(error.contains("skipped.operations"), "{error}");
     }
 
     #[test]

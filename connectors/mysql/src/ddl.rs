@@ -96,6 +96,11 @@ pub fn is_ddl(query: &str) -> bool {
     }
 }
 
+/// Whether `query` is a TRUNCATE TABLE (a data change in Debezium's eyes, not a schema one).
+pub fn is_truncate(query: &str) -> bool {
+    first_word(query) == "TRUNCATE"
+}
+
 /// `db.table` or `table` (in `default_db`).
 fn qualified(name: &str, default_db: &str) -> (String, String) {
     match name.split_once('.') {

@@ -29,6 +29,7 @@
 //! - [`offset`]: source partition/offset (file, pos, event, row, gtids) and positions.
 //! - [`ddl`]: recognising DDL and the tables it touches.
 //! - [`schema_changes`]: DDL into schema-change records on the `<prefix>` topic.
+//! - [`truncate`]: TRUNCATE TABLE into truncate events (op `t`).
 //! - [`error`]: the crate's error type and `Result` alias.
 
 pub mod binlog;
@@ -48,6 +49,7 @@ pub mod source_info;
 pub mod stream;
 pub mod table;
 pub mod tables;
+pub mod truncate;
 pub mod types;
 pub mod validate;
 

@@ -12,7 +12,7 @@ use sluice_connect::api::{
     OffsetMap, SnapshotPhase, SnapshotProgress, SourceRecord, SourceTaskContext,
 };
 use sluice_schemas::Value;
-use sluice_schemas::envelope::EpochNanos;
+use sluice_schemas::envelope::{EpochNanos, Op};
 use sluice_schemas::source::SnapshotMarker;
 use tokio::sync::mpsc;
 
@@ -28,6 +28,7 @@ use crate::source_info::{SourceBuilder, SourceInfo};
 use crate::stream::changes::{ChangeBuilder, Produced};
 use crate::stream::client::BinlogClient;
 use crate::tables::TableFactory;
+use crate::truncate::{TruncateContext, truncate_record};
 use crate::validate::ServerInfo;
 
 /// A batch of records, or the error that ends the task.
@@ -241,6 +242,7 @@ impl Pipeline {
             self.config.include_query,
             &resume,
         );
+        builder = builder.with_skipped_operations(self.config.skipped_operations);
         if self.config.transaction_metadata {
             builder = builder.with_transaction_metadata(&self.config.topic_prefix);
         }
@@ -273,7 +275,26 @@ impl Pipeline {
                 }
             };
             let ends_group = event.ends_group;
-            if let Produced::Ddl(ddl) = builder.handle(event, &mut batch)?
+            let produced = builder.handle(event, &mut batch)?;
+            if let Produced::Truncate(truncate) = &produced
+                && !self.config.skipped_operations.contains(Op::Truncate)
+            {
+                if catalog.is_none() {
+                    catalog = Some(connection::connect(&self.config).await?);
+                }
+                let context = TruncateContext {
+                    filter: &self.filter,
+                    tables: &self.tables,
+                    source: &self.source,
+                    partition: &self.partition,
+                };
+                if let Some(conn) = catalog.as_mut()
+                    && let Some(record) = truncate_record(truncate, &context, conn).await?
+                {
+                    batch.push(record);
+                }
+            }
+            if let Produced::Ddl(ddl) = produced
                 && self.config.include_schema_changes
             {
                 if catalog.is_none() {

@@ -1,6 +1,6 @@
 //! Streaming features of the MySQL source against a real MariaDB and a real worker:
 //! transaction metadata (BEGIN/END records and event blocks, numbered the same across a
-//! `kill -9` mid-transaction).
+//! `kill -9` mid-transaction), TRUNCATE as a truncate event.
 
 mod common;
 
@@ -183,5 +183,94 @@ async fn transaction_metadata_begin_end_and_event_blocks() -> anyhow::Result<()>
     assert_eq!(payload(&transactions[3])["status"], "END");
     assert_eq!(payload(&transactions[3])["event_count"], 3_000);
     conn.disconnect().await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn truncate_is_a_keyless_op_t_event_and_no_schema_change() -> anyhow::Result<()> {
+    let maria = MariaDbServer::start().await?;
+    maria.create_database("inventory").await?;
+    exec(
+        &maria,
+        "inventory",
+        &[
+            "CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(20))",
+            "INSERT INTO items VALUES (1, 'bolt'), (2, 'nut')",
+        ],
+    )
+    .await?;
+    let worker = SluiceProcess::start().await?;
+    let emitting = connector(
+        "items",
+        &maria,
+        "inventory",
+        &[("skipped.operations", "none")],
+    );
+    // Debezium's default `skipped.operations=t` leaves truncates out.
+    let quiet = connector(
+        "quiet",
+        &maria,
+        "inventory",
+        &[("topic.prefix", "quiet"), ("database.server.id", "184055")],
+    );
+    for config in [&emitting, &quiet] {
+        let (status, body) = worker.post("/connectors", config).await?;
+        assert_eq!(status, 201, "{body}");
+    }
+    wait_records(
+        &worker,
+        "dbserver1.inventory.items",
+        2,
+        Duration::from_secs(60),
+    )
+    .await?;
+    wait_records(&worker, "quiet.inventory.items", 2, Duration::from_secs(60)).await?;
+    exec(
+        &maria,
+        "inventory",
+        &[
+            "TRUNCATE TABLE items",
+            "INSERT INTO items VALUES (3, 'washer')",
+            "ALTER TABLE items ADD COLUMN qty INT",
+        ],
+    )
+    .await?;
+    let records = wait_records(
+        &worker,
+        "dbserver1.inventory.items",
+        4,
+        Duration::from_secs(60),
+    )
+    .await?;
+    assert_eq!(ops(&records), ["r", "r", "t", "c"]);
+    let truncate = &records[2];
+    assert_eq!(truncate["key"], Value::Null, "{truncate}");
+    let value = payload(truncate);
+    assert_eq!(value["before"], Value::Null);
+    assert_eq!(value["after"], Value::Null);
+    assert_eq!(value["source"]["table"], "items");
+    assert_eq!(value["source"]["db"], "inventory");
+    assert!(value["source"]["gtid"].is_string(), "{value}");
+    assert_eq!(
+        truncate["value"]["schema"]["name"],
+        "dbserver1.inventory.items.Envelope"
+    );
+    // The ALTER after it reaches the schema-change topic; the TRUNCATE does not.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let ddl = loop {
+        let ddl: Vec<String> = read_all(&worker, PREFIX)
+            .await?
+            .iter()
+            .map(|r| payload(r)["ddl"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        if ddl.iter().any(|d| d.starts_with("ALTER TABLE items")) {
+            break ddl;
+        }
+        assert!(std::time::Instant::now() < deadline, "no ALTER in {ddl:?}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(!ddl.iter().any(|d| d.starts_with("TRUNCATE")), "{ddl:?}");
+    let quiet = wait_records(&worker, "quiet.inventory.items", 3, Duration::from_secs(60)).await?;
+    assert_eq!(ops(&quiet), ["r", "r", "c"]);
     Ok(())
 }

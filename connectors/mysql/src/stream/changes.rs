@@ -7,13 +7,14 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use sluice_connect::api::{OffsetMap, SourceRecord};
+use sluice_schemas::envelope::Op;
 use sluice_schemas::source::SnapshotMarker;
 
 use super::client::{LiveBody, LiveEvent};
 use super::mariadb::{GroupKind, GtidPosition};
 use super::transactions::{OpenTransaction, TransactionTopic};
 use crate::binlog::{GtidKind, RowsEvent, RowsKind, TableMap};
-use crate::config::Tombstones;
+use crate::config::{SkippedOperations, Tombstones};
 use crate::error::Result;
 use crate::filters::TableFilter;
 use crate::offset::{BinlogPosition, RowKey, SnapshotState, SourceOffset};
@@ -55,6 +56,8 @@ pub struct DdlEvent {
 pub enum Produced {
     Nothing,
     Ddl(Box<DdlEvent>),
+    /// A TRUNCATE TABLE statement: a truncate event, not a schema change.
+    Truncate(Box<DdlEvent>),
 }
 
 /// Builds records from live events.
@@ -75,6 +78,7 @@ pub struct ChangeBuilder {
     boundary: SourceOffset,
     /// Set when `provide.transaction.metadata` is on.
     transactions: Option<TransactionTopic>,
+    skipped: SkippedOperations,
 }
 
 impl ChangeBuilder {
@@ -105,7 +109,14 @@ impl ChangeBuilder {
             floor: resume.row_key(),
             boundary: SourceOffset::at(resume.group.clone(), resume.gtids.clone()),
             transactions: None,
+            skipped: SkippedOperations::default(),
         }
+    }
+
+    /// Leaves out the row changes of the operations in `skipped` (`skipped.operations`).
+    pub fn with_skipped_operations(mut self, skipped: SkippedOperations) -> Self {
+        self.skipped = skipped;
+        self
     }
 
     /// Writes transaction metadata (BEGIN/END on `<prefix>.transaction`, blocks in events).
@@ -159,7 +170,12 @@ impl ChangeBuilder {
                         row: 0,
                     };
                     if key >= self.floor {
-                        produced = Produced::Ddl(Box::new(DdlEvent {
+                        let kind = if crate::ddl::is_truncate(query) {
+                            Produced::Truncate
+                        } else {
+                            Produced::Ddl
+                        };
+                        produced = kind(Box::new(DdlEvent {
                             schema: schema.clone(),
                             query: query.clone(),
                             offset: self.offset(&event.file, &event, 0, 0),
@@ -275,6 +291,14 @@ impl ChangeBuilder {
         index: u64,
         out: &mut Vec<SourceRecord>,
     ) -> Result<()> {
+        let op = match rows.kind {
+            RowsKind::Insert => Op::Create,
+            RowsKind::Update | RowsKind::PartialUpdate => Op::Update,
+            RowsKind::Delete => Op::Delete,
+        };
+        if self.skipped.contains(op) {
+            return Ok(());
+        }
         let Some((_, Some(mapping))) = self.mappings.get(&rows.table_id) else {
             return Ok(());
         };
