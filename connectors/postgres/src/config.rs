@@ -11,6 +11,7 @@ use sluice_connect::config::{ConfigDef, ConfigKey, Props, Secret};
 use sluice_connect::error::Error as ConnectError;
 
 use crate::error::Result;
+use crate::tls::{SslMode, TlsSettings};
 
 /// `plugin.name`: the only logical decoding plugin Sluice decodes.
 pub const PLUGIN: &str = "pgoutput";
@@ -28,9 +29,11 @@ pub fn config_def() -> ConfigDef {
             .doc("Password of database.user."))
         .define(ConfigKey::string("database.dbname").required().group("Connection")
             .doc("The database to capture."))
-        .define(ConfigKey::string("database.sslmode").default("disable")
-            .one_of(&["disable", "prefer", "require", "verify-ca", "verify-full"]).group("Connection")
-            .doc("TLS mode of the replication connection; the query connection supports disable and prefer (plain text)."))
+        .define(ConfigKey::string("database.sslmode").default("prefer")
+            .one_of(&SslMode::NAMES).group("Connection")
+            .doc("TLS of both connections: disable; prefer (TLS when the server offers it, unchecked); require (TLS, certificate unchecked); verify-ca (certificate chain checked against database.sslrootcert); verify-full (chain and host name checked)."))
+        .define(ConfigKey::string("database.sslrootcert").group("Connection")
+            .doc("PEM file of the CA certificate(s) the server's certificate must chain to; needed by verify-ca and verify-full."))
         .define(ConfigKey::string("topic.prefix").required().group("Topics")
             .doc("Logical server name: prefix of every topic and the source partition's key."))
         .define(ConfigKey::list("schema.include.list").group("Filters")
@@ -135,7 +138,7 @@ pub struct PostgresConfig {
     pub user: String,
     pub password: Option<Secret>,
     pub dbname: String,
-    pub sslmode: String,
+    pub tls: TlsSettings,
     pub topic_prefix: String,
     pub schema_include: Vec<String>,
     pub schema_exclude: Vec<String>,
@@ -196,7 +199,12 @@ impl PostgresConfig {
             user: required("database.user")?,
             password: parsed.password("database.password").cloned(),
             dbname: required("database.dbname")?,
-            sslmode: lower("database.sslmode"),
+            tls: TlsSettings {
+                mode: SslMode::parse(&lower("database.sslmode")).unwrap_or(SslMode::Prefer),
+                root_cert: text("database.sslrootcert")
+                    .filter(|path| !path.is_empty())
+                    .map(Into::into),
+            },
             topic_prefix: required("topic.prefix")?,
             schema_include: parsed.list("schema.include.list").to_vec(),
             schema_exclude: parsed.list("schema.exclude.list").to_vec(),
@@ -282,14 +290,16 @@ impl PostgresConfig {
                 "give table.include.list or table.exclude.list, not both",
             ));
         }
-        if matches!(
-            self.sslmode.as_str(),
-            "require" | "verify-ca" | "verify-full"
-        ) {
+        if self.tls.mode.verifies_chain() && self.tls.root_cert.is_none() {
             return Err(invalid(
-                "database.sslmode",
-                &self.sslmode,
-                "TLS connections are not supported yet; use disable or prefer (plain text)",
+                "database.sslrootcert",
+                "",
+                &format!(
+                    "database.sslmode={} checks the server's certificate: set \
+                     database.sslrootcert to the PEM file of the CA that issued it (or use \
+                     database.sslmode=require to encrypt without checking)",
+                    self.tls.mode
+                ),
             ));
         }
         Ok(())
@@ -356,6 +366,30 @@ mod tests {
         assert_eq!(config.heartbeat_interval, None);
         assert_eq!(config.password_text(), "secret");
         assert_eq!(config.source_partition()["server"], "dbserver1");
+        assert_eq!(config.tls.mode, SslMode::Prefer);
+        assert_eq!(config.tls.root_cert, None);
+    }
+
+    #[test]
+    fn tls_settings_are_read_and_checked() {
+        let config = PostgresConfig::from_props(&props(&[
+            ("database.sslmode", "verify-full"),
+            ("database.sslrootcert", "/etc/ca.pem"),
+        ]))
+        .unwrap();
+        assert_eq!(config.tls.mode, SslMode::VerifyFull);
+        assert_eq!(
+            config.tls.root_cert.as_deref(),
+            Some("/etc/ca.pem".as_ref())
+        );
+        let error = PostgresConfig::from_props(&props(&[("database.sslmode", "verify-ca")]))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("database.sslrootcert"), "{error}");
+        let error = PostgresConfig::from_props(&props(&[("database.sslmode", "allow")]))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("database.sslmode"), "{error}");
     }
 
     #[test]

@@ -8,10 +8,11 @@
 
 use std::time::Duration;
 
-use tokio_postgres::{Client, Config, NoTls};
+use tokio_postgres::{Client, Config};
 
 use crate::config::PostgresConfig;
 use crate::error::{Error, Result};
+use crate::tls::{self, RustlsConnector};
 
 /// Startup `options` of every session: ISO dates, Postgres-style intervals, UTC, exact floats,
 /// hex bytea — the server defaults, pinned so that a server configured otherwise changes
@@ -32,23 +33,34 @@ pub fn query_config(config: &PostgresConfig, application: &str) -> Config {
         .dbname(&config.dbname)
         .application_name(application)
         .options(SESSION_OPTIONS)
+        .ssl_mode(tls::query_ssl_mode(config.tls.mode))
         .connect_timeout(CONNECT_TIMEOUT);
     pg
 }
 
 /// Opens a query connection and spawns its driver on the current runtime.
 pub async fn connect(config: &PostgresConfig, application: &str) -> Result<Client> {
+    let tls = RustlsConnector::new(&config.tls)?;
     let (client, connection) = query_config(config, application)
-        .connect(NoTls)
+        .connect(tls)
         .await
         .map_err(|source| {
-            Error::postgres(
-                format!(
-                    "cannot connect to database {:?} at {}:{} as user {:?}",
-                    config.dbname, config.hostname, config.port, config.user
-                ),
-                source,
-            )
+            let context = format!(
+                "cannot connect to database {:?} at {}:{} as user {:?}",
+                config.dbname, config.hostname, config.port, config.user
+            );
+            if tls::is_tls_failure(&source) {
+                let reason = tls::chain_text(&source);
+                Error::Tls {
+                    fix: tls::fix_for(&config.tls, &config.hostname, &reason),
+                    context,
+                    mode: config.tls.mode,
+                    reason,
+                    source: Box::new(source),
+                }
+            } else {
+                Error::postgres(context, source)
+            }
         })?;
     tokio::spawn(async move {
         if let Err(error) = connection.await {

@@ -115,6 +115,34 @@ pub enum Error {
         #[source]
         source: pgwire_replication::PgWireError,
     },
+    /// A TLS connection could not be set up as `database.sslmode` asks; `fix` names the
+    /// setting (or server option) to change.
+    #[error(
+        "{context}: the TLS connection (database.sslmode={mode}) failed: {reason}. To fix: {fix}"
+    )]
+    Tls {
+        context: String,
+        mode: crate::tls::SslMode,
+        reason: String,
+        fix: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The `database.sslrootcert` file cannot serve as the CA list.
+    #[error("connector setting database.sslrootcert = {path:?} cannot be used: {problem}")]
+    TlsRootCert {
+        path: std::path::PathBuf,
+        problem: String,
+        #[source]
+        source: Option<rustls::pki_types::pem::Error>,
+    },
+    /// The TLS client could not be configured.
+    #[error("cannot set up TLS: {problem}")]
+    TlsSetup {
+        problem: String,
+        #[source]
+        source: rustls::Error,
+    },
     /// The server is not set up for logical replication the way the connector needs; `fix`
     /// says what to change on the server.
     #[error("{problem}. To fix: {fix}")]

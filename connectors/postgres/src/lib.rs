@@ -14,6 +14,8 @@
 //! - [`config`]: Debezium's configuration keys ([`config::config_def`]) and the typed
 //!   [`config::PostgresConfig`].
 //! - [`connection`]: query connections and the session settings shared with the stream.
+//! - [`tls`]: `database.sslmode` / `database.sslrootcert` for both connections (a rustls
+//!   connector for tokio-postgres, the replication client's TLS settings).
 //! - [`validate`]: start-up checks of the server (wal_level, privileges, slots, REPLICA
 //!   IDENTITY, missing tables, publication), each error saying how to fix the server.
 //! - [`tables`]: the schema/table filters and the discovery of captured tables.
@@ -52,6 +54,7 @@ pub mod stream;
 pub mod table;
 pub mod tables;
 pub mod task;
+pub mod tls;
 pub mod types;
 pub mod validate;
 

@@ -91,7 +91,8 @@ pub fn check_slot(info: &SlotInfo, config: &PostgresConfig) -> Result<()> {
 }
 
 /// The replication-protocol configuration for `config`'s slot and publication.
-pub fn replication_config(config: &PostgresConfig) -> ReplicationConfig {
+pub async fn replication_config(config: &PostgresConfig) -> ReplicationConfig {
+    let tls = crate::tls::replication_tls(&config.tls, &config.hostname, config.port).await;
     ReplicationConfig::new(
         config.hostname.clone(),
         config.user.clone(),
@@ -105,26 +106,51 @@ pub fn replication_config(config: &PostgresConfig) -> ReplicationConfig {
     .with_application_name(format!("sluice-{}", config.topic_prefix))
     .with_status_interval(config.status_interval)
     .with_wakeup_interval(Duration::from_secs(1))
+    .with_tls(tls)
 }
 
-fn replication_error(context: &str) -> impl FnOnce(pgwire_replication::PgWireError) -> Error {
-    let context = context.to_string();
-    move |source| Error::Replication { context, source }
+/// The error of a failed replication-protocol step, [`Error::Tls`] when TLS failed.
+pub fn replication_failure(
+    config: &PostgresConfig,
+    context: &str,
+    source: pgwire_replication::PgWireError,
+) -> Error {
+    if let pgwire_replication::PgWireError::Tls(reason) = &source {
+        let reason = reason.clone();
+        return Error::Tls {
+            context: context.to_string(),
+            mode: config.tls.mode,
+            fix: crate::tls::fix_for(&config.tls, &config.hostname, &reason),
+            reason,
+            source: Box::new(source),
+        };
+    }
+    Error::Replication {
+        context: context.to_string(),
+        source,
+    }
+}
+
+fn replication_error(
+    config: &PostgresConfig,
+    context: &str,
+) -> impl FnOnce(pgwire_replication::PgWireError) -> Error {
+    move |source| replication_failure(config, context, source)
 }
 
 /// Creates the slot on a replication session and exports its snapshot.
 pub async fn create_slot_with_snapshot(config: &PostgresConfig) -> Result<CreatedSlot> {
     let context = format!("create replication slot {:?}", config.slot_name);
-    let mut session = ReplicationClient::connect_gated(replication_config(config))
+    let mut session = ReplicationClient::connect_gated(replication_config(config).await)
         .await
-        .map_err(replication_error(&context))?;
+        .map_err(replication_error(config, &context))?;
     let rows = session
         .simple_query(&format!(
             "CREATE_REPLICATION_SLOT {} LOGICAL {PLUGIN} EXPORT_SNAPSHOT",
             config.slot_name
         ))
         .await
-        .map_err(replication_error(&context))?;
+        .map_err(replication_error(config, &context))?;
     // Columns: slot_name, consistent_point, snapshot_name, output_plugin.
     let row = rows.first().ok_or_else(|| Error::ServerSetup {
         problem: format!("{context}: the server answered without a row"),

@@ -181,12 +181,15 @@ impl Streamer {
 
     async fn session(&mut self, progressed: &mut bool) -> Result<()> {
         let replication = replication_config(&self.config)
+            .await
             .with_start_lsn(pgwire_replication::Lsn(self.resume_lsn.0))
             .with_ack_lsn(pgwire_replication::Lsn(self.flushable.0))
             .with_buffer_size(1024);
         let mut client = ReplicationClient::connect(replication)
             .await
-            .map_err(|source| replication_error("start streaming", source))?;
+            .map_err(|source| {
+                crate::slot::replication_failure(&self.config, "start streaming", source)
+            })?;
         let result = self.pump(&mut client, progressed).await;
         client.stop();
         client.abort();
