@@ -311,7 +311,7 @@ pub fn config_def() -> ConfigDef {
             ConfigKey::long("max.queue.size.in.bytes")
                 .default("0")
                 .at_least(0)
-                .doc("Most bytes of binlog events buffered (0: bounded by max.queue.size only)."),
+                .doc("Most estimated bytes of queued records (0: bounded by max.queue.size only)."),
         )
 }
 

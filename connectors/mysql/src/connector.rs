@@ -12,7 +12,6 @@ use sluice_connect::api::{
 };
 use sluice_connect::config::def::ValidationReport;
 use sluice_connect::config::{ConfigDef, Props};
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 use crate::config::{SourceConfig, config_def};
@@ -21,7 +20,8 @@ use crate::error::{Error, Result};
 use crate::filters::TableFilter;
 use crate::flavour::ConnectorVariant;
 use crate::offset::{SnapshotState, SourceOffset};
-use crate::pipeline::{Batch, Pipeline, StartPlan};
+use crate::pipeline::{Pipeline, StartPlan};
+use crate::queue::{self, BatchReceiver};
 use crate::schema_changes::SchemaChanges;
 use crate::source_info::SourceBuilder;
 use crate::tables::TableFactory;
@@ -91,7 +91,7 @@ impl SourceConnector for MySqlConnector {
 #[derive(Debug)]
 pub struct MySqlTask {
     variant: ConnectorVariant,
-    receiver: Option<mpsc::Receiver<Batch>>,
+    receiver: Option<BatchReceiver>,
     worker: Option<JoinHandle<()>>,
 }
 
@@ -160,7 +160,7 @@ impl SourceTask for MySqlTask {
     ) -> sluice_connect::Result<()> {
         let pipeline = self.prepare(context, config).await?;
         let capacity = (pipeline.config.max_queue_size / pipeline.config.max_batch_size).max(2);
-        let (sender, receiver) = mpsc::channel(capacity);
+        let (sender, receiver) = queue::bounded(capacity, pipeline.config.max_queue_bytes);
         self.worker = Some(tokio::spawn(pipeline.run(sender)));
         self.receiver = Some(receiver);
         Ok(())

@@ -15,6 +15,7 @@
 //!   where to begin (snapshot, stored offset, current position), batches from the pipeline.
 //! - [`pipeline`]: the task's background worker: snapshot, then binlog streaming, into a
 //!   bounded channel of record batches; heartbeats.
+//! - [`queue`]: that channel, bounded in batches and in bytes (`max.queue.size.in.bytes`).
 //! - [`config`]: Debezium's configuration keys and the typed [`config::SourceConfig`].
 //! - [`connection`]: connection options (TLS mode, connect timeout).
 //! - [`validate`]: start-up checks (binlog format/row image/metadata, privileges, flavour).
@@ -42,6 +43,7 @@ pub mod filters;
 pub mod flavour;
 pub mod offset;
 pub mod pipeline;
+pub mod queue;
 pub mod records;
 pub mod schema_changes;
 pub mod snapshot;

@@ -14,13 +14,13 @@ use sluice_connect::api::{
 use sluice_schemas::Value;
 use sluice_schemas::envelope::{EpochNanos, Op};
 use sluice_schemas::source::SnapshotMarker;
-use tokio::sync::mpsc;
 
 use crate::config::{SnapshotMode, SourceConfig};
 use crate::connection;
 use crate::error::{Error, Result};
 use crate::filters::TableFilter;
 use crate::offset::{BinlogPosition, SnapshotState, SourceOffset};
+use crate::queue::{BatchBytes, BatchSender, TryReserveError};
 use crate::records::{RowChange, RowOrigin, RowPlace, push_change};
 use crate::schema_changes::SchemaChanges;
 use crate::snapshot::{self, SnapshotPoint};
@@ -61,14 +61,14 @@ pub struct Pipeline {
 
 impl Pipeline {
     /// Runs until the receiver is dropped or an error ends it (sent as the last batch).
-    pub async fn run(self, sender: mpsc::Sender<Batch>) {
+    pub async fn run(self, sender: BatchSender) {
         let result = self.run_inner(&sender).await;
         if let Err(error) = result {
             let _ = sender.send(Err(error)).await;
         }
     }
 
-    async fn run_inner(self, sender: &mpsc::Sender<Batch>) -> Result<()> {
+    async fn run_inner(self, sender: &BatchSender) -> Result<()> {
         let resume = match &self.plan {
             StartPlan::Resume(offset) => offset.clone(),
             StartPlan::Current => {
@@ -93,7 +93,7 @@ impl Pipeline {
     }
 
     /// Reads every captured table; returns the snapshot's point (`None`: receiver gone).
-    async fn snapshot(&self, sender: &mpsc::Sender<Batch>) -> Result<Option<SnapshotPoint>> {
+    async fn snapshot(&self, sender: &BatchSender) -> Result<Option<SnapshotPoint>> {
         let mut conn = connection::connect(&self.config).await?;
         let point = snapshot::open_read_view(&mut conn, self.server.flavour).await?;
         tracing::info!(at = %point.position, "snapshot read view opened");
@@ -226,7 +226,7 @@ impl Pipeline {
         Ok(Some(point))
     }
 
-    async fn stream(&self, resume: SourceOffset, sender: &mpsc::Sender<Batch>) -> Result<()> {
+    async fn stream(&self, resume: SourceOffset, sender: &BatchSender) -> Result<()> {
         let mut client = BinlogClient::new(
             self.config.clone(),
             self.server.flavour,
@@ -248,6 +248,7 @@ impl Pipeline {
         }
         let mut catalog: Option<Conn> = None;
         let mut batch: Vec<SourceRecord> = Vec::new();
+        let mut tally = BatchBytes::new(sender);
         let mut heartbeat = self.config.heartbeat_interval.map(|period| {
             let mut interval = tokio::time::interval(period);
             interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -258,17 +259,17 @@ impl Pipeline {
             // attempt and a backoff sleep, all of which can be started again.
             let event = tokio::select! {
                 event = client.next_event() => event?,
-                permit = sender.reserve(), if !batch.is_empty() => {
+                permit = sender.reserve(tally.of(&batch)), if !batch.is_empty() => {
                     // The task caught up while the stream is quiet: hand over what is ready.
                     match permit {
-                        Ok(permit) => permit.send(Ok(std::mem::take(&mut batch))),
+                        Ok(permit) => permit.send(Ok(tally.take(&mut batch))),
                         Err(_) => return Ok(()),
                     }
                     continue;
                 }
                 _ = tick(&mut heartbeat) => {
                     batch.push(self.heartbeat_record(builder.boundary())?);
-                    if sender.send(Ok(std::mem::take(&mut batch))).await.is_err() {
+                    if sender.send(Ok(tally.take(&mut batch))).await.is_err() {
                         return Ok(());
                     }
                     continue;
@@ -310,17 +311,17 @@ impl Pipeline {
                 }
             }
             if batch.len() >= self.config.max_batch_size {
-                if sender.send(Ok(std::mem::take(&mut batch))).await.is_err() {
+                if sender.send(Ok(tally.take(&mut batch))).await.is_err() {
                     return Ok(());
                 }
             } else if ends_group && !batch.is_empty() {
                 // Hand over at group ends when the task is keeping up; otherwise keep
                 // filling the batch up to max.batch.size (the select above flushes it once
                 // the channel has room).
-                match sender.try_reserve() {
-                    Ok(permit) => permit.send(Ok(std::mem::take(&mut batch))),
-                    Err(mpsc::error::TrySendError::Full(())) => {}
-                    Err(mpsc::error::TrySendError::Closed(())) => return Ok(()),
+                match sender.try_reserve(tally.of(&batch)) {
+                    Ok(permit) => permit.send(Ok(tally.take(&mut batch))),
+                    Err(TryReserveError::Full) => {}
+                    Err(TryReserveError::Closed) => return Ok(()),
                 }
             }
         }

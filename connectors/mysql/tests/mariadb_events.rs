@@ -1,6 +1,6 @@
 //! Streaming features of the MySQL source against a real MariaDB and a real worker:
 //! transaction metadata (BEGIN/END records and event blocks, numbered the same across a
-//! `kill -9` mid-transaction), TRUNCATE as a truncate event.
+//! `kill -9` mid-transaction), TRUNCATE as a truncate event, a queue bounded in bytes.
 
 mod common;
 
@@ -272,5 +272,66 @@ async fn truncate_is_a_keyless_op_t_event_and_no_schema_change() -> anyhow::Resu
     assert!(!ddl.iter().any(|d| d.starts_with("TRUNCATE")), "{ddl:?}");
     let quiet = wait_records(&worker, "quiet.inventory.items", 3, Duration::from_secs(60)).await?;
     assert_eq!(ops(&quiet), ["r", "r", "c"]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_tiny_byte_bound_on_the_queue_still_drains_everything() -> anyhow::Result<()> {
+    use mysql_async::prelude::Queryable;
+    let maria = MariaDbServer::start().await?;
+    maria.create_database("inventory").await?;
+    exec(
+        &maria,
+        "inventory",
+        &[
+            "CREATE TABLE blobs (id INT PRIMARY KEY, body TEXT)",
+            "INSERT INTO blobs SELECT seq, REPEAT('s', seq) FROM seq_1_to_500",
+        ],
+    )
+    .await?;
+    let worker = SluiceProcess::start().await?;
+    // 2 KB: most batches hold a few rows, and rows up to 3 KB exceed the bound on their own.
+    let (status, body) = worker
+        .post(
+            "/connectors",
+            &connector(
+                "blobs",
+                &maria,
+                "inventory",
+                &[
+                    ("max.queue.size.in.bytes", "2048"),
+                    ("max.batch.size", "50"),
+                    ("max.queue.size", "100"),
+                ],
+            ),
+        )
+        .await?;
+    assert_eq!(status, 201, "{body}");
+    let topic = "dbserver1.inventory.blobs";
+    let mut conn = mysql_async::Conn::new(maria.opts_for("inventory")).await?;
+    conn.query_drop("INSERT INTO blobs SELECT seq, REPEAT('x', seq % 3000) FROM seq_1001_to_4000")
+        .await?;
+    for id in 1..=100 {
+        conn.query_drop(format!("UPDATE blobs SET body = 'u{id}' WHERE id = {id}"))
+            .await?;
+    }
+    conn.disconnect().await?;
+    let records = wait_records(&worker, topic, 500 + 3_000 + 100, Duration::from_secs(120)).await?;
+    assert_eq!(records.len(), 3_600, "nothing lost, nothing twice");
+    let ids = |op: &str| -> Vec<i64> {
+        records
+            .iter()
+            .filter(|r| payload(r)["op"] == op)
+            .map(|r| payload(r)["after"]["id"].as_i64().unwrap_or(-1))
+            .collect()
+    };
+    assert_eq!(ids("r"), (1..=500).collect::<Vec<i64>>());
+    assert_eq!(ids("c"), (1_001..=4_000).collect::<Vec<i64>>());
+    assert_eq!(ids("u"), (1..=100).collect::<Vec<i64>>());
+    let longest = records
+        .iter()
+        .map(|r| payload(r)["after"]["body"].as_str().map_or(0, str::len))
+        .max();
+    assert_eq!(longest, Some(2_999));
     Ok(())
 }
