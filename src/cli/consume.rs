@@ -1,7 +1,8 @@
 //! `sluice consume`: prints a topic's records, from every partition, as they arrive.
 //!
 //! Without `--follow` it reads up to the end each partition had when the command started
-//! and exits; with `--follow` it keeps waiting for new records. `--max-messages` and
+//! and exits; with `--follow` it keeps waiting for new records, and for the topic itself
+//! when it does not exist yet (then reading it from its first record). `--max-messages` and
 //! `--timeout-ms` (time without a new record) end it earlier. With `--group` it starts at the
 //! group's committed offsets and commits what it printed.
 
@@ -25,7 +26,8 @@ pub struct ConsumeArgs {
     /// Start at the earliest stored record instead of the end.
     #[arg(long)]
     from_beginning: bool,
-    /// Keep waiting for new records instead of exiting at the end of the topic.
+    /// Keep waiting for new records instead of exiting at the end of the topic (and for the
+    /// topic to be created, when it does not exist yet).
     #[arg(long)]
     follow: bool,
     /// Exit after printing this many records.
@@ -61,7 +63,7 @@ const POLL_WAIT_MS: u64 = 1000;
 
 pub async fn run(args: ConsumeArgs) -> anyhow::Result<ExitCode> {
     let client = RestClient::new(&args.server)?;
-    let description = client.get(&format!("/topics/{}", args.topic)).await?;
+    let (description, created_while_waiting) = describe_topic(&client, &args).await?;
     let partitions = description["partitions"]
         .as_array()
         .context("the worker's topic description has no partitions")?;
@@ -83,7 +85,8 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<ExitCode> {
             partition: id,
             offset: match committed.get(&id) {
                 Some(offset) => *offset,
-                None if args.from_beginning => start,
+                // A topic that did not exist when the command started holds only new records.
+                None if args.from_beginning || created_while_waiting => start,
                 None => end,
             },
             stop_at: (!args.follow).then_some(end),
@@ -122,6 +125,48 @@ pub async fn run(args: ConsumeArgs) -> anyhow::Result<ExitCode> {
         progress.commit(&client, group, &args.topic).await?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// How often a `--follow` consumer asks whether a missing topic exists yet.
+const TOPIC_WAIT_POLL: Duration = Duration::from_millis(250);
+
+/// The topic's description. A missing topic is an error that says how to find topics, except
+/// with `--follow`, which waits for it to be created (within `--timeout-ms` when given); the
+/// flag says whether it had to wait.
+async fn describe_topic(client: &RestClient, args: &ConsumeArgs) -> anyhow::Result<(Value, bool)> {
+    let path = format!("/topics/{}", args.topic);
+    let started = std::time::Instant::now();
+    let mut waited = false;
+    loop {
+        match client.get(&path).await {
+            Ok(description) => return Ok((description, waited)),
+            Err(error) if error.to_string().contains("HTTP 404") => {
+                if !args.follow {
+                    anyhow::bail!(
+                        "topic {} does not exist; `sluice topics list` shows the topics there \
+                         are, and --follow waits for this one to be created",
+                        args.topic
+                    );
+                }
+                if args
+                    .timeout_ms
+                    .is_some_and(|ms| started.elapsed() >= Duration::from_millis(ms))
+                {
+                    anyhow::bail!(
+                        "topic {} was not created within --timeout-ms {}",
+                        args.topic,
+                        args.timeout_ms.unwrap_or_default()
+                    );
+                }
+                if !waited {
+                    eprintln!("waiting for topic {} to be created…", args.topic);
+                    waited = true;
+                }
+                tokio::time::sleep(TOPIC_WAIT_POLL).await;
+            }
+            Err(error) => return Err(error),
+        }
+    }
 }
 
 /// Records printed between two commits of a group's offsets.

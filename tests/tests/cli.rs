@@ -102,6 +102,54 @@ async fn topics_produce_and_consume_from_the_command_line() -> anyhow::Result<()
     Ok(())
 }
 
+#[tokio::test]
+async fn consume_follow_waits_for_a_topic_that_does_not_exist_yet() -> anyhow::Result<()> {
+    use std::io::{BufRead, BufReader};
+
+    let worker = SluiceProcess::start().await?;
+    let server = worker.server();
+
+    let (ok, _, err) = sluice(&server, &["consume", "later"], None);
+    assert!(!ok);
+    assert!(
+        err.contains("topic later does not exist") && err.contains("--follow"),
+        "{err}"
+    );
+
+    let mut consumer = Command::new(sluice_binary()?)
+        .args(["consume", "later", "--follow", "--max-messages", "2"])
+        .env("SLUICE_SERVER", &server)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    // Produce only once the consumer says it waits, so the records surely come after it.
+    let mut stderr = BufReader::new(consumer.stderr.take().expect("piped"));
+    let mut line = String::new();
+    stderr.read_line(&mut line)?;
+    assert!(line.contains("waiting for topic later"), "{line}");
+
+    let (ok, _, err) = sluice(
+        &server,
+        &["produce", "later"],
+        Some("{\"n\":1}\n{\"n\":2}\n"),
+    );
+    assert!(ok, "{err}");
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = done.send(consumer.wait_with_output());
+    });
+    let output = finished.recv_timeout(std::time::Duration::from_secs(60))??;
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout)
+            .lines()
+            .collect::<Vec<_>>(),
+        ["{\"n\":1}", "{\"n\":2}"],
+        "records written after the topic was created are all printed"
+    );
+    Ok(())
+}
+
 #[test]
 fn help_and_version() {
     let (ok, out, _) = sluice("http://127.0.0.1:1", &["--help"], None);
