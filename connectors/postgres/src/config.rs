@@ -48,6 +48,10 @@ pub fn config_def() -> ConfigDef {
             .doc("Regular expressions of columns (schema.table.column) to include."))
         .define(ConfigKey::list("column.exclude.list").group("Filters")
             .doc("Regular expressions of columns (schema.table.column) to leave out."))
+        .define(ConfigKey::list("logical.decoding.message.prefix.include.list").group("Filters")
+            .doc("Regular expressions of logical decoding message prefixes to emit (whole-prefix match)."))
+        .define(ConfigKey::list("logical.decoding.message.prefix.exclude.list").group("Filters")
+            .doc("Regular expressions of logical decoding message prefixes not to emit."))
         .define(ConfigKey::string("plugin.name").default(PLUGIN).one_of(&[PLUGIN]).group("Replication")
             .doc("Logical decoding plugin; only pgoutput is supported."))
         .define(ConfigKey::string("slot.name").default("debezium").group("Replication")
@@ -146,6 +150,8 @@ pub struct PostgresConfig {
     pub table_exclude: Vec<String>,
     pub column_include: Vec<String>,
     pub column_exclude: Vec<String>,
+    pub message_prefix_include: Vec<String>,
+    pub message_prefix_exclude: Vec<String>,
     pub slot_name: String,
     pub slot_drop_on_stop: bool,
     pub publication_name: String,
@@ -212,6 +218,12 @@ impl PostgresConfig {
             table_exclude: parsed.list("table.exclude.list").to_vec(),
             column_include: parsed.list("column.include.list").to_vec(),
             column_exclude: parsed.list("column.exclude.list").to_vec(),
+            message_prefix_include: parsed
+                .list("logical.decoding.message.prefix.include.list")
+                .to_vec(),
+            message_prefix_exclude: parsed
+                .list("logical.decoding.message.prefix.exclude.list")
+                .to_vec(),
             slot_name: required("slot.name")?,
             slot_drop_on_stop: parsed.boolean("slot.drop.on.stop")?,
             publication_name: required("publication.name")?,
@@ -288,6 +300,13 @@ impl PostgresConfig {
                 "table.exclude.list",
                 &self.table_exclude.join(","),
                 "give table.include.list or table.exclude.list, not both",
+            ));
+        }
+        if !self.message_prefix_include.is_empty() && !self.message_prefix_exclude.is_empty() {
+            return Err(invalid(
+                "logical.decoding.message.prefix.exclude.list",
+                &self.message_prefix_exclude.join(","),
+                "give logical.decoding.message.prefix.include.list or .exclude.list, not both",
             ));
         }
         if self.tls.mode.verifies_chain() && self.tls.root_cert.is_none() {
@@ -422,15 +441,23 @@ pub(crate) mod tests_support {
     use super::*;
 
     pub(crate) fn minimal() -> PostgresConfig {
+        with(&[])
+    }
+
+    /// The minimal configuration plus `extra` keys.
+    pub(crate) fn with(extra: &[(&str, &str)]) -> PostgresConfig {
         let mut props = Props::new();
         for (key, value) in [
             ("database.hostname", "127.0.0.1"),
             ("database.user", "u"),
             ("database.dbname", "db"),
             ("topic.prefix", "dbserver1"),
-        ] {
+        ]
+        .iter()
+        .chain(extra)
+        {
             props.insert(key.to_string(), value.to_string());
         }
-        PostgresConfig::from_props(&props).expect("minimal configuration")
+        PostgresConfig::from_props(&props).expect("valid configuration")
     }
 }

@@ -71,7 +71,8 @@ impl EventFactory {
         self.source_schema.clone()
     }
 
-    fn source(&self, facts: &SourceFacts<'_>) -> Result<Struct> {
+    /// The `source` block of an event described by `facts`.
+    pub(crate) fn source(&self, facts: &SourceFacts<'_>) -> Result<Struct> {
         let common = SourceCommon {
             version: self.version.clone(),
             connector: CONNECTOR.to_string(),
@@ -244,7 +245,8 @@ impl EventFactory {
         self.record(topic, key, value, placement, micros)
     }
 
-    fn record(
+    /// A record of this connector (partition, timestamp, position) on `topic`.
+    pub(crate) fn record(
         &self,
         topic: &str,
         key: SchemaAndValue,

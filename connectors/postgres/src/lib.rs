@@ -29,6 +29,7 @@
 //! - [`stream`]: the replication session: pgoutput → change events, confirmations, heartbeats,
 //!   reconnection.
 //! - [`events`]: change events, tombstones, transaction and heartbeat records.
+//! - [`messages`]: logical decoding messages as op `m` records on `<prefix>.message`.
 //! - [`mapping`]: builds table mappings from the catalog or Relation messages.
 //! - [`offsets`]: source offsets and record positions; [`ack`]: what may be confirmed to the
 //!   slot; [`queue`]: the bounded (records and bytes) queue between the reader and `poll`.
@@ -43,6 +44,7 @@ pub mod error;
 pub mod events;
 pub mod lsn;
 pub mod mapping;
+pub mod messages;
 pub mod offsets;
 pub mod pgoutput;
 pub mod plan;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use pgwire_replication::{ReplicationClient, ReplicationEvent};
 use sluice_connect::api::{OffsetMap, SourcePosition, SourceRecord};
-use sluice_schemas::envelope::{Op, TransactionBlock};
+use sluice_schemas::envelope::{EpochNanos, Op, TransactionBlock};
 use sluice_schemas::source::SnapshotMarker;
 use sluice_schemas::{Struct, Value};
 use tokio_postgres::Client;
@@ -22,6 +22,7 @@ use crate::error::{Error, Result};
 use crate::events::{EventFactory, Placement, SourceFacts, estimated_size};
 use crate::lsn::Lsn;
 use crate::mapping::{MappingContext, RelationColumnFacts};
+use crate::messages::{LogicalMessages, MESSAGE_COLLECTION};
 use crate::offsets::StreamPoint;
 use crate::pgoutput::{self, ColumnValue, Message, OldTuple, PgTimestamp, TupleData};
 use crate::queue::QueueSender;
@@ -35,6 +36,13 @@ const CHUNK: usize = 512;
 const TICK: Duration = Duration::from_millis(200);
 /// The first pause before reconnecting.
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+
+/// Whether a logical decoding message belongs to the transaction being read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MessageKind {
+    InTransaction,
+    Standalone,
+}
 
 /// Which row change a message describes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +92,7 @@ pub struct Streamer {
     filter: TableFilter,
     factory: EventFactory,
     mapping: MappingContext,
+    messages: LogicalMessages,
     queue: QueueSender,
     tracker: AckTracker,
     query: Option<Client>,
@@ -106,6 +115,7 @@ impl Streamer {
         filter: TableFilter,
         factory: EventFactory,
         mapping: MappingContext,
+        messages: LogicalMessages,
         queue: QueueSender,
         tracker: AckTracker,
         start: StreamStart,
@@ -115,6 +125,7 @@ impl Streamer {
             filter,
             factory,
             mapping,
+            messages,
             queue,
             tracker,
             query: None,
@@ -264,7 +275,21 @@ impl Streamer {
                 self.on_commit(Lsn(lsn.0), Lsn(end_lsn.0)).await?;
                 self.confirm(client, None);
             }
-            ReplicationEvent::Message { .. } | ReplicationEvent::StoppedAt { .. } => {}
+            ReplicationEvent::Message {
+                transactional,
+                lsn,
+                prefix,
+                content,
+            } => {
+                let kind = if transactional && self.transaction.is_some() {
+                    MessageKind::InTransaction
+                } else {
+                    MessageKind::Standalone
+                };
+                self.on_logical_message(kind, Lsn(lsn.0), &prefix, &content)
+                    .await?;
+            }
+            ReplicationEvent::StoppedAt { .. } => {}
         }
         Ok(())
     }
@@ -376,6 +401,73 @@ impl Streamer {
         }
         if self.pending.len() >= CHUNK {
             self.flush().await?;
+        }
+        Ok(())
+    }
+
+    /// A logical decoding message: inside its transaction like a row change, or — when
+    /// non-transactional — as a transaction of its own at its LSN (it arrives between the
+    /// transactions committed before and after it), without BEGIN/END records.
+    async fn on_logical_message(
+        &mut self,
+        kind: MessageKind,
+        lsn: Lsn,
+        prefix: &str,
+        content: &[u8],
+    ) -> Result<()> {
+        if !self.messages.captures(prefix) {
+            return Ok(());
+        }
+        if kind == MessageKind::Standalone {
+            self.tracker.begin();
+            self.transaction = Some(Transaction {
+                commit: lsn,
+                xid: 0,
+                commit_micros: EpochNanos::now().0.div_euclid(1000),
+                next_index: 0,
+                last_position: None,
+                begin_sent: true,
+                total: 0,
+                per_table: Vec::new(),
+            });
+        }
+        let block = match kind {
+            MessageKind::InTransaction => self.transaction_block(MESSAGE_COLLECTION)?,
+            MessageKind::Standalone => None,
+        };
+        if let Some(placement) = self.next_placement(lsn) {
+            let transaction = self.transaction.as_ref();
+            let facts = SourceFacts {
+                snapshot: SnapshotMarker::False,
+                event_micros: transaction.map_or(0, |t| t.commit_micros),
+                schema: "",
+                table: "",
+                tx_id: match kind {
+                    MessageKind::InTransaction => transaction.map(|t| t.xid),
+                    MessageKind::Standalone => None,
+                },
+                lsn: Some(lsn),
+                last_commit: self.last_commit,
+            };
+            let record = self.messages.record(
+                &self.factory,
+                prefix,
+                content,
+                &facts,
+                block.as_ref(),
+                placement,
+            )?;
+            self.stage(record, estimated_size(prefix.len() + content.len()));
+        }
+        match kind {
+            MessageKind::Standalone => {
+                self.flush().await?;
+                let last = self.transaction.take().and_then(|t| t.last_position);
+                // Nothing new may be confirmed: the slot's position stays where it was.
+                self.tracker.complete(self.flushable, last);
+            }
+            MessageKind::InTransaction if self.pending.len() >= CHUNK => self.flush().await?,
+            MessageKind::InTransaction => {}
         }
         Ok(())
     }

@@ -18,6 +18,7 @@ use crate::connection;
 use crate::error::{Error, Result};
 use crate::events::EventFactory;
 use crate::mapping::MappingContext;
+use crate::messages::LogicalMessages;
 use crate::offsets::{Resume, StreamPoint, snapshot_position};
 use crate::plan::{StartPlan, plan_start};
 use crate::queue::{QueueReceiver, QueueSender, bounded};
@@ -52,6 +53,8 @@ impl SourceTask for PostgresTask {
         let stored = context.stored_offset(&config.source_partition()).await?;
         let factory = EventFactory::new(&config);
         let mapping = MappingContext::new(&config, props, factory.source_schema(), &client).await?;
+        let binary = crate::types::TypeOptions::from_props(props)?.binary;
+        let messages = LogicalMessages::new(&config, binary, factory.source_schema())?;
         let plan = plan_start(&client, &config, tables, stored.as_ref()).await?;
         tracing::info!(
             snapshot = plan.snapshot.is_some(),
@@ -65,6 +68,7 @@ impl SourceTask for PostgresTask {
             filter,
             factory,
             mapping,
+            messages,
             queue: sender,
             tracker: self.tracker.clone(),
             context,
@@ -138,6 +142,7 @@ struct Reader {
     filter: TableFilter,
     factory: EventFactory,
     mapping: MappingContext,
+    messages: LogicalMessages,
     queue: QueueSender,
     tracker: AckTracker,
     context: Arc<dyn SourceTaskContext>,
@@ -183,6 +188,7 @@ impl Reader {
             self.filter.clone(),
             self.factory.clone(),
             self.mapping.clone(),
+            self.messages.clone(),
             self.queue.clone(),
             self.tracker.clone(),
             start,

@@ -221,7 +221,8 @@ impl ColumnType {
     }
 }
 
-fn binary_builder(mode: BinaryHandlingMode) -> SchemaBuilder {
+/// The schema of `bytea`-like values under `binary.handling.mode`.
+pub(crate) fn binary_builder(mode: BinaryHandlingMode) -> SchemaBuilder {
     match mode {
         BinaryHandlingMode::Bytes => SchemaBuilder::bytes(),
         _ => SchemaBuilder::string(),

@@ -180,7 +180,8 @@ fn parse_bytea(text: &str) -> Result<Vec<u8>, String> {
     Ok(out)
 }
 
-fn binary(bytes: Vec<u8>, mode: BinaryHandlingMode) -> Value {
+/// `bytea` bytes as `binary.handling.mode` represents them.
+pub(crate) fn binary(bytes: Vec<u8>, mode: BinaryHandlingMode) -> Value {
     match mode {
         BinaryHandlingMode::Bytes => Value::Bytes(bytes),
         BinaryHandlingMode::Base64 => Value::String(STANDARD.encode(bytes)),
