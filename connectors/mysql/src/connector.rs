@@ -17,7 +17,7 @@ use tokio::task::JoinHandle;
 use crate::config::{SourceConfig, config_def};
 use crate::connection;
 use crate::error::{Error, Result};
-use crate::filters::TableFilter;
+use crate::filters::{GtidSourceFilter, TableFilter};
 use crate::flavour::ConnectorVariant;
 use crate::offset::{SnapshotState, SourceOffset};
 use crate::pipeline::{Pipeline, StartPlan};
@@ -67,6 +67,7 @@ impl SourceConnector for MySqlConnector {
     ) -> sluice_connect::Result<Vec<TaskConfig>> {
         let config = SourceConfig::parse(props)?;
         TableFilter::from_props(props)?;
+        GtidSourceFilter::from_props(props)?;
         TableFactory::new(&config.topic_prefix, props, self.variant.source_schema())?;
         let server = check(&config).await?;
         tracing::info!(
@@ -139,6 +140,7 @@ impl MySqlTask {
         );
         Ok(Pipeline {
             filter: TableFilter::from_props(props)?,
+            gtid_sources: GtidSourceFilter::from_props(props)?,
             config,
             server,
             source,

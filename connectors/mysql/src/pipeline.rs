@@ -18,7 +18,7 @@ use sluice_schemas::source::SnapshotMarker;
 use crate::config::{SnapshotMode, SourceConfig};
 use crate::connection;
 use crate::error::{Error, Result};
-use crate::filters::TableFilter;
+use crate::filters::{GtidSourceFilter, TableFilter};
 use crate::offset::{BinlogPosition, SnapshotState, SourceOffset};
 use crate::queue::{BatchBytes, BatchSender, TryReserveError};
 use crate::records::{RowChange, RowOrigin, RowPlace, push_change};
@@ -53,6 +53,7 @@ pub struct Pipeline {
     pub source: SourceBuilder,
     pub tables: TableFactory,
     pub filter: TableFilter,
+    pub gtid_sources: GtidSourceFilter,
     pub schema_changes: SchemaChanges,
     pub partition: OffsetMap,
     pub context: Arc<dyn SourceTaskContext>,
@@ -233,6 +234,10 @@ impl Pipeline {
             &self.server.checksum,
             resume.group.clone(),
         );
+        if let StartPlan::Resume(stored) = &self.plan {
+            // A stored offset resumes by its GTID position where the server has GTIDs.
+            client = client.with_gtid_start(stored.gtids.as_deref());
+        }
         let mut builder = ChangeBuilder::new(
             self.partition.clone(),
             self.tables.clone(),
@@ -242,7 +247,9 @@ impl Pipeline {
             self.config.include_query,
             &resume,
         );
-        builder = builder.with_skipped_operations(self.config.skipped_operations);
+        builder = builder
+            .with_skipped_operations(self.config.skipped_operations)
+            .with_gtid_source_filter(self.gtid_sources.clone());
         if self.config.transaction_metadata {
             builder = builder.with_transaction_metadata(&self.config.topic_prefix);
         }

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use common::*;
 use serde_json::{Value, json};
-use sluice_tests::{MariaDbServer, SluiceProcess};
 
 const TRANSACTIONS: &str = "dbserver1.transaction";
 
@@ -20,34 +19,19 @@ fn block(record: &Value) -> &Value {
 #[tokio::test]
 async fn transaction_metadata_begin_end_and_event_blocks() -> anyhow::Result<()> {
     use mysql_async::prelude::Queryable;
-    let maria = MariaDbServer::start().await?;
-    maria.create_database("inventory").await?;
-    exec(
-        &maria,
-        "inventory",
+    let (maria, mut worker) = inventory_capture(
         &[
             "CREATE TABLE orders (id INT PRIMARY KEY, qty INT)",
             "CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(20))",
             "INSERT INTO orders VALUES (1, 1)",
         ],
+        "tx",
+        &[
+            ("provide.transaction.metadata", "true"),
+            ("max.batch.size", "200"),
+        ],
     )
     .await?;
-    let mut worker = SluiceProcess::start().await?;
-    let (status, body) = worker
-        .post(
-            "/connectors",
-            &connector(
-                "tx",
-                &maria,
-                "inventory",
-                &[
-                    ("provide.transaction.metadata", "true"),
-                    ("max.batch.size", "200"),
-                ],
-            ),
-        )
-        .await?;
-    assert_eq!(status, 201, "{body}");
     let snapshot = wait_records(
         &worker,
         "dbserver1.inventory.orders",
@@ -188,24 +172,15 @@ async fn transaction_metadata_begin_end_and_event_blocks() -> anyhow::Result<()>
 
 #[tokio::test]
 async fn truncate_is_a_keyless_op_t_event_and_no_schema_change() -> anyhow::Result<()> {
-    let maria = MariaDbServer::start().await?;
-    maria.create_database("inventory").await?;
-    exec(
-        &maria,
-        "inventory",
+    let (maria, worker) = inventory_capture(
         &[
             "CREATE TABLE items (id INT PRIMARY KEY, name VARCHAR(20))",
             "INSERT INTO items VALUES (1, 'bolt'), (2, 'nut')",
         ],
+        "items",
+        &[("skipped.operations", "none")],
     )
     .await?;
-    let worker = SluiceProcess::start().await?;
-    let emitting = connector(
-        "items",
-        &maria,
-        "inventory",
-        &[("skipped.operations", "none")],
-    );
     // Debezium's default `skipped.operations=t` leaves truncates out.
     let quiet = connector(
         "quiet",
@@ -213,10 +188,8 @@ async fn truncate_is_a_keyless_op_t_event_and_no_schema_change() -> anyhow::Resu
         "inventory",
         &[("topic.prefix", "quiet"), ("database.server.id", "184055")],
     );
-    for config in [&emitting, &quiet] {
-        let (status, body) = worker.post("/connectors", config).await?;
-        assert_eq!(status, 201, "{body}");
-    }
+    let (status, body) = worker.post("/connectors", &quiet).await?;
+    assert_eq!(status, 201, "{body}");
     wait_records(
         &worker,
         "dbserver1.inventory.items",
@@ -278,35 +251,20 @@ async fn truncate_is_a_keyless_op_t_event_and_no_schema_change() -> anyhow::Resu
 #[tokio::test]
 async fn a_tiny_byte_bound_on_the_queue_still_drains_everything() -> anyhow::Result<()> {
     use mysql_async::prelude::Queryable;
-    let maria = MariaDbServer::start().await?;
-    maria.create_database("inventory").await?;
-    exec(
-        &maria,
-        "inventory",
+    // 2 KB: most batches hold a few rows, and rows up to 3 KB exceed the bound on their own.
+    let (maria, worker) = inventory_capture(
         &[
             "CREATE TABLE blobs (id INT PRIMARY KEY, body TEXT)",
             "INSERT INTO blobs SELECT seq, REPEAT('s', seq) FROM seq_1_to_500",
         ],
+        "blobs",
+        &[
+            ("max.queue.size.in.bytes", "2048"),
+            ("max.batch.size", "50"),
+            ("max.queue.size", "100"),
+        ],
     )
     .await?;
-    let worker = SluiceProcess::start().await?;
-    // 2 KB: most batches hold a few rows, and rows up to 3 KB exceed the bound on their own.
-    let (status, body) = worker
-        .post(
-            "/connectors",
-            &connector(
-                "blobs",
-                &maria,
-                "inventory",
-                &[
-                    ("max.queue.size.in.bytes", "2048"),
-                    ("max.batch.size", "50"),
-                    ("max.queue.size", "100"),
-                ],
-            ),
-        )
-        .await?;
-    assert_eq!(status, 201, "{body}");
     let topic = "dbserver1.inventory.blobs";
     let mut conn = mysql_async::Conn::new(maria.opts_for("inventory")).await?;
     conn.query_drop("INSERT INTO blobs SELECT seq, REPEAT('x', seq % 3000) FROM seq_1001_to_4000")

@@ -16,12 +16,21 @@ use super::transactions::{OpenTransaction, TransactionTopic};
 use crate::binlog::{GtidKind, RowsEvent, RowsKind, TableMap};
 use crate::config::{SkippedOperations, Tombstones};
 use crate::error::Result;
-use crate::filters::TableFilter;
+use crate::filters::{GtidSourceFilter, TableFilter};
 use crate::offset::{BinlogPosition, RowKey, SnapshotState, SourceOffset};
 use crate::records::{RowChange, RowOrigin, RowPlace, push_change};
 use crate::source_info::{SourceBuilder, SourceInfo};
 use crate::table::TableMapping;
 use crate::tables::TableFactory;
+
+/// Whether the rows of a group are captured, by its GTID source (`gtid.source.*`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum SourceCapture {
+    #[default]
+    Captured,
+    /// The group's GTID source is filtered out: its rows are skipped, its position counts.
+    Skipped,
+}
 
 /// The event group being read.
 #[derive(Debug, Clone, Default)]
@@ -36,6 +45,7 @@ struct Group {
     query: Option<String>,
     /// The group's transaction, when transaction metadata is on.
     transaction: Option<OpenTransaction>,
+    capture: SourceCapture,
 }
 
 /// A DDL statement seen in the stream, for the schema-change topic.
@@ -79,6 +89,7 @@ pub struct ChangeBuilder {
     /// Set when `provide.transaction.metadata` is on.
     transactions: Option<TransactionTopic>,
     skipped: SkippedOperations,
+    gtid_sources: GtidSourceFilter,
 }
 
 impl ChangeBuilder {
@@ -110,6 +121,20 @@ impl ChangeBuilder {
             boundary: SourceOffset::at(resume.group.clone(), resume.gtids.clone()),
             transactions: None,
             skipped: SkippedOperations::default(),
+            gtid_sources: GtidSourceFilter::default(),
+        }
+    }
+
+    /// Skips the row events of transactions whose GTID source `filter` rejects.
+    pub fn with_gtid_source_filter(mut self, filter: GtidSourceFilter) -> Self {
+        self.gtid_sources = filter;
+        self
+    }
+
+    /// Notes whether the group's GTID `source` is captured.
+    fn filter_source(&mut self, source: impl FnOnce() -> String) {
+        if !self.gtid_sources.is_empty() && !self.gtid_sources.accepts(&source()) {
+            self.group.capture = SourceCapture::Skipped;
         }
     }
 
@@ -139,7 +164,10 @@ impl ChangeBuilder {
                 self.start_group(&event.file, event.group_start);
                 self.gtid_position.advance(gtid.gtid);
                 self.group.gtid = Some(gtid.gtid.to_string());
-                if gtid.kind == GroupKind::Transaction {
+                self.filter_source(|| format!("{}-{}", gtid.gtid.domain, gtid.gtid.server_id));
+                if gtid.kind == GroupKind::Transaction
+                    && self.group.capture == SourceCapture::Captured
+                {
                     self.open_transaction(&event);
                 }
             }
@@ -148,6 +176,7 @@ impl ChangeBuilder {
                 // An anonymous GTID (gtid_mode=OFF) names no transaction.
                 if gtid.kind == GtidKind::Assigned {
                     self.group.gtid = Some(gtid.gtid.to_string());
+                    self.filter_source(|| gtid.gtid.sid.to_string());
                 }
             }
             LiveBody::Query {
@@ -159,7 +188,10 @@ impl ChangeBuilder {
                 if event.group_start != self.group.start {
                     self.start_group(&event.file, event.group_start);
                 }
-                if query.trim().eq_ignore_ascii_case("BEGIN") && self.group.transaction.is_none() {
+                if query.trim().eq_ignore_ascii_case("BEGIN")
+                    && self.group.transaction.is_none()
+                    && self.group.capture == SourceCapture::Captured
+                {
                     self.open_transaction(&event);
                 }
                 if crate::ddl::is_ddl(query) {
@@ -296,7 +328,7 @@ impl ChangeBuilder {
             RowsKind::Update | RowsKind::PartialUpdate => Op::Update,
             RowsKind::Delete => Op::Delete,
         };
-        if self.skipped.contains(op) {
+        if self.skipped.contains(op) || self.group.capture == SourceCapture::Skipped {
             return Ok(());
         }
         let Some((_, Some(mapping))) = self.mappings.get(&rows.table_id) else {

@@ -3,6 +3,11 @@
 //! annotates it with the event group (transaction or standalone DDL) it belongs to.
 //! When the connection drops it reconnects with backoff from the start of the group in
 //! progress, so a group is always read whole after its TABLE_MAP events.
+//!
+//! On MariaDB, the first connection asks for the binlog by GTID position when the stored
+//! offset has one (`@slave_connect_state`, strict mode), so a resume does not depend on the
+//! binlog file names; if the server refuses that position it falls back to file/pos. Later
+//! reconnects use the file/pos tracked in this run.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -13,7 +18,7 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{BinlogStream, BinlogStreamRequest};
 use mysql_common::binlog::events::{Event, TableMapEvent};
 
-use super::mariadb::{self, GroupKind, MariaGtidEvent};
+use super::mariadb::{self, GroupKind, GtidPosition, MariaGtidEvent};
 use crate::binlog::decode::decode_body;
 use crate::binlog::{EventBody, GtidEvent, TableMap};
 use crate::config::SourceConfig;
@@ -87,6 +92,8 @@ pub struct BinlogClient {
     group: Option<OpenGroup>,
     tables: HashMap<u64, (TableMapEvent<'static>, TableMap)>,
     backoff: Duration,
+    /// The GTID position to ask for on the first connection (MariaDB), until it delivered.
+    gtid_start: Option<GtidPosition>,
 }
 
 /// A live connection and what this connection has seen so far.
@@ -127,7 +134,18 @@ impl BinlogClient {
             group: None,
             tables: HashMap::new(),
             backoff: FIRST_BACKOFF,
+            gtid_start: None,
         }
+    }
+
+    /// Starts from the GTID position `gtids` (the position before the group to resume) on
+    /// MariaDB, with the file/pos given to [`Self::new`] as the fallback.
+    pub fn with_gtid_start(mut self, gtids: Option<&str>) -> Self {
+        self.gtid_start = gtids
+            .filter(|_| self.flavour == Flavour::MariaDb)
+            .and_then(GtidPosition::parse)
+            .filter(|position| !position.is_empty());
+        self
     }
 
     /// The next event worth handing on; reconnects on connection loss. Errors are final.
@@ -150,6 +168,13 @@ impl BinlogClient {
             let next = tokio::time::timeout(SERVER_HEARTBEAT * 3, connected.stream.next()).await;
             let event = match next {
                 Ok(Some(Ok(event))) => event,
+                Ok(Some(Err(source))) if self.gtid_start.is_some() => {
+                    // The server refused the GTID position (e.g. not in its binlog).
+                    tracing::warn!(error = %source, resume = %self.resume, "binlog by GTID position refused; falling back to file/pos");
+                    self.gtid_start = None;
+                    self.drop_connection();
+                    continue;
+                }
                 Ok(Some(Err(source))) => {
                     let error = self.read_error(source).await;
                     if !is_retryable(&error) {
@@ -169,6 +194,8 @@ impl BinlogClient {
             };
             self.backoff = FIRST_BACKOFF;
             if let Some(live) = self.handle(event)? {
+                // The GTID position delivered: later reconnects use file/pos.
+                self.gtid_start = None;
                 return Ok(live);
             }
         }
@@ -206,9 +233,20 @@ impl BinlogClient {
         ))
         .await
         .map_err(setup("set the replication heartbeat period"))?;
-        let request = BinlogStreamRequest::new(self.config.server_id)
-            .with_filename(self.resume.file.as_bytes())
-            .with_pos(self.resume.pos);
+        let mut request = BinlogStreamRequest::new(self.config.server_id);
+        if let Some(gtids) = &self.gtid_start {
+            // The server ignores the file/pos of the request once this is set.
+            conn.query_drop(format!("SET @slave_connect_state='{gtids}'"))
+                .await
+                .map_err(setup("ask for the binlog by GTID position"))?;
+            conn.query_drop("SET @slave_gtid_strict_mode=1")
+                .await
+                .map_err(setup("ask for GTID strict mode"))?;
+        } else {
+            request = request
+                .with_filename(self.resume.file.as_bytes())
+                .with_pos(self.resume.pos);
+        }
         let stream = conn
             .get_binlog_stream(request)
             .await
@@ -216,7 +254,12 @@ impl BinlogClient {
                 context: format!("request the binlog from {}", self.resume),
                 source,
             })?;
-        tracing::info!(from = %self.resume, "binlog stream opened");
+        match &self.gtid_start {
+            Some(gtids) => {
+                tracing::info!(gtids = %gtids, "binlog stream opened at a GTID position")
+            }
+            None => tracing::info!(from = %self.resume, "binlog stream opened"),
+        }
         Ok(Connected {
             stream,
             format_seen: false,

@@ -97,3 +97,24 @@ pub fn ops(records: &[Value]) -> Vec<String> {
         .map(|r| payload(r)["op"].as_str().unwrap_or("-").to_owned())
         .collect()
 }
+
+/// A MariaDB whose database `inventory` went through `statements`, and a worker running
+/// connector `name` (see [`connector`]) on it with `extra` keys.
+pub async fn inventory_capture(
+    statements: &[&str],
+    name: &str,
+    extra: &[(&str, &str)],
+) -> anyhow::Result<(MariaDbServer, SluiceProcess)> {
+    let maria = MariaDbServer::start().await?;
+    maria.create_database("inventory").await?;
+    exec(&maria, "inventory", statements).await?;
+    let worker = SluiceProcess::start().await?;
+    let (status, body) = worker
+        .post("/connectors", &connector(name, &maria, "inventory", extra))
+        .await?;
+    anyhow::ensure!(
+        status == 201,
+        "connector {name} not created: {status} {body}"
+    );
+    Ok((maria, worker))
+}
