@@ -100,6 +100,8 @@ pub fn config_def() -> ConfigDef {
             .doc("Value of a TOASTed column the change did not carry."))
         .define(ConfigKey::boolean("include.unknown.datatypes").default("false").group("Types")
             .doc("Emit columns of unknown types as their text instead of leaving them out."))
+        .define(ConfigKey::long("xmin.fetch.interval.ms").default("0").at_least(0).group("Events")
+            .doc("How often the slot's catalog_xmin is read for source.xmin (0: never; xmin stays null)."))
         .define(ConfigKey::long("status.update.interval.ms").default("1000").range(10, 600_000).group("Replication")
             .doc("How often the durable position is reported to the server."))
         .define(ConfigKey::long("retriable.restart.connector.wait.ms").default("10000").range(10, 3_600_000).group("Replication")
@@ -162,6 +164,7 @@ pub struct PostgresConfig {
     pub time_precision_mode: String,
     pub heartbeat_interval: Option<Duration>,
     pub heartbeat_action_query: Option<String>,
+    pub xmin_fetch_interval: Option<Duration>,
     pub max_batch_size: usize,
     pub max_queue_size: usize,
     pub max_queue_bytes: usize,
@@ -235,6 +238,9 @@ impl PostgresConfig {
             heartbeat_interval: (heartbeat_ms > 0)
                 .then(|| Duration::from_millis(heartbeat_ms as u64)),
             heartbeat_action_query: text("heartbeat.action.query").filter(|q| !q.is_empty()),
+            xmin_fetch_interval: Some(parsed.integer("xmin.fetch.interval.ms")?)
+                .filter(|ms| *ms > 0)
+                .map(|ms| Duration::from_millis(ms as u64)),
             max_batch_size: parsed.integer("max.batch.size")? as usize,
             max_queue_size: parsed.integer("max.queue.size")? as usize,
             max_queue_bytes: if queue_bytes == 0 {

@@ -26,8 +26,12 @@ pub struct SourceFacts<'a> {
     pub event_micros: i64,
     pub schema: &'a str,
     pub table: &'a str,
-    pub tx_id: Option<u32>,
+    /// The transaction: the streamed change's xid, or the snapshot transaction's
+    /// `txid_current()`.
+    pub tx_id: Option<i64>,
     pub lsn: Option<Lsn>,
+    /// The slot's `catalog_xmin` as last fetched (`xmin.fetch.interval.ms`; `None` when off).
+    pub xmin: Option<i64>,
     /// The previous transaction's commit LSN, for `sequence`.
     pub last_commit: Option<Lsn>,
 }
@@ -88,17 +92,12 @@ impl EventFactory {
         let extra = [
             ("schema", Value::String(facts.schema.to_string())),
             ("table", Value::String(facts.table.to_string())),
-            (
-                "txId",
-                facts
-                    .tx_id
-                    .map_or(Value::Null, |x| Value::Int64(i64::from(x))),
-            ),
+            ("txId", facts.tx_id.map_or(Value::Null, Value::Int64)),
             (
                 "lsn",
                 facts.lsn.map_or(Value::Null, |l| Value::Int64(l.0 as i64)),
             ),
-            ("xmin", Value::Null),
+            ("xmin", facts.xmin.map_or(Value::Null, Value::Int64)),
         ];
         common
             .to_struct(&self.source_schema, extra)

@@ -166,6 +166,7 @@ mod tests {
             table: "",
             tx_id: Some(7),
             lsn: Some(Lsn(42)),
+            xmin: None,
             last_commit: None,
         }
     }

@@ -87,8 +87,15 @@ pub async fn run(
         .batch_execute(&begin)
         .await
         .map_err(|source| Error::postgres("open the snapshot transaction", source))?;
+    // Debezium reports the snapshot transaction's own id as the rows' txId.
+    let transaction_id: i64 = client
+        .query_one("SELECT txid_current()", &[])
+        .await
+        .map_err(|source| Error::postgres("read the snapshot transaction's id", source))?
+        .get(0);
     let started_micros = EpochNanos::now().0 / 1000;
     let mut writer = Writer {
+        transaction_id,
         sinks,
         plan,
         held: None,
@@ -137,6 +144,8 @@ struct Held {
 }
 
 struct Writer<'a, 'p> {
+    /// `txid_current()` of the snapshot transaction.
+    transaction_id: i64,
     sinks: SnapshotSinks<'a>,
     plan: &'p SnapshotPlan,
     held: Option<Held>,
@@ -232,8 +241,9 @@ impl Writer<'_, '_> {
             event_micros: self.started_micros,
             schema: &table.schema,
             table: &table.name,
-            tx_id: None,
+            tx_id: Some(self.transaction_id),
             lsn: Some(self.plan.slot_lsn),
+            xmin: None,
             last_commit: None,
         };
         let placement = Placement {

@@ -106,6 +106,15 @@ pub struct Streamer {
     pending: Vec<SourceRecord>,
     pending_bytes: usize,
     last_heartbeat: Instant,
+    xmin: XminFetch,
+}
+
+/// The slot's `catalog_xmin` for `source.xmin`, re-read every `xmin.fetch.interval.ms`
+/// (Debezium's behaviour; without the setting `xmin` stays null).
+#[derive(Debug, Default)]
+struct XminFetch {
+    value: Option<i64>,
+    fetched_at: Option<Instant>,
 }
 
 impl Streamer {
@@ -139,6 +148,7 @@ impl Streamer {
             pending: Vec::new(),
             pending_bytes: 0,
             last_heartbeat: Instant::now(),
+            xmin: XminFetch::default(),
         }
     }
 
@@ -210,6 +220,8 @@ impl Streamer {
     async fn pump(&mut self, client: &mut ReplicationClient, progressed: &mut bool) -> Result<()> {
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        // So that the first events already carry xmin when it is asked for.
+        self.maybe_fetch_xmin().await?;
         loop {
             tokio::select! {
                 event = client.recv() => {
@@ -229,6 +241,7 @@ impl Streamer {
                     }
                     self.confirm(client, None);
                     self.maybe_heartbeat().await?;
+                    self.maybe_fetch_xmin().await?;
                 }
             }
         }
@@ -443,10 +456,11 @@ impl Streamer {
                 schema: "",
                 table: "",
                 tx_id: match kind {
-                    MessageKind::InTransaction => transaction.map(|t| t.xid),
+                    MessageKind::InTransaction => transaction.map(|t| i64::from(t.xid)),
                     MessageKind::Standalone => None,
                 },
                 lsn: Some(lsn),
+                xmin: self.xmin.value,
                 last_commit: self.last_commit,
             };
             let record = self.messages.record(
@@ -546,8 +560,9 @@ impl Streamer {
             event_micros: transaction.map_or(0, |t| t.commit_micros),
             schema: &state.schema,
             table: &state.table,
-            tx_id: transaction.map(|t| t.xid),
+            tx_id: transaction.map(|t| i64::from(t.xid)),
             lsn: Some(change_lsn),
+            xmin: self.xmin.value,
             last_commit: self.last_commit,
         }
     }
@@ -823,6 +838,31 @@ impl Streamer {
             self.last_queued = position;
         }
         self.last_offset = Some(offset);
+        Ok(())
+    }
+
+    async fn maybe_fetch_xmin(&mut self) -> Result<()> {
+        let Some(interval) = self.config.xmin_fetch_interval else {
+            return Ok(());
+        };
+        if self
+            .xmin
+            .fetched_at
+            .is_some_and(|at| at.elapsed() < interval)
+        {
+            return Ok(());
+        }
+        let slot = self.config.slot_name.clone();
+        let client = self.query_client().await?;
+        let row = client
+            .query_opt(
+                "SELECT catalog_xmin::text::bigint FROM pg_replication_slots WHERE slot_name = $1",
+                &[&slot],
+            )
+            .await
+            .map_err(|source| Error::postgres("read the slot's catalog_xmin", source))?;
+        self.xmin.value = row.and_then(|row| row.get(0));
+        self.xmin.fetched_at = Some(Instant::now());
         Ok(())
     }
 

@@ -2,7 +2,7 @@
 //! a transaction (in the transaction's order, with its txId and transaction block) and outside
 //! one (txId null, no transaction block) become Debezium's op `m` records on
 //! `<prefix>.message`; excluded prefixes are dropped; a worker killed and restarted emits no
-//! message twice.
+//! message twice. With `xmin.fetch.interval.ms` set, streamed events carry `source.xmin`.
 
 mod common;
 
@@ -42,6 +42,7 @@ async fn logical_messages_become_debezium_message_events() -> anyhow::Result<()>
             &[
                 ("provide.transaction.metadata", "true"),
                 ("logical.decoding.message.prefix.exclude.list", "ignored.*"),
+                ("xmin.fetch.interval.ms", "100"),
             ],
         ),
     )

@@ -67,6 +67,15 @@ async fn snapshot_then_stream_with_debezium_json() -> anyhow::Result<()> {
     assert_eq!(source["schema"], "inventory");
     assert_eq!(source["table"], "customers");
     assert!(source["lsn"].as_i64().is_some_and(|l| l > 0), "{source}");
+    // Every snapshot row carries the snapshot transaction's id; xmin stays null by default.
+    let snapshot_tx = source["txId"].as_i64();
+    assert!(snapshot_tx.is_some(), "{source}");
+    assert!(
+        snapshot
+            .iter()
+            .all(|r| r["value"]["payload"]["source"]["txId"].as_i64() == snapshot_tx)
+    );
+    assert!(source["xmin"].is_null(), "{source}");
     assert!(first["value"]["payload"]["before"].is_null());
     assert_eq!(row(&snapshot[1])["email"], Value::Null);
 
@@ -104,6 +113,8 @@ async fn snapshot_then_stream_with_debezium_json() -> anyhow::Result<()> {
     let insert_source = &insert["value"]["payload"]["source"];
     assert_eq!(insert_source["snapshot"], "false");
     assert!(insert_source["txId"].as_i64().is_some(), "{insert_source}");
+    assert_ne!(insert_source["txId"].as_i64(), snapshot_tx);
+    assert!(insert_source["xmin"].is_null(), "{insert_source}");
     assert!(insert_source["lsn"].as_i64().is_some(), "{insert_source}");
     let update = &streamed[1];
     assert_eq!(row(update)["email"], "sally@new.example");
