@@ -122,8 +122,15 @@ impl MySqlTask {
             })?;
         let stored = stored.as_ref().map(SourceOffset::from_map).transpose()?;
         let plan = match stored {
-            // A snapshot that did not finish is taken again from the start.
-            Some(offset) if offset.snapshot == SnapshotState::InProgress => StartPlan::Snapshot,
+            // A snapshot that did not finish resumes where it was when the offset says where;
+            // otherwise it is taken again from the start.
+            Some(offset) if offset.snapshot == SnapshotState::InProgress => {
+                if offset.cursor.is_some() {
+                    StartPlan::ResumeSnapshot(offset)
+                } else {
+                    StartPlan::Snapshot
+                }
+            }
             Some(offset) if !config.snapshot_mode.snapshots_data(true) => StartPlan::Resume(offset),
             Some(_) => StartPlan::Snapshot,
             None if config.snapshot_mode.snapshots_data(false) => StartPlan::Snapshot,

@@ -21,7 +21,11 @@
 //! - [`validate`]: start-up checks (binlog format/row image/metadata, privileges, flavour).
 //! - [`flavour`]: MySQL vs MariaDB server; the Debezium connector variant (`mysql`/`mariadb`).
 //! - [`filters`]: `database.*` / `table.include/exclude.list`.
-//! - [`snapshot`]: consistent read view + binlog position, captured tables, catalog columns.
+//! - [`snapshot`]: consistent read view + binlog position, captured tables, catalog columns,
+//!   the key-ordered (and resumable) SELECT.
+//! - [`snapshot_reader`]: the snapshot as `r` records; resuming an interrupted one.
+//! - [`snapshot_rollback`]: the P0 state of rows a resumed snapshot reads at a later
+//!   position, from the binlog between the two.
 //! - [`stream`]: live binlog client (MariaDB GTID events, event groups, reconnect), the
 //!   events → change records builder and transaction metadata (BEGIN/END, event blocks).
 //! - [`tables`]: [`table::TableMapping`]s from a TABLE_MAP or the catalog, with the settings.
@@ -47,6 +51,8 @@ pub mod queue;
 pub mod records;
 pub mod schema_changes;
 pub mod snapshot;
+pub mod snapshot_reader;
+pub mod snapshot_rollback;
 pub mod source_info;
 pub mod stream;
 pub mod table;

@@ -7,7 +7,13 @@
 //! rows event and row inside it (`event`, `row`), so a restart re-reads the group from its
 //! start and skips the rows already emitted. Records of the initial snapshot carry the
 //! snapshot's binlog position and `snapshot: true`, except the last one: a stored offset
-//! with `snapshot: true` means the snapshot did not finish.
+//! with `snapshot: true` means the snapshot did not finish. Such an offset also names the
+//! table being read and the primary key of its last row ([`SnapshotCursor`]), so a restart
+//! resumes the snapshot there instead of reading everything again.
+//!
+//! Snapshot records are positioned by table and primary key (not by a running count), so a
+//! row read again after a crash gets the position it had, and the runtime drops it when it
+//! was already stored.
 
 use serde_json::{Value as Json, json};
 use sluice_connect::api::{OffsetMap, SourcePosition};
@@ -82,6 +88,16 @@ pub struct SourceOffset {
     pub server_id: u32,
     pub ts_sec: u64,
     pub snapshot: SnapshotState,
+    /// Where an unfinished snapshot got to; only with [`SnapshotState::InProgress`].
+    pub cursor: Option<SnapshotCursor>,
+}
+
+/// The last row a snapshot emitted: its table and integer primary key (in key order).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnapshotCursor {
+    pub db: String,
+    pub table: String,
+    pub after: Vec<i64>,
 }
 
 impl SourceOffset {
@@ -95,6 +111,7 @@ impl SourceOffset {
             server_id: 0,
             ts_sec: 0,
             snapshot: SnapshotState::Complete,
+            cursor: None,
         }
     }
 
@@ -128,6 +145,11 @@ impl SourceOffset {
         }
         if self.snapshot == SnapshotState::InProgress {
             value["snapshot"] = Json::Bool(true);
+            if let Some(cursor) = &self.cursor {
+                value["snapshot_db"] = Json::String(cursor.db.clone());
+                value["snapshot_table"] = Json::String(cursor.table.clone());
+                value["snapshot_key"] = json!(cursor.after);
+            }
         }
         match value {
             Json::Object(map) => map,
@@ -151,6 +173,21 @@ impl SourceOffset {
             .and_then(Json::as_u64)
             .ok_or_else(|| invalid("it has no numeric \"pos\""))?;
         let number = |key: &str| map.get(key).and_then(Json::as_u64).unwrap_or(0);
+        let text = |key: &str| map.get(key).and_then(Json::as_str).map(str::to_owned);
+        let cursor = match (
+            text("snapshot_db"),
+            text("snapshot_table"),
+            map.get("snapshot_key"),
+        ) {
+            (Some(db), Some(table), Some(key)) => {
+                let after = key
+                    .as_array()
+                    .and_then(|parts| parts.iter().map(Json::as_i64).collect::<Option<Vec<_>>>())
+                    .ok_or_else(|| invalid("its \"snapshot_key\" is not an array of integers"))?;
+                Some(SnapshotCursor { db, table, after })
+            }
+            _ => None,
+        };
         Ok(Self {
             group: BinlogPosition::new(file, pos),
             event: number("event"),
@@ -163,6 +200,7 @@ impl SourceOffset {
             } else {
                 SnapshotState::Complete
             },
+            cursor,
         })
     }
 }
@@ -184,9 +222,44 @@ pub fn stream_position(key: RowKey, sub: u64) -> SourcePosition {
     ])
 }
 
-/// The position of the `sequence`-th record of the snapshot taken at `at`.
-pub fn snapshot_position(at: &BinlogPosition, sequence: u64) -> SourcePosition {
-    SourcePosition::from_parts(&[at.file_number(), at.pos, SNAPSHOT_PHASE, 0, sequence, 0])
+/// The start of the positions of one table's rows in the snapshot taken at `at`: the
+/// snapshot's binlog position, then the database and table names (each NUL-terminated, so
+/// tables sort by name bytes as the snapshot reads them).
+pub fn snapshot_table_prefix(at: &BinlogPosition, db: &str, table: &str) -> Vec<u8> {
+    let mut bytes =
+        SourcePosition::from_parts(&[at.file_number(), at.pos, SNAPSHOT_PHASE]).into_bytes();
+    for name in [db, table] {
+        bytes.extend_from_slice(name.as_bytes());
+        bytes.push(0);
+    }
+    bytes
+}
+
+/// A snapshot row's position from its integer primary key: each part with its sign bit
+/// flipped and big-endian, so byte order is key order. The same row always gets the same
+/// position, which is what lets a resumed snapshot's repeats be dropped.
+pub fn snapshot_key_position(table_prefix: &[u8], key: &[i64]) -> SourcePosition {
+    let mut bytes = Vec::with_capacity(table_prefix.len() + key.len() * 8);
+    bytes.extend_from_slice(table_prefix);
+    for part in key {
+        bytes.extend_from_slice(&((*part as u64) ^ (1 << 63)).to_be_bytes());
+    }
+    SourcePosition::from_bytes(bytes)
+}
+
+/// A snapshot row's position for a table read without a usable key: the binlog position the
+/// rows were read at, then their sequence number. A table read again (at a later position)
+/// sorts after its earlier reading.
+pub fn snapshot_sequence_position(
+    table_prefix: &[u8],
+    read_at: &BinlogPosition,
+    sequence: u64,
+) -> SourcePosition {
+    let mut bytes = table_prefix.to_vec();
+    bytes.extend(
+        SourcePosition::from_parts(&[read_at.file_number(), read_at.pos, sequence]).into_bytes(),
+    );
+    SourcePosition::from_bytes(bytes)
 }
 
 #[cfg(test)]
@@ -203,9 +276,15 @@ mod tests {
             server_id: 223344,
             ts_sec: 1_700_000_000,
             snapshot: SnapshotState::InProgress,
+            cursor: Some(SnapshotCursor {
+                db: "shop".into(),
+                table: "orders".into(),
+                after: vec![-5, 7],
+            }),
         };
         let map = offset.to_map();
         assert_eq!(map["snapshot"], Json::Bool(true));
+        assert_eq!(map["snapshot_key"], json!([-5, 7]));
         assert_eq!(SourceOffset::from_map(&map).unwrap(), offset);
         let error = SourceOffset::from_map(&OffsetMap::new()).unwrap_err();
         assert!(error.to_string().contains("file"), "{error}");
@@ -220,10 +299,19 @@ mod tests {
             event,
             row,
         };
+        let earlier =
+            snapshot_table_prefix(&BinlogPosition::new("mysql-bin.000001", 900), "a", "t");
+        let a = snapshot_table_prefix(&snap, "a", "t");
+        let ab = snapshot_table_prefix(&snap, "ab", "a");
+        let later = BinlogPosition::new("mysql-bin.000002", 900);
         let ordered = [
-            snapshot_position(&BinlogPosition::new("mysql-bin.000001", 900), 5),
-            snapshot_position(&snap, 0),
-            snapshot_position(&snap, 1_000_000),
+            snapshot_key_position(&earlier, &[5]),
+            snapshot_key_position(&a, &[i64::MIN]),
+            snapshot_key_position(&a, &[-1]),
+            snapshot_key_position(&a, &[0]),
+            snapshot_key_position(&a, &[i64::MAX]),
+            snapshot_sequence_position(&ab, &snap, 7),
+            snapshot_sequence_position(&ab, &later, 0),
             stream_position(key(2, 500, 0, 0), 0),
             stream_position(key(2, 500, 0, 0), 1),
             stream_position(key(2, 500, 0, 1), 0),

@@ -5,26 +5,19 @@
 
 use std::sync::Arc;
 
-use futures_util::StreamExt;
 use mysql_async::Conn;
 use mysql_async::prelude::Queryable;
-use sluice_connect::api::{
-    OffsetMap, SnapshotPhase, SnapshotProgress, SourceRecord, SourceTaskContext,
-};
-use sluice_schemas::Value;
+use sluice_connect::api::{OffsetMap, SourceRecord, SourceTaskContext};
 use sluice_schemas::envelope::{EpochNanos, Op};
-use sluice_schemas::source::SnapshotMarker;
 
 use crate::config::{SnapshotMode, SourceConfig};
 use crate::connection;
 use crate::error::{Error, Result};
 use crate::filters::{GtidSourceFilter, TableFilter};
-use crate::offset::{BinlogPosition, SnapshotState, SourceOffset};
+use crate::offset::{BinlogPosition, SourceOffset};
 use crate::queue::{BatchBytes, BatchSender, TryReserveError};
-use crate::records::{RowChange, RowOrigin, RowPlace, push_change};
 use crate::schema_changes::SchemaChanges;
-use crate::snapshot::{self, SnapshotPoint};
-use crate::source_info::{SourceBuilder, SourceInfo};
+use crate::source_info::SourceBuilder;
 use crate::stream::changes::{ChangeBuilder, Produced};
 use crate::stream::client::BinlogClient;
 use crate::tables::TableFactory;
@@ -39,6 +32,9 @@ pub type Batch = std::result::Result<Vec<SourceRecord>, Error>;
 pub enum StartPlan {
     /// Snapshot the captured tables, then stream from the snapshot's position.
     Snapshot,
+    /// Finish the snapshot a crash interrupted (the stored offset names where it was), then
+    /// stream from its original position.
+    ResumeSnapshot(SourceOffset),
     /// Stream from a stored offset.
     Resume(SourceOffset),
     /// Stream from the server's current position (no offset, no data snapshot).
@@ -78,8 +74,12 @@ impl Pipeline {
                 let _ = conn.disconnect().await;
                 SourceOffset::at(position, None)
             }
-            StartPlan::Snapshot => {
-                let Some(point) = self.snapshot(sender).await? else {
+            StartPlan::Snapshot | StartPlan::ResumeSnapshot(_) => {
+                let interrupted = match &self.plan {
+                    StartPlan::ResumeSnapshot(offset) => Some(offset),
+                    _ => None,
+                };
+                let Some(point) = self.snapshot(sender, interrupted).await? else {
                     return Ok(());
                 };
                 if self.config.snapshot_mode == SnapshotMode::InitialOnly {
@@ -91,140 +91,6 @@ impl Pipeline {
             }
         };
         self.stream(resume, sender).await
-    }
-
-    /// Reads every captured table; returns the snapshot's point (`None`: receiver gone).
-    async fn snapshot(&self, sender: &BatchSender) -> Result<Option<SnapshotPoint>> {
-        let mut conn = connection::connect(&self.config).await?;
-        let point = snapshot::open_read_view(&mut conn, self.server.flavour).await?;
-        tracing::info!(at = %point.position, "snapshot read view opened");
-        let tables = snapshot::captured_tables(&mut conn, &self.filter).await?;
-        let started_micros = EpochNanos::now().0 / 1000;
-        let mut held: Option<SourceRecord> = None;
-        let mut batch: Vec<SourceRecord> = Vec::with_capacity(self.config.max_batch_size);
-        let mut sequence = 0u64;
-        for table in &tables {
-            let (columns, key) =
-                snapshot::table_columns(&mut conn, &table.db, &table.table).await?;
-            let mapping = self
-                .tables
-                .from_catalog(&table.db, &table.table, &columns, &key)?;
-            let name = format!("{}.{}", table.db, table.table);
-            let mut rows_done = 0u64;
-            let report = |rows_done, phase| {
-                self.context.report_progress(SnapshotProgress {
-                    table: name.clone(),
-                    rows_done,
-                    rows_estimated: table.rows_estimated,
-                    phase,
-                });
-            };
-            report(0, SnapshotPhase::Running);
-            let sql = snapshot::select_statement(&table.db, &table.table, &key);
-            let mut result = conn
-                .query_iter(sql)
-                .await
-                .map_err(|source| Error::Database {
-                    context: format!("snapshot: read {name}"),
-                    source,
-                })?;
-            let mut rows = result
-                .stream::<mysql_async::Row>()
-                .await
-                .map_err(|source| Error::Database {
-                    context: format!("snapshot: read {name}"),
-                    source,
-                })?;
-            while let Some(row) = match rows.as_mut() {
-                Some(stream) => stream.next().await,
-                None => None,
-            } {
-                let row = row.map_err(|source| Error::Database {
-                    context: format!("snapshot: read {name}"),
-                    source,
-                })?;
-                let values = row.unwrap_raw();
-                let values: Vec<mysql_async::Value> = values
-                    .into_iter()
-                    .map(|v| v.unwrap_or(mysql_async::Value::NULL))
-                    .collect();
-                let after = mapping.row_from_snapshot(&values)?;
-                let key = mapping.key_from_snapshot(&values)?;
-                let marker = if sequence == 0 {
-                    SnapshotMarker::First
-                } else {
-                    SnapshotMarker::True
-                };
-                let source = self.source.build(&SourceInfo {
-                    db: &table.db,
-                    table: Some(&table.table),
-                    event_time_micros: started_micros,
-                    snapshot: marker,
-                    server_id: 0,
-                    gtid: None,
-                    file: &point.position.file,
-                    pos: point.position.pos,
-                    row: 0,
-                    thread: None,
-                    query: None,
-                })?;
-                let offset = SourceOffset {
-                    group: point.position.clone(),
-                    event: 0,
-                    row: 0,
-                    gtids: point.gtids.clone(),
-                    server_id: 0,
-                    ts_sec: (started_micros / 1_000_000) as u64,
-                    snapshot: SnapshotState::InProgress,
-                };
-                let origin = RowOrigin {
-                    partition: &self.partition,
-                    offset: offset.to_map(),
-                    place: RowPlace::Snapshot(&point.position, sequence),
-                    timestamp_ms: started_micros / 1000,
-                };
-                let mut one = Vec::with_capacity(1);
-                push_change(
-                    &mut one,
-                    &mapping,
-                    RowChange::Read(after),
-                    (key.clone(), key),
-                    source,
-                    self.config.tombstones,
-                    &origin,
-                )?;
-                sequence += 1;
-                rows_done += 1;
-                // Hold one record back: only at the end is it known which one is the last.
-                if let Some(previous) = held.replace(one.remove(0)) {
-                    batch.push(previous);
-                }
-                if batch.len() >= self.config.max_batch_size {
-                    if sender.send(Ok(std::mem::take(&mut batch))).await.is_err() {
-                        return Ok(None);
-                    }
-                    report(rows_done, SnapshotPhase::Running);
-                }
-            }
-            drop(rows);
-            drop(result);
-            report(rows_done, SnapshotPhase::Done);
-        }
-        conn.query_drop("COMMIT")
-            .await
-            .map_err(|source| Error::Database {
-                context: "snapshot: end the read transaction".into(),
-                source,
-            })?;
-        let _ = conn.disconnect().await;
-        if let Some(last) = held {
-            batch.push(mark_last(last)?);
-        }
-        if !batch.is_empty() && sender.send(Ok(batch)).await.is_err() {
-            return Ok(None);
-        }
-        tracing::info!(records = sequence, tables = tables.len(), "snapshot done");
-        Ok(Some(point))
     }
 
     async fn stream(&self, resume: SourceOffset, sender: &BatchSender) -> Result<()> {
@@ -360,25 +226,6 @@ async fn tick(interval: &mut Option<tokio::time::Interval>) {
         }
         None => std::future::pending::<()>().await,
     }
-}
-
-/// Rewrites the held-back last snapshot record: `snapshot: last`, offset marked complete.
-fn mark_last(mut record: SourceRecord) -> Result<SourceRecord> {
-    record.source_offset.remove("snapshot");
-    if let Value::Struct(envelope) = &mut record.value.value
-        && let Some(Value::Struct(source)) = envelope.get("source").cloned()
-    {
-        let mut source = source;
-        let marked = source
-            .put("snapshot", SnapshotMarker::Last.as_str())
-            .map(|_| ())
-            .and_then(|()| envelope.put("source", Value::Struct(source)).map(|_| ()));
-        marked.map_err(|source| Error::Schema {
-            table: record.topic.clone(),
-            source,
-        })?;
-    }
-    Ok(record)
 }
 
 /// The server's current binlog position (`SHOW MASTER STATUS`).

@@ -8,7 +8,7 @@ use sluice_schemas::{Struct, Value};
 
 use crate::config::Tombstones;
 use crate::error::{Error, Result};
-use crate::offset::{BinlogPosition, RowKey, snapshot_position, stream_position};
+use crate::offset::{RowKey, stream_position};
 use crate::table::TableMapping;
 
 /// The header Debezium puts on the delete of a key change, holding the new key.
@@ -30,15 +30,18 @@ pub struct RowOrigin<'a> {
 #[derive(Debug, Clone, Copy)]
 pub enum RowPlace<'a> {
     Stream(RowKey),
-    /// The `sequence`-th row of the snapshot taken at a binlog position.
-    Snapshot(&'a BinlogPosition, u64),
+    /// A snapshot row: one record (op `r`) at this position.
+    Snapshot(&'a SourcePosition),
 }
 
 impl RowPlace<'_> {
     fn position(self, sub: u64) -> SourcePosition {
         match self {
             Self::Stream(key) => stream_position(key, sub),
-            Self::Snapshot(at, sequence) => snapshot_position(at, sequence + sub),
+            Self::Snapshot(position) => {
+                debug_assert_eq!(sub, 0, "a snapshot row makes one record");
+                position.clone()
+            }
         }
     }
 }

@@ -2,7 +2,8 @@
 //! without blocking writers (MariaDB: `START TRANSACTION WITH CONSISTENT SNAPSHOT` and the
 //! `binlog_snapshot_file/position` status; MySQL: a brief `FLUSH TABLES WITH READ LOCK`),
 //! the captured tables and their columns, and each table's rows streamed in primary-key
-//! order. Turning rows into records is [`crate::pipeline`]'s job.
+//! order (or, to resume, after a given integer key). Turning rows into records is
+//! [`crate::snapshot_reader`]'s job.
 
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, Row};
@@ -11,7 +12,9 @@ use crate::error::{Error, Result};
 use crate::filters::TableFilter;
 use crate::flavour::Flavour;
 use crate::offset::BinlogPosition;
-use crate::types::InformationSchemaColumn;
+use crate::table::TableMapping;
+use crate::types::{InformationSchemaColumn, IntWidth, Signedness, TypeKind};
+use sluice_schemas::{Struct, Value};
 
 /// The binlog position the snapshot's read view corresponds to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,7 +111,8 @@ pub async fn open_read_view(conn: &mut Conn, flavour: Flavour) -> Result<Snapsho
     }
 }
 
-/// The base tables the filter captures, in name order.
+/// The base tables the filter captures, in name order (bytes of database, then table: the
+/// order snapshot positions follow).
 pub async fn captured_tables(conn: &mut Conn, filter: &TableFilter) -> Result<Vec<CapturedTable>> {
     let rows: Vec<(String, String, Option<u64>)> = conn
         .query(
@@ -117,7 +121,7 @@ pub async fn captured_tables(conn: &mut Conn, filter: &TableFilter) -> Result<Ve
         )
         .await
         .map_err(db_error("snapshot: list the tables".into()))?;
-    Ok(rows
+    let mut tables: Vec<CapturedTable> = rows
         .into_iter()
         .filter(|(db, table, _)| filter.includes_table(db, table))
         .map(|(db, table, rows)| CapturedTable {
@@ -125,7 +129,11 @@ pub async fn captured_tables(conn: &mut Conn, filter: &TableFilter) -> Result<Ve
             table,
             rows_estimated: rows,
         })
-        .collect())
+        .collect();
+    tables.sort_by(|a, b| {
+        (a.db.as_bytes(), a.table.as_bytes()).cmp(&(b.db.as_bytes(), b.table.as_bytes()))
+    });
+    Ok(tables)
 }
 
 /// A table's columns (in ordinal order) and its primary-key column names (in key order).
@@ -178,9 +186,55 @@ pub fn quote(identifier: &str) -> String {
     format!("`{}`", identifier.replace('`', "``"))
 }
 
-/// The SELECT that reads a table in primary-key order (unordered without a key).
-pub fn select_statement(db: &str, table: &str, key: &[String]) -> String {
+/// Whether a table's snapshot rows can be placed (and a snapshot resumed) by primary key:
+/// the record key is the whole primary key and every key column is an integer whose order
+/// an `i64` keeps (not BIGINT UNSIGNED).
+pub fn key_is_ordered(mapping: &TableMapping, primary_key: &[String]) -> bool {
+    let key: Vec<_> = mapping.key_columns().collect();
+    !key.is_empty()
+        && key.len() == primary_key.len()
+        && key.iter().zip(primary_key).all(|(column, name)| {
+            column.name == *name
+                && matches!(
+                    column.ty.kind(),
+                    TypeKind::Integer { width, sign }
+                        if !(*width == IntWidth::Big && *sign == Signedness::Unsigned)
+                )
+        })
+}
+
+/// The integers of a key struct whose columns passed [`key_is_ordered`].
+pub fn key_integers(key: &Struct) -> Option<Vec<i64>> {
+    key.values()
+        .iter()
+        .map(|value| match value {
+            Value::Int8(v) => Some(i64::from(*v)),
+            Value::Int16(v) => Some(i64::from(*v)),
+            Value::Int32(v) => Some(i64::from(*v)),
+            Value::Int64(v) => Some(*v),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The SELECT that reads a table in primary-key order (unordered without a key), from the
+/// row after the integer key `after` when resuming.
+pub fn select_statement(db: &str, table: &str, key: &[String], after: Option<&[i64]>) -> String {
     let mut sql = format!("SELECT * FROM {}.{}", quote(db), quote(table));
+    if let Some(after) = after.filter(|after| after.len() == key.len() && !after.is_empty()) {
+        // (a, b) > (x, y) spelled out, which every server turns into index ranges.
+        let alternatives: Vec<String> = (0..key.len())
+            .map(|i| {
+                let mut terms: Vec<String> = (0..i)
+                    .map(|j| format!("{} = {}", quote(&key[j]), after[j]))
+                    .collect();
+                terms.push(format!("{} > {}", quote(&key[i]), after[i]));
+                format!("({})", terms.join(" AND "))
+            })
+            .collect();
+        sql.push_str(" WHERE ");
+        sql.push_str(&alternatives.join(" OR "));
+    }
     if !key.is_empty() {
         let order: Vec<String> = key.iter().map(|k| quote(k)).collect();
         sql.push_str(" ORDER BY ");
@@ -196,9 +250,16 @@ mod tests {
     #[test]
     fn selects_in_key_order_with_quoted_names() {
         assert_eq!(
-            select_statement("shop", "or`ders", &["a".into(), "b".into()]),
+            select_statement("shop", "or`ders", &["a".into(), "b".into()], None),
             "SELECT * FROM `shop`.`or``ders` ORDER BY `a`, `b`"
         );
-        assert_eq!(select_statement("s", "t", &[]), "SELECT * FROM `s`.`t`");
+        assert_eq!(
+            select_statement("s", "t", &[], None),
+            "SELECT * FROM `s`.`t`"
+        );
+        assert_eq!(
+            select_statement("s", "t", &["a".into(), "b".into()], Some(&[3, -4])),
+            "SELECT * FROM `s`.`t` WHERE (`a` > 3) OR (`a` = 3 AND `b` > -4) ORDER BY `a`, `b`"
+        );
     }
 }

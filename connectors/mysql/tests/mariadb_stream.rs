@@ -131,54 +131,6 @@ async fn snapshot_then_stream_inserts_updates_deletes() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Replays the table's events onto an empty table and returns its rows (id → n). Fails on
-/// any event that does not fit what came before — a create of an existing row, an update or
-/// delete whose `before` differs from the current row — which is what a gap or an overlap
-/// between snapshot and stream (or a duplicate) would cause.
-fn replay(records: &[Value]) -> BTreeMap<i64, i64> {
-    let mut state = BTreeMap::new();
-    let id_n = |row: &Value| {
-        (
-            row["id"].as_i64().unwrap_or(-1),
-            row["n"].as_i64().unwrap_or(-1),
-        )
-    };
-    for (index, record) in records.iter().enumerate() {
-        let value = payload(record);
-        if value.is_null() {
-            continue;
-        }
-        match value["op"].as_str() {
-            Some(op @ ("r" | "c")) => {
-                let (id, n) = id_n(&value["after"]);
-                assert!(
-                    state.insert(id, n).is_none(),
-                    "record {index}: {op} of existing id {id}"
-                );
-            }
-            Some("u") => {
-                let (id, before) = id_n(&value["before"]);
-                assert_eq!(
-                    state.get(&id),
-                    Some(&before),
-                    "record {index}: update of id {id}"
-                );
-                state.insert(id, id_n(&value["after"]).1);
-            }
-            Some("d") => {
-                let (id, before) = id_n(&value["before"]);
-                assert_eq!(
-                    state.remove(&id),
-                    Some(before),
-                    "record {index}: delete of id {id}"
-                );
-            }
-            other => panic!("record {index}: unexpected op {other:?}"),
-        }
-    }
-    state
-}
-
 #[tokio::test]
 async fn writes_during_the_snapshot_arrive_exactly_once() -> anyhow::Result<()> {
     let maria = MariaDbServer::start().await?;
@@ -244,18 +196,7 @@ async fn writes_during_the_snapshot_arrive_exactly_once() -> anyhow::Result<()> 
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let replayed = replay(&records);
-    let differences: Vec<_> = expected
-        .iter()
-        .filter(|(id, n)| replayed.get(id) != Some(n))
-        .map(|(id, n)| (*id, *n, replayed.get(id).copied()))
-        .chain(
-            replayed
-                .iter()
-                .filter(|(id, _)| !expected.contains_key(id))
-                .map(|(id, n)| (*id, -1, Some(*n))),
-        )
-        .take(10)
-        .collect();
+    let differences = differences(&expected, &replayed);
     assert!(
         differences.is_empty(),
         "{} records, {} rows replayed vs {} in the table; (id, table n, replayed n): \

@@ -313,6 +313,7 @@ impl ChangeBuilder {
             server_id: event.server_id,
             ts_sec: u64::from(event.timestamp),
             snapshot: SnapshotState::Complete,
+            cursor: None,
         }
     }
 

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
@@ -85,9 +86,11 @@ pub async fn wait_records(
     read_all(worker, topic).await
 }
 
-/// The payload of a record's value (`null` for a tombstone).
+/// The payload of a record's value (`null` for a tombstone); the value itself when the
+/// converter writes no schema envelope (`value.converter.schemas.enable=false`).
 pub fn payload(record: &Value) -> &Value {
-    &record["value"]["payload"]
+    let value = &record["value"];
+    value.get("payload").unwrap_or(value)
 }
 
 /// The `op` of each record, `-` for tombstones.
@@ -117,4 +120,72 @@ pub async fn inventory_capture(
         "connector {name} not created: {status} {body}"
     );
     Ok((maria, worker))
+}
+
+/// Replays the table's events onto an empty table and returns its rows (id → n). Fails on
+/// any event that does not fit what came before — a create of an existing row, an update or
+/// delete whose `before` differs from the current row — which is what a gap or an overlap
+/// between snapshot and stream (or a duplicate) would cause.
+pub fn replay(records: &[Value]) -> BTreeMap<i64, i64> {
+    let mut state = BTreeMap::new();
+    let id_n = |row: &Value| {
+        (
+            row["id"].as_i64().unwrap_or(-1),
+            row["n"].as_i64().unwrap_or(-1),
+        )
+    };
+    for (index, record) in records.iter().enumerate() {
+        let value = payload(record);
+        if value.is_null() {
+            continue;
+        }
+        match value["op"].as_str() {
+            Some(op @ ("r" | "c")) => {
+                let (id, n) = id_n(&value["after"]);
+                assert!(
+                    state.insert(id, n).is_none(),
+                    "record {index}: {op} of existing id {id}"
+                );
+            }
+            Some("u") => {
+                let (id, before) = id_n(&value["before"]);
+                assert_eq!(
+                    state.get(&id),
+                    Some(&before),
+                    "record {index}: update of id {id}"
+                );
+                state.insert(id, id_n(&value["after"]).1);
+            }
+            Some("d") => {
+                let (id, before) = id_n(&value["before"]);
+                assert_eq!(
+                    state.remove(&id),
+                    Some(before),
+                    "record {index}: delete of id {id}"
+                );
+            }
+            other => panic!("record {index}: unexpected op {other:?}"),
+        }
+    }
+    state
+}
+
+/// Up to ten rows where a replay differs from the table: (id, n in the table or -1 when the
+/// table lacks the row, n replayed or `None` when the replay lacks it).
+pub fn differences(
+    expected: &BTreeMap<i64, i64>,
+    replayed: &BTreeMap<i64, i64>,
+) -> Vec<(i64, i64, Option<i64>)> {
+    expected
+        .iter()
+        .filter(|(id, n)| replayed.get(id) != Some(n))
+        .map(|(id, n)| (*id, *n, replayed.get(id).copied()))
+        .chain(
+            replayed
+                .iter()
+                .filter(|(id, _)| !expected.contains_key(id))
+                .map(|(id, n)| (*id, -1, Some(*n))),
+        )
+        .take(10)
+        .collect()
 }

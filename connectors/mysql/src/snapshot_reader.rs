@@ -1,0 +1,452 @@
+//! The initial snapshot as records: every captured table read in primary-key order inside the
+//! read view of [`crate::snapshot`], each row an op `r` record (`snapshot` first / true /
+//! last, the last one held back until the end), progress reported per table.
+//!
+//! Each record's offset names the table and the integer key of its row, and its position is
+//! derived from them, so after a crash the snapshot resumes where it was instead of starting
+//! over: the tables already read are skipped, the table in progress continues after the
+//! stored key, and the rows still to read are emitted as they were at the original snapshot
+//! position (see [`crate::snapshot_rollback`]). Tables without such a key (no primary key,
+//! a non-integer one, or `message.key.columns`) are positioned by sequence; when one of them
+//! is still to be read, the snapshot starts over as before.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::queue::BatchSender;
+use futures_util::StreamExt;
+use mysql_async::prelude::Queryable;
+use sluice_connect::api::{SnapshotPhase, SnapshotProgress, SourcePosition, SourceRecord};
+use sluice_schemas::envelope::EpochNanos;
+use sluice_schemas::source::SnapshotMarker;
+use sluice_schemas::{SchemaRef, Struct, Value};
+
+use crate::connection;
+use crate::error::{Error, Result};
+use crate::offset::{
+    SnapshotCursor, SnapshotState, SourceOffset, snapshot_key_position, snapshot_sequence_position,
+    snapshot_table_prefix,
+};
+use crate::pipeline::Pipeline;
+use crate::records::{RowChange, RowOrigin, RowPlace, push_change};
+use crate::snapshot::{self, CapturedTable, SnapshotPoint, key_integers, key_is_ordered};
+use crate::snapshot_rollback::{EarlierState, WindowStates, read_window};
+use crate::source_info::SourceInfo;
+use crate::table::TableMapping;
+
+/// One table to read, with what is known of it before reading.
+struct TableRead {
+    table: CapturedTable,
+    mapping: TableMapping,
+    key: Vec<String>,
+    /// Whether rows are placed by their integer primary key (see [`key_is_ordered`]).
+    ordered: bool,
+}
+
+impl TableRead {
+    fn sort_key(&self) -> (&[u8], &[u8]) {
+        (self.table.db.as_bytes(), self.table.table.as_bytes())
+    }
+}
+
+/// Collects records into batches, holding the newest one back so the last record of the
+/// snapshot can be marked as such.
+struct Output<'a> {
+    sender: &'a BatchSender,
+    batch: Vec<SourceRecord>,
+    held: Option<SourceRecord>,
+    max_batch: usize,
+    /// Whether the next record is the first of the whole snapshot (not of a resumed one).
+    first: bool,
+    emitted: u64,
+}
+
+impl Output<'_> {
+    /// Adds a record; `false` when the receiver is gone.
+    async fn push(&mut self, mut record: SourceRecord) -> Result<bool> {
+        if self.first {
+            set_marker(&mut record, SnapshotMarker::First)?;
+            self.first = false;
+        }
+        self.emitted += 1;
+        if let Some(previous) = self.held.replace(record) {
+            self.batch.push(previous);
+        }
+        if self.batch.len() >= self.max_batch {
+            return Ok(self
+                .sender
+                .send(Ok(std::mem::take(&mut self.batch)))
+                .await
+                .is_ok());
+        }
+        Ok(true)
+    }
+
+    /// Sends the rest, the held record marked last; `false` when the receiver is gone.
+    async fn finish(mut self) -> Result<bool> {
+        if let Some(mut last) = self.held.take() {
+            last.source_offset.remove("snapshot");
+            for key in ["snapshot_db", "snapshot_table", "snapshot_key"] {
+                last.source_offset.remove(key);
+            }
+            set_marker(&mut last, SnapshotMarker::Last)?;
+            self.batch.push(last);
+        }
+        Ok(self.batch.is_empty() || self.sender.send(Ok(self.batch)).await.is_ok())
+    }
+}
+
+/// What every record of one snapshot run shares.
+struct RunContext<'a> {
+    origin: &'a SnapshotPoint,
+    started_micros: i64,
+}
+
+impl Pipeline {
+    /// Reads every captured table (or, with `resume`, what an interrupted snapshot had left);
+    /// returns the snapshot's point, where streaming starts (`None`: receiver gone).
+    pub(crate) async fn snapshot(
+        &self,
+        sender: &BatchSender,
+        resume: Option<&SourceOffset>,
+    ) -> Result<Option<SnapshotPoint>> {
+        let mut conn = connection::connect(&self.config).await?;
+        let view = snapshot::open_read_view(&mut conn, self.server.flavour).await?;
+        tracing::info!(at = %view.position, "snapshot read view opened");
+        let mut reads = Vec::new();
+        for table in snapshot::captured_tables(&mut conn, &self.filter).await? {
+            let (columns, key) =
+                snapshot::table_columns(&mut conn, &table.db, &table.table).await?;
+            let mapping = self
+                .tables
+                .from_catalog(&table.db, &table.table, &columns, &key)?;
+            let ordered = key_is_ordered(&mapping, &key);
+            reads.push(TableRead {
+                table,
+                mapping,
+                key,
+                ordered,
+            });
+        }
+        let cursor = resume.and_then(|offset| offset.cursor.as_ref().map(|c| (offset, c)));
+        let (origin, cursor, mut window) = match cursor {
+            Some((offset, cursor)) => {
+                let from = (cursor.db.as_bytes(), cursor.table.as_bytes());
+                let left: Vec<&TableRead> = reads
+                    .iter()
+                    .filter(|read| read.sort_key() >= from)
+                    .collect();
+                if let Some(unordered) = left.iter().find(|read| !read.ordered) {
+                    tracing::warn!(
+                        table = %format!("{}.{}", unordered.table.db, unordered.table.table),
+                        "the interrupted snapshot cannot resume (a table left to read has no \
+                         integer primary key as its record key): reading every table again"
+                    );
+                    (view.clone(), None, WindowStates::default())
+                } else {
+                    let wanted: HashMap<String, Option<Vec<i64>>> = left
+                        .iter()
+                        .map(|read| {
+                            let after = (read.sort_key() == from).then(|| cursor.after.clone());
+                            (read.mapping.topic().to_owned(), after)
+                        })
+                        .collect();
+                    let window = read_window(self, offset, &view.position, &wanted).await?;
+                    reads.retain(|read| read.sort_key() >= from);
+                    let origin = SnapshotPoint {
+                        position: offset.group.clone(),
+                        gtids: offset.gtids.clone(),
+                    };
+                    tracing::info!(
+                        from = %origin.position,
+                        at = %view.position,
+                        table = %format!("{}.{}", cursor.db, cursor.table),
+                        "resuming the interrupted snapshot"
+                    );
+                    (origin, Some(cursor.clone()), window)
+                }
+            }
+            None => (view.clone(), None, WindowStates::default()),
+        };
+        let run = RunContext {
+            origin: &origin,
+            started_micros: EpochNanos::now().0 / 1000,
+        };
+        let mut out = Output {
+            sender,
+            batch: Vec::with_capacity(self.config.max_batch_size),
+            held: None,
+            max_batch: self.config.max_batch_size,
+            first: cursor.is_none(),
+            emitted: 0,
+        };
+        for read in &reads {
+            let after = cursor
+                .as_ref()
+                .filter(|c| c.db == read.table.db && c.table == read.table.table)
+                .map(|c| c.after.as_slice());
+            let earlier = window.take(read.mapping.topic());
+            let sql =
+                snapshot::select_statement(&read.table.db, &read.table.table, &read.key, after);
+            let alive = self
+                .read_table(&mut conn, read, &sql, earlier, &view, &run, &mut out)
+                .await?;
+            if !alive {
+                return Ok(None);
+            }
+        }
+        conn.query_drop("COMMIT")
+            .await
+            .map_err(|source| Error::Database {
+                context: "snapshot: end the read transaction".into(),
+                source,
+            })?;
+        let _ = conn.disconnect().await;
+        let emitted = out.emitted;
+        if !out.finish().await? {
+            return Ok(None);
+        }
+        tracing::info!(records = emitted, tables = reads.len(), "snapshot done");
+        Ok(Some(origin))
+    }
+
+    /// Reads one table, merging in the P0 states of rows the window changed (`earlier`);
+    /// `false` when the receiver is gone.
+    #[allow(clippy::too_many_arguments)]
+    async fn read_table(
+        &self,
+        conn: &mut mysql_async::Conn,
+        read: &TableRead,
+        sql: &str,
+        mut earlier: BTreeMap<Vec<i64>, EarlierState>,
+        view: &SnapshotPoint,
+        run: &RunContext<'_>,
+        out: &mut Output<'_>,
+    ) -> Result<bool> {
+        let table = &read.table;
+        let name = format!("{}.{}", table.db, table.table);
+        let read_error = |source| Error::Database {
+            context: format!("snapshot: read {name}"),
+            source,
+        };
+        let report = |rows_done, phase| {
+            self.context.report_progress(SnapshotProgress {
+                table: name.clone(),
+                rows_done,
+                rows_estimated: table.rows_estimated,
+                phase,
+            });
+        };
+        report(0, SnapshotPhase::Running);
+        let prefix = snapshot_table_prefix(&run.origin.position, &table.db, &table.table);
+        let mut result = conn.query_iter(sql).await.map_err(read_error)?;
+        let mut rows = result
+            .stream::<mysql_async::Row>()
+            .await
+            .map_err(read_error)?;
+        let mut rows_done = 0u64;
+        while let Some(row) = match rows.as_mut() {
+            Some(stream) => stream.next().await,
+            None => None,
+        } {
+            let values: Vec<mysql_async::Value> = row
+                .map_err(read_error)?
+                .unwrap_raw()
+                .into_iter()
+                .map(|v| v.unwrap_or(mysql_async::Value::NULL))
+                .collect();
+            let after = read.mapping.row_from_snapshot(&values)?;
+            let key = read.mapping.key_from_snapshot(&values)?;
+            rows_done += 1;
+            if !read.ordered {
+                let position = snapshot_sequence_position(&prefix, &view.position, rows_done);
+                let record = self.read_record(read, run, after, key, position, None)?;
+                if !out.push(record).await? {
+                    return Ok(false);
+                }
+                continue;
+            }
+            let integers = ordered_key(key.as_ref(), &name)?;
+            // Rows the window changed come in key order with the rows read now.
+            while let Some(entry) = earlier.first_entry() {
+                if *entry.key() >= integers {
+                    break;
+                }
+                let (before_key, state) = entry.remove_entry();
+                if !self
+                    .push_earlier(read, run, &prefix, before_key, state, out)
+                    .await?
+                {
+                    return Ok(false);
+                }
+            }
+            let record = match earlier.remove(&integers) {
+                Some(state) => {
+                    if !self
+                        .push_earlier(read, run, &prefix, integers, state, out)
+                        .await?
+                    {
+                        return Ok(false);
+                    }
+                    None
+                }
+                None => Some(self.read_record(
+                    read,
+                    run,
+                    after,
+                    key,
+                    snapshot_key_position(&prefix, &integers),
+                    Some(integers),
+                )?),
+            };
+            if let Some(record) = record
+                && !out.push(record).await?
+            {
+                return Ok(false);
+            }
+            if rows_done.is_multiple_of(self.config.max_batch_size as u64) {
+                report(rows_done, SnapshotPhase::Running);
+            }
+        }
+        drop(rows);
+        drop(result);
+        for (integers, state) in earlier {
+            if !self
+                .push_earlier(read, run, &prefix, integers, state, out)
+                .await?
+            {
+                return Ok(false);
+            }
+        }
+        report(rows_done, SnapshotPhase::Done);
+        Ok(true)
+    }
+
+    /// Emits a row as it was at the snapshot's origin (nothing when it did not exist yet).
+    async fn push_earlier(
+        &self,
+        read: &TableRead,
+        run: &RunContext<'_>,
+        prefix: &[u8],
+        integers: Vec<i64>,
+        state: EarlierState,
+        out: &mut Output<'_>,
+    ) -> Result<bool> {
+        let Some((key, row)) = state else {
+            return Ok(true);
+        };
+        let envelope = read.mapping.envelope();
+        let row = conform(&row, envelope.row_schema(), read.mapping.topic())?;
+        let key = envelope
+            .key_schema()
+            .map(|schema| conform(&key, schema, read.mapping.topic()))
+            .transpose()?;
+        let position = snapshot_key_position(prefix, &integers);
+        let record = self.read_record(read, run, row, key, position, Some(integers))?;
+        out.push(record).await
+    }
+
+    /// The `r` record of one row.
+    fn read_record(
+        &self,
+        read: &TableRead,
+        run: &RunContext<'_>,
+        after: Struct,
+        key: Option<Struct>,
+        position: SourcePosition,
+        integers: Option<Vec<i64>>,
+    ) -> Result<SourceRecord> {
+        let point = &run.origin.position;
+        let source = self.source.build(&SourceInfo {
+            db: &read.table.db,
+            table: Some(&read.table.table),
+            event_time_micros: run.started_micros,
+            snapshot: SnapshotMarker::True,
+            server_id: 0,
+            gtid: None,
+            file: &point.file,
+            pos: point.pos,
+            row: 0,
+            thread: None,
+            query: None,
+        })?;
+        let offset = SourceOffset {
+            group: point.clone(),
+            event: 0,
+            row: 0,
+            gtids: run.origin.gtids.clone(),
+            server_id: 0,
+            ts_sec: (run.started_micros / 1_000_000) as u64,
+            snapshot: SnapshotState::InProgress,
+            cursor: integers.map(|after| SnapshotCursor {
+                db: read.table.db.clone(),
+                table: read.table.table.clone(),
+                after,
+            }),
+        };
+        let origin = RowOrigin {
+            partition: &self.partition,
+            offset: offset.to_map(),
+            place: RowPlace::Snapshot(&position),
+            timestamp_ms: run.started_micros / 1000,
+        };
+        let mut one = Vec::with_capacity(1);
+        push_change(
+            &mut one,
+            &read.mapping,
+            RowChange::Read(after),
+            (key.clone(), key),
+            source,
+            self.config.tombstones,
+            &origin,
+        )?;
+        one.pop().ok_or_else(|| Error::TableMapping {
+            table: read.mapping.topic().to_owned(),
+            reason: "a snapshot row made no record".into(),
+        })
+    }
+}
+
+/// The integers of a key the table's columns say is ordered.
+fn ordered_key(key: Option<&Struct>, table: &str) -> Result<Vec<i64>> {
+    key.and_then(key_integers)
+        .ok_or_else(|| Error::TableMapping {
+            table: table.to_owned(),
+            reason: "its primary key was read as integers but a row's key is not".into(),
+        })
+}
+
+/// A struct of a row image (from a TABLE_MAP) in the snapshot's schema (from the catalog),
+/// field by field.
+fn conform(value: &Struct, schema: &SchemaRef, table: &str) -> Result<Struct> {
+    let mut out = Struct::new(schema.clone());
+    for field in schema.fields() {
+        if let Some(v) = value.get(field.name())
+            && *v != Value::Null
+        {
+            out.put(field.name(), v.clone())
+                .map_err(|source| Error::Schema {
+                    table: table.to_owned(),
+                    source,
+                })?;
+        }
+    }
+    Ok(out)
+}
+
+/// Sets the `snapshot` field of a record's source block.
+fn set_marker(record: &mut SourceRecord, marker: SnapshotMarker) -> Result<()> {
+    if let Value::Struct(envelope) = &mut record.value.value
+        && let Some(Value::Struct(source)) = envelope.get("source").cloned()
+    {
+        let mut source = source;
+        let marked = source
+            .put("snapshot", marker.as_str())
+            .map(|_| ())
+            .and_then(|()| envelope.put("source", Value::Struct(source)).map(|_| ()));
+        marked.map_err(|source| Error::Schema {
+            table: record.topic.clone(),
+            source,
+        })?;
+    }
+    Ok(())
+}
