@@ -62,18 +62,15 @@ impl MappingContext {
         self.catalog.ensure(client, &oids).await?;
         let columns = facts
             .iter()
-            .map(|fact| TableColumn {
-                name: fact.name.clone(),
-                ty: self.catalog.resolve(fact.type_oid, fact.type_modifier),
-                optional: !fact.not_null,
-                key: fact.key_position.is_some(),
+            .map(|fact| {
+                fact.to_table_column(self.catalog.resolve(fact.type_oid, fact.type_modifier))
             })
             .collect();
         self.build(schema, table, columns)
     }
 
     /// The mapping of `schema.table` from a Relation message's columns, with nullability and
-    /// key membership taken from the catalog by column name (`catalog_facts`).
+    /// key membership and defaults taken from the catalog by column name (`catalog_facts`).
     pub async fn from_relation(
         &mut self,
         client: &Client,
@@ -87,12 +84,16 @@ impl MappingContext {
         let columns = relation
             .iter()
             .map(|column| {
-                let fact = catalog_facts.iter().find(|f| f.name == column.name);
-                TableColumn {
-                    name: column.name.clone(),
-                    ty: self.catalog.resolve(column.type_oid, column.type_modifier),
-                    optional: fact.is_none_or(|f| !f.not_null),
-                    key: fact.is_some_and(|f| f.key_position.is_some()),
+                let ty = self.catalog.resolve(column.type_oid, column.type_modifier);
+                match catalog_facts.iter().find(|f| f.name == column.name) {
+                    Some(fact) => fact.to_table_column(ty),
+                    // Not in the catalog read (added since): nullable, not a key.
+                    None => TableColumn {
+                        name: column.name.clone(),
+                        ty,
+                        optional: true,
+                        key: false,
+                    },
                 }
             })
             .collect();

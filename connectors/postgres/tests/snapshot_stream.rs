@@ -22,7 +22,7 @@ async fn snapshot_then_stream_with_debezium_json() -> anyhow::Result<()> {
     db.batch_execute(
         "CREATE SCHEMA inventory;
          CREATE TABLE inventory.customers (
-             id int PRIMARY KEY, first_name text NOT NULL, email text);
+             id int PRIMARY KEY, first_name text NOT NULL DEFAULT 'anon', email text);
          INSERT INTO inventory.customers VALUES
              (1001, 'Sally', 'sally@example.com'), (1002, 'George', NULL), (1003, 'Edward', 'ed@walker.com');
          CREATE TABLE public.ignored (id int PRIMARY KEY);",
@@ -76,6 +76,18 @@ async fn snapshot_then_stream_with_debezium_json() -> anyhow::Result<()> {
             .all(|r| r["value"]["payload"]["source"]["txId"].as_i64() == snapshot_tx)
     );
     assert!(source["xmin"].is_null(), "{source}");
+    // Column defaults from the catalog reach the event schema (as Debezium's do).
+    let after_fields = first["value"]["schema"]["fields"]
+        .as_array()
+        .and_then(|fields| fields.iter().find(|f| f["field"] == "after"))
+        .map(|after| after["fields"].clone())
+        .unwrap_or_default();
+    let first_name = after_fields
+        .as_array()
+        .and_then(|fields| fields.iter().find(|f| f["field"] == "first_name"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(first_name["default"], "anon", "{after_fields}");
     assert!(first["value"]["payload"]["before"].is_null());
     assert_eq!(row(&snapshot[1])["email"], Value::Null);
 

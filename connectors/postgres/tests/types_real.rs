@@ -8,9 +8,10 @@
 use anyhow::{Context, Result, ensure};
 use serde_json::{Value as Json, json};
 use sluice_connect::config::Props;
+use sluice_postgres::catalog::describe_table;
 use sluice_postgres::pgoutput::{Message, decode};
 use sluice_postgres::table::{Cell, TableColumn, TableMapping};
-use sluice_postgres::types::{ColumnFilter, TypeCatalog, TypeOptions, load_table_columns};
+use sluice_postgres::types::{ColumnFilter, TypeCatalog, TypeOptions};
 use sluice_schemas::json::{JsonConverter, JsonConverterConfig};
 use sluice_schemas::source::SourceSchemaBuilder;
 use sluice_schemas::{Struct, Value};
@@ -269,7 +270,7 @@ async fn every_type_maps_like_debezium_from_snapshot_and_pgoutput() -> Result<()
     }
 
     let mut catalog = TypeCatalog::load(&client).await?;
-    let columns = load_table_columns(&client, &mut catalog, "public", "all_types").await?;
+    let columns = table_columns(&client, &mut catalog, "all_types").await?;
     let opts = TypeOptions::default();
     let all_types = mapping("all_types", columns.clone(), &opts)?;
     assert_eq!(all_types.topic(), "dbserver1.public.all_types");
@@ -446,7 +447,7 @@ async fn every_type_maps_like_debezium_from_snapshot_and_pgoutput() -> Result<()
 
     // NaN and infinite numerics: carried in string and double mode, refused clearly in
     // precise mode, as Debezium does.
-    let special_columns = load_table_columns(&client, &mut catalog, "public", "specials").await?;
+    let special_columns = table_columns(&client, &mut catalog, "specials").await?;
     let special_rows = text_rows(&client, "specials", &special_columns).await?;
     let string_mode = options(&[("decimal.handling.mode", "string")])?;
     let specials = mapping("specials", special_columns.clone(), &string_mode)?;
@@ -497,7 +498,7 @@ async fn catalog_learns_new_and_changed_types() -> Result<()> {
         .get(0);
     assert!(catalog.resolve(size_oid, -1).is_unknown(), "not loaded yet");
 
-    let columns = load_table_columns(&client, &mut catalog, "public", "shirts").await?;
+    let columns = table_columns(&client, &mut catalog, "shirts").await?;
     let described: Vec<(&str, bool, bool)> = columns
         .iter()
         .map(|c| (c.name.as_str(), c.optional, c.key))
@@ -540,9 +541,25 @@ async fn catalog_learns_new_and_changed_types() -> Result<()> {
     catalog.refresh(&client, &[size_oid]).await?;
     assert_eq!(allowed(&catalog).as_deref(), Some("s,m,l"));
 
-    let missing = load_table_columns(&client, &mut catalog, "public", "nope")
+    let missing = table_columns(&client, &mut catalog, "nope")
         .await
         .unwrap_err();
     assert!(missing.to_string().contains("public.nope"), "{missing}");
     Ok(())
+}
+
+/// The columns of `public.<table>` as the connector maps them: the catalog's facts (types,
+/// nullability, key, defaults), their types loaded into `catalog`.
+async fn table_columns(
+    client: &Client,
+    catalog: &mut TypeCatalog,
+    table: &str,
+) -> sluice_postgres::Result<Vec<TableColumn>> {
+    let facts = describe_table(client, "public", table).await?;
+    let oids: Vec<u32> = facts.iter().map(|f| f.type_oid).collect();
+    catalog.ensure(client, &oids).await?;
+    Ok(facts
+        .iter()
+        .map(|f| f.to_table_column(catalog.resolve(f.type_oid, f.type_modifier)))
+        .collect())
 }

@@ -13,7 +13,6 @@
 //! - [`decode`]: text → [`sluice_schemas::Value`] per type.
 //! - [`extras`]: `hstore` and `point` values.
 //! - [`default`]: column default expressions → schema default values.
-//! - [`describe`]: a table's columns (types, nullability, key) from the catalog.
 //! - [`numeric`], [`temporal`], [`interval`], [`array`]: the text formats of those types.
 //! - [`selection`]: [`ColumnFilter`], [`MessageKeyColumns`].
 
@@ -23,7 +22,6 @@ pub mod catalog;
 pub mod column;
 pub mod decode;
 pub mod default;
-pub mod describe;
 pub mod extras;
 pub mod interval;
 pub mod numeric;
@@ -33,7 +31,6 @@ pub mod temporal;
 
 pub use catalog::TypeCatalog;
 pub use column::{ColumnType, TypeKind};
-pub use describe::load_table_columns;
 pub use options::{
     BinaryHandlingMode, DecimalHandlingMode, HstoreHandlingMode, IntervalHandlingMode,
     TimePrecisionMode, TypeOptions, UnknownTypes,
