@@ -24,6 +24,7 @@
 //! - [`snapshot`]: consistent read view + binlog position, captured tables, catalog columns,
 //!   the key-ordered (and resumable) SELECT.
 //! - [`snapshot_reader`]: the snapshot as `r` records; resuming an interrupted one.
+//! - [`snapshot_output`]: snapshot records into batches, `snapshot` first/last markers.
 //! - [`snapshot_rollback`]: the P0 state of rows a resumed snapshot reads at a later
 //!   position, from the binlog between the two.
 //! - [`stream`]: live binlog client (MariaDB GTID events, event groups, reconnect), the
@@ -51,6 +52,7 @@ pub mod queue;
 pub mod records;
 pub mod schema_changes;
 pub mod snapshot;
+pub mod snapshot_output;
 pub mod snapshot_reader;
 pub mod snapshot_rollback;
 pub mod source_info;

@@ -12,7 +12,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::queue::BatchSender;
 use futures_util::StreamExt;
 use mysql_async::prelude::Queryable;
 use sluice_connect::api::{SnapshotPhase, SnapshotProgress, SourcePosition, SourceRecord};
@@ -27,8 +26,10 @@ use crate::offset::{
     snapshot_table_prefix,
 };
 use crate::pipeline::Pipeline;
+use crate::queue::BatchSender;
 use crate::records::{RowChange, RowOrigin, RowPlace, push_change};
 use crate::snapshot::{self, CapturedTable, SnapshotPoint, key_integers, key_is_ordered};
+use crate::snapshot_output::Output;
 use crate::snapshot_rollback::{EarlierState, WindowStates, read_window};
 use crate::source_info::SourceInfo;
 use crate::table::TableMapping;
@@ -45,53 +46,6 @@ struct TableRead {
 impl TableRead {
     fn sort_key(&self) -> (&[u8], &[u8]) {
         (self.table.db.as_bytes(), self.table.table.as_bytes())
-    }
-}
-
-/// Collects records into batches, holding the newest one back so the last record of the
-/// snapshot can be marked as such.
-struct Output<'a> {
-    sender: &'a BatchSender,
-    batch: Vec<SourceRecord>,
-    held: Option<SourceRecord>,
-    max_batch: usize,
-    /// Whether the next record is the first of the whole snapshot (not of a resumed one).
-    first: bool,
-    emitted: u64,
-}
-
-impl Output<'_> {
-    /// Adds a record; `false` when the receiver is gone.
-    async fn push(&mut self, mut record: SourceRecord) -> Result<bool> {
-        if self.first {
-            set_marker(&mut record, SnapshotMarker::First)?;
-            self.first = false;
-        }
-        self.emitted += 1;
-        if let Some(previous) = self.held.replace(record) {
-            self.batch.push(previous);
-        }
-        if self.batch.len() >= self.max_batch {
-            return Ok(self
-                .sender
-                .send(Ok(std::mem::take(&mut self.batch)))
-                .await
-                .is_ok());
-        }
-        Ok(true)
-    }
-
-    /// Sends the rest, the held record marked last; `false` when the receiver is gone.
-    async fn finish(mut self) -> Result<bool> {
-        if let Some(mut last) = self.held.take() {
-            last.source_offset.remove("snapshot");
-            for key in ["snapshot_db", "snapshot_table", "snapshot_key"] {
-                last.source_offset.remove(key);
-            }
-            set_marker(&mut last, SnapshotMarker::Last)?;
-            self.batch.push(last);
-        }
-        Ok(self.batch.is_empty() || self.sender.send(Ok(self.batch)).await.is_ok())
     }
 }
 
@@ -171,14 +125,7 @@ impl Pipeline {
             origin: &origin,
             started_micros: EpochNanos::now().0 / 1000,
         };
-        let mut out = Output {
-            sender,
-            batch: Vec::with_capacity(self.config.max_batch_size),
-            held: None,
-            max_batch: self.config.max_batch_size,
-            first: cursor.is_none(),
-            emitted: 0,
-        };
+        let mut out = Output::new(sender, self.config.max_batch_size, cursor.is_none());
         for read in &reads {
             let after = cursor
                 .as_ref()
@@ -201,7 +148,7 @@ impl Pipeline {
                 source,
             })?;
         let _ = conn.disconnect().await;
-        let emitted = out.emitted;
+        let emitted = out.emitted();
         if !out.finish().await? {
             return Ok(None);
         }
@@ -431,22 +378,4 @@ fn conform(value: &Struct, schema: &SchemaRef, table: &str) -> Result<Struct> {
         }
     }
     Ok(out)
-}
-
-/// Sets the `snapshot` field of a record's source block.
-fn set_marker(record: &mut SourceRecord, marker: SnapshotMarker) -> Result<()> {
-    if let Value::Struct(envelope) = &mut record.value.value
-        && let Some(Value::Struct(source)) = envelope.get("source").cloned()
-    {
-        let mut source = source;
-        let marked = source
-            .put("snapshot", marker.as_str())
-            .map(|_| ())
-            .and_then(|()| envelope.put("source", Value::Struct(source)).map(|_| ()));
-        marked.map_err(|source| Error::Schema {
-            table: record.topic.clone(),
-            source,
-        })?;
-    }
-    Ok(())
 }
