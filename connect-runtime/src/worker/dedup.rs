@@ -50,14 +50,26 @@ impl PositionFilter {
         partition: PartitionId,
         position: &SourcePosition,
     ) -> Result<bool> {
+        Ok(self
+            .newest_stored(broker, topic, partition)
+            .await?
+            .is_some_and(|newest| position <= newest))
+    }
+
+    /// The newest position this task stored in `topic`/`partition` (recovered from the
+    /// partition's tail the first time it is asked for).
+    pub async fn newest_stored(
+        &mut self,
+        broker: &Broker,
+        topic: &str,
+        partition: PartitionId,
+    ) -> Result<Option<&SourcePosition>> {
         let key = (topic.to_string(), partition);
         if !self.newest.contains_key(&key) {
             let recovered = self.recover(broker, topic, partition).await?;
             self.newest.insert(key.clone(), recovered);
         }
-        Ok(self.newest[&key]
-            .as_ref()
-            .is_some_and(|newest| position <= newest))
+        Ok(self.newest[&key].as_ref())
     }
 
     /// Notes that a record at `position` is now durable in `topic`/`partition`.

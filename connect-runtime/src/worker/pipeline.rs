@@ -3,6 +3,7 @@
 //! default), built once per connector and applied to every record on its way to the broker.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use bytes::Bytes;
 use sluice_broker::{Header as BrokerHeader, PartitionId, Record};
@@ -10,10 +11,10 @@ use sluice_schemas::registry::SchemaRegistry;
 
 use super::dedup::TASK_HEADER;
 use super::sink_settings::ErrorTolerance;
-use crate::api::{POSITION_HEADER, SourceRecord};
+use crate::api::{POSITION_HEADER, SchemaAndValue, SourceRecord};
 use crate::config::Props;
-use crate::converter::RecordConverters;
 use crate::converter::header::header_bytes;
+use crate::converter::{Converter, RecordConverters};
 use crate::error::{Error, Result};
 use crate::transforms::TransformChain;
 
@@ -37,6 +38,10 @@ struct PipelineInner {
     transforms: TransformChain<SourceRecord>,
     converters: RecordConverters,
     tolerance: ErrorTolerance,
+    /// Recent encoded sizes of keys and values, so each output buffer is allocated once at
+    /// about the right size instead of growing by reallocation.
+    key_size: SizeHint,
+    value_size: SizeHint,
 }
 
 impl SourcePipeline {
@@ -48,6 +53,8 @@ impl SourcePipeline {
                 transforms: TransformChain::from_props(props)?,
                 converters: RecordConverters::from_props(props, Some(registry))?,
                 tolerance: tolerance(props)?,
+                key_size: SizeHint::default(),
+                value_size: SizeHint::default(),
             }),
         })
     }
@@ -69,13 +76,22 @@ impl SourcePipeline {
         let Some(record) = self.inner.transforms.apply(record)? else {
             return Ok(None);
         };
-        let converters = &self.inner.converters;
-        let key = converters.key.encode(&record.topic, &record.key).await?;
-        let value = converters
-            .value
-            .encode(&record.topic, &record.value)
-            .await?;
-        let mut stored = Record::new(key.map(Bytes::from), value.map(Bytes::from));
+        let inner = &*self.inner;
+        let key = encode_sized(
+            &*inner.converters.key,
+            &inner.key_size,
+            &record.topic,
+            &record.key,
+        )
+        .await?;
+        let value = encode_sized(
+            &*inner.converters.value,
+            &inner.value_size,
+            &record.topic,
+            &record.value,
+        )
+        .await?;
+        let mut stored = Record::new(key, value);
         if let Some(timestamp) = record.timestamp_ms {
             stored.timestamp_ms = timestamp;
         }
@@ -102,6 +118,37 @@ impl SourcePipeline {
             record: stored,
         }))
     }
+}
+
+/// The size the next encoded key or value is likely to need: the last one's, with room to
+/// spare. Shared by the connector's tasks; a stale value only costs a reallocation.
+#[derive(Debug, Default)]
+struct SizeHint(AtomicUsize);
+
+impl SizeHint {
+    fn buffer(&self) -> Vec<u8> {
+        let last = self.0.load(Ordering::Relaxed);
+        Vec::with_capacity(last + last / 8)
+    }
+
+    fn note(&self, len: usize) {
+        self.0.store(len, Ordering::Relaxed);
+    }
+}
+
+/// Encodes `data` into a buffer sized by `hint`; `None` for a null key or value.
+async fn encode_sized(
+    converter: &dyn Converter,
+    hint: &SizeHint,
+    topic: &str,
+    data: &SchemaAndValue,
+) -> Result<Option<Bytes>> {
+    let mut out = hint.buffer();
+    if !converter.encode_into(topic, data, &mut out).await? {
+        return Ok(None);
+    }
+    hint.note(out.len());
+    Ok(Some(Bytes::from(out)))
 }
 
 /// `errors.tolerance` of a source connector (Kafka Connect skips, never dead-letters, failed

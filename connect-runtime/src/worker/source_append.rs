@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use sluice_broker::topic::Topic;
 use sluice_broker::{Broker, PartitionChoice, PartitionId, Record};
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
@@ -70,44 +71,68 @@ impl Appender {
     }
 
     async fn append_records(&mut self, batch: Batch, pending: &mut PendingOffsets) -> Result<()> {
-        let mut groups: Vec<((String, PartitionId), Vec<Record>)> = Vec::new();
-        let mut newest_positions = Vec::new();
+        let mut groups: Vec<TargetGroup> = Vec::new();
         let (mut delivered, mut bytes) = (0u64, 0u64);
+        let mut last_topic: Option<Arc<Topic>> = None;
         for (prepared, position) in batch.records {
             let partition = match prepared.partition {
                 Some(partition) => partition,
-                None => self.partition_for(&prepared).await?,
+                None => self.partition_for(&prepared, &mut last_topic).await?,
             };
-            if let Some(position) = &position
-                && self
-                    .filter
-                    .already_stored(&self.broker, &prepared.topic, partition, position)
-                    .await?
-            {
-                continue;
+            let found = groups
+                .iter()
+                .position(|g| g.partition == partition && g.topic == prepared.topic);
+            let group = match found {
+                Some(index) => &mut groups[index],
+                None => {
+                    let stored_before = self
+                        .filter
+                        .newest_stored(&self.broker, &prepared.topic, partition)
+                        .await?
+                        .cloned();
+                    groups.push(TargetGroup {
+                        topic: prepared.topic,
+                        partition,
+                        stored_before,
+                        newest: None,
+                        records: Vec::new(),
+                    });
+                    groups.last_mut().expect("just pushed")
+                }
+            };
+            if let Some(position) = position {
+                if group
+                    .stored_before
+                    .as_ref()
+                    .is_some_and(|stored| position <= *stored)
+                {
+                    continue;
+                }
+                group.newest = Some(position);
             }
             delivered += 1;
             bytes += record_bytes(&prepared.record) as u64;
-            let target = (prepared.topic, partition);
-            if let Some(position) = position {
-                newest_positions.push((target.clone(), position));
-            }
-            match groups.iter_mut().find(|(t, _)| *t == target) {
-                Some((_, records)) => records.push(prepared.record),
-                None => groups.push((target, vec![prepared.record])),
-            }
+            group.records.push(prepared.record);
         }
-        for ((topic, partition), records) in groups {
+        for group in groups {
+            if group.records.is_empty() {
+                continue;
+            }
+            let topic = group.topic;
             self.broker
-                .produce(&topic, PartitionChoice::Explicit(partition), records)
+                .produce(
+                    &topic,
+                    PartitionChoice::Explicit(group.partition),
+                    group.records,
+                )
                 .await
                 .map_err(|source| Error::Store {
-                    context: format!("cannot append to {topic}-{}", partition.0),
+                    context: format!("cannot append to {topic}-{}", group.partition.0),
                     source,
                 })?;
-        }
-        for ((topic, partition), position) in newest_positions {
-            self.filter.stored(&topic, partition, position);
+            if let Some(position) = group.newest {
+                self.filter.stored(&topic, group.partition, position);
+            }
         }
         for offset in batch.offsets {
             pending.note(offset);
@@ -119,16 +144,28 @@ impl Appender {
         Ok(())
     }
 
-    /// Kafka's default partitioner on the key; keyless records go to partition 0.
-    async fn partition_for(&self, prepared: &PreparedRecord) -> Result<PartitionId> {
-        let topic = self
-            .broker
-            .topic_or_create(&prepared.topic)
-            .await
-            .map_err(|source| Error::Store {
-                context: format!("cannot create topic {}", prepared.topic),
-                source,
-            })?;
+    /// Kafka's default partitioner on the key; keyless records go to partition 0. The topic
+    /// handle of the previous record is reused while records target the same topic.
+    async fn partition_for(
+        &self,
+        prepared: &PreparedRecord,
+        last_topic: &mut Option<Arc<Topic>>,
+    ) -> Result<PartitionId> {
+        let topic = match last_topic {
+            Some(topic) if topic.name() == prepared.topic => topic.clone(),
+            _ => {
+                let topic =
+                    self.broker
+                        .topic_or_create(&prepared.topic)
+                        .await
+                        .map_err(|source| Error::Store {
+                            context: format!("cannot create topic {}", prepared.topic),
+                            source,
+                        })?;
+                *last_topic = Some(topic.clone());
+                topic
+            }
+        };
         Ok(match &prepared.record.key {
             Some(key) => {
                 sluice_broker::partitioner::partition_for_key(key, topic.partition_count())
@@ -156,6 +193,19 @@ impl Appender {
         let _ = committed.send(offsets);
         Ok(())
     }
+}
+
+/// The records of one batch bound for one topic partition.
+#[derive(Debug)]
+struct TargetGroup {
+    topic: String,
+    partition: PartitionId,
+    /// The newest position this task had stored there before the batch; records at or
+    /// before it are replays and are dropped.
+    stored_before: Option<SourcePosition>,
+    /// The newest position among the group's records.
+    newest: Option<SourcePosition>,
+    records: Vec<Record>,
 }
 
 /// Bytes a record holds (key, value and header values), for the queue bound and metrics.

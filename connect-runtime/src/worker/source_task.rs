@@ -19,7 +19,7 @@ use super::control::{TaskControl, TaskStateCell, error_trace, publish_task_state
 use super::dedup::PositionFilter;
 use super::pipeline::SourcePipeline;
 use super::sink_settings::ErrorTolerance;
-use super::source_append::{Appender, Batch, PendingOffsets, record_bytes};
+use super::source_append::{Appender, Batch, record_bytes};
 use crate::api::{
     CommittedOffset, ConnectorTaskId, OffsetMap, SnapshotProgress, SourceRecord, SourceTask,
     SourceTaskContext, TaskConfig,
@@ -212,12 +212,11 @@ impl SourceTaskRun {
     /// Runs transforms and converters over a polled batch; a record that fails them is
     /// skipped with `errors.tolerance=all` and fails the task otherwise.
     async fn convert(&mut self, records: Vec<SourceRecord>) -> Result<Batch> {
-        let mut offsets = PendingOffsets::default();
+        let offsets = newest_offsets(&records);
         let newest_event_ms = records.iter().filter_map(|r| r.timestamp_ms).max();
         let task_header = bytes::Bytes::from(format!("{}@{}", self.id, self.epoch));
         let mut prepared = Vec::with_capacity(records.len());
         for record in records {
-            offsets.note_maps(&record.source_partition, &record.source_offset);
             let position = record.position.clone();
             match self.pipeline.prepare(record, &task_header).await {
                 Ok(Some(ready)) => prepared.push((ready, position)),
@@ -231,7 +230,7 @@ impl SourceTaskRun {
         }
         Ok(Batch {
             records: prepared,
-            offsets: offsets.take(),
+            offsets,
             newest_event_ms,
             permit: None,
             bytes: 0,
@@ -262,6 +261,26 @@ impl SourceTaskRun {
             trace,
         )
     }
+}
+
+/// The newest offset of each source partition among `records` (also of records a transform
+/// will drop, which are done with all the same). Scanning from the end finds each partition's
+/// newest offset first, so only one offset per partition is copied, not one per record.
+fn newest_offsets(records: &[SourceRecord]) -> Vec<CommittedOffset> {
+    let mut newest: Vec<CommittedOffset> = Vec::new();
+    for record in records.iter().rev() {
+        if !newest
+            .iter()
+            .any(|seen| seen.source_partition == record.source_partition)
+        {
+            newest.push(CommittedOffset {
+                source_partition: record.source_partition.clone(),
+                source_offset: record.source_offset.clone(),
+            });
+        }
+    }
+    newest.reverse();
+    newest
 }
 
 fn joined(finished: std::result::Result<Result<()>, tokio::task::JoinError>) -> Result<()> {
