@@ -26,7 +26,7 @@ use crate::catalog::describe_columns;
 use crate::connection::{quote_ident, quote_literal};
 use crate::copy_text::split_row;
 use crate::error::{Error, Result};
-use crate::events::{EventFactory, Placement, SourceFacts, estimated_size};
+use crate::events::{EventFactory, Placement, Rows, SourceFacts, estimated_size};
 use crate::lsn::Lsn;
 use crate::mapping::MappingContext;
 use crate::offsets::{snapshot_offset, snapshot_position};
@@ -173,6 +173,17 @@ impl Writer<'_, '_> {
         let mut stream = std::pin::pin!(stream);
         let mut carry: Vec<u8> = Vec::new();
         let mut row: u64 = 0;
+        // Every row of the table shares one source block: built once, cloned per row.
+        let source = self.sinks.factory.source(&SourceFacts {
+            snapshot: SnapshotMarker::True,
+            event_micros: self.started_micros,
+            schema: &table.schema,
+            table: &table.name,
+            tx_id: Some(self.transaction_id),
+            lsn: Some(self.plan.slot_lsn),
+            xmin: None,
+            last_commit: None,
+        })?;
         self.progress(&name, 0, table.estimated_rows, SnapshotPhase::Running);
         while let Some(chunk) = stream.next().await {
             let chunk =
@@ -191,7 +202,7 @@ impl Writer<'_, '_> {
                     table: name.clone(),
                     reason: "a row is not UTF-8; use a UTF8 database encoding".into(),
                 })?;
-                let record = self.build(mapping, table, index, this_row, text)?;
+                let record = self.build(mapping, table, &source, index, this_row, text)?;
                 self.push(record, index, this_row, text.len()).await?;
                 if row.is_multiple_of(PROGRESS_EVERY) {
                     self.progress(&name, row, table.estimated_rows, SnapshotPhase::Running);
@@ -222,6 +233,7 @@ impl Writer<'_, '_> {
         &self,
         mapping: &TableMapping,
         table: &CapturedTable,
+        source: &Struct,
         index: u64,
         row: u64,
         text: &str,
@@ -234,29 +246,21 @@ impl Writer<'_, '_> {
             .iter()
             .map(|field| field.as_deref().map_or(Cell::Null, Cell::Text))
             .collect();
-        let after = mapping.row(&cells)?;
-        let key = mapping.key(&cells)?;
-        let facts = SourceFacts {
-            snapshot: SnapshotMarker::True,
-            event_micros: self.started_micros,
-            schema: &table.schema,
-            table: &table.name,
-            tx_id: Some(self.transaction_id),
-            lsn: Some(self.plan.slot_lsn),
-            xmin: None,
-            last_commit: None,
+        let rows = Rows {
+            after: Some(mapping.row(&cells)?),
+            key: mapping.key(&cells)?,
+            before: None,
         };
         let placement = Placement {
             offset: snapshot_offset(self.plan.slot_lsn, index, row, false, self.started_micros),
             position: snapshot_position(self.plan.slot_lsn, index, row),
         };
-        self.sinks.factory.change(
+        self.sinks.factory.change_with_source(
             mapping,
             Op::Read,
-            key,
-            None,
-            Some(after),
-            &facts,
+            rows,
+            source.clone(),
+            self.started_micros,
             None,
             placement,
         )

@@ -68,6 +68,8 @@ pub struct StreamStart {
 struct RelationState {
     schema: String,
     table: String,
+    /// `schema.table`, as transaction metadata counts events per table.
+    qualified: String,
     /// `None`: the table is not captured (published but filtered out).
     mapping: Option<TableMapping>,
 }
@@ -370,6 +372,7 @@ impl Streamer {
                     RelationState {
                         schema: relation.namespace.to_string(),
                         table: relation.name.to_string(),
+                        qualified: format!("{}.{}", relation.namespace, relation.name),
                         mapping,
                     },
                 );
@@ -596,7 +599,7 @@ impl Streamer {
         let Some(mapping) = &state.mapping else {
             return Ok(());
         };
-        let qualified = format!("{}.{}", state.schema, state.table);
+        let qualified = state.qualified.as_str();
         let old_cells = old.map(|o| cells_of(o.tuple())).transpose()?;
         let full_old = matches!(old, Some(OldTuple::Full(_)));
         let mut new_cells = new.map(cells_of).transpose()?;
@@ -616,7 +619,7 @@ impl Streamer {
             self.emit_delete(
                 state,
                 mapping,
-                &qualified,
+                qualified,
                 change_lsn,
                 key,
                 Some(before),
@@ -637,7 +640,7 @@ impl Streamer {
             return self.emit_change(
                 state,
                 mapping,
-                &qualified,
+                qualified,
                 change_lsn,
                 op,
                 new_key,
@@ -661,14 +664,14 @@ impl Streamer {
             self.emit_delete(
                 state,
                 mapping,
-                &qualified,
+                qualified,
                 change_lsn,
                 old_key.clone(),
                 Some(delete_before),
                 headers_new,
                 size,
             )?;
-            let facts_block = self.transaction_block(&qualified)?;
+            let facts_block = self.transaction_block(qualified)?;
             if let Some(placement) = self.next_placement(change_lsn) {
                 let facts = self.facts(state, change_lsn);
                 let mut record = self.factory.change(
@@ -695,7 +698,7 @@ impl Streamer {
         self.emit_change(
             state,
             mapping,
-            &qualified,
+            qualified,
             change_lsn,
             Op::Update,
             new_key,
@@ -797,8 +800,7 @@ impl Streamer {
             let Some(mapping) = &state.mapping else {
                 return Ok(());
             };
-            let qualified = format!("{}.{}", state.schema, state.table);
-            let block = self.transaction_block(&qualified)?;
+            let block = self.transaction_block(&state.qualified)?;
             if let Some(placement) = self.next_placement(change_lsn) {
                 let facts = self.facts(&state, change_lsn);
                 let record = self
