@@ -7,26 +7,16 @@
 //! until the topic holds every row is the drain time (while paused, the reader may have
 //! buffered a few batches ahead — at most max.queue.size events).
 
+#[path = "common/mod.rs"]
+mod common;
+
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use mysql_async::prelude::Queryable;
 use serde_json::json;
-use sluice_tests::{MariaDbServer, SluiceProcess};
+use sluice_tests::SluiceProcess;
 
 const TOPIC: &str = "bench.shop.orders";
-
-fn end_offset(topic: &serde_json::Value) -> i64 {
-    topic["partitions"]
-        .as_array()
-        .map(|parts| {
-            parts
-                .iter()
-                .map(|p| p["end_offset"].as_i64().unwrap_or(0))
-                .sum()
-        })
-        .unwrap_or(0)
-}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -35,14 +25,7 @@ async fn main() -> anyhow::Result<()> {
         .map(|n| n.parse())
         .transpose()?
         .unwrap_or(500_000);
-    let maria = MariaDbServer::start().await?;
-    maria.create_database("shop").await?;
-    let mut conn = mysql_async::Conn::new(maria.opts_for("shop")).await?;
-    conn.query_drop(
-        "CREATE TABLE orders (id BIGINT PRIMARY KEY, customer VARCHAR(40), amount DECIMAL(10,2), \
-         created DATETIME(3), note VARCHAR(100))",
-    )
-    .await?;
+    let (maria, mut conn) = common::start_shop().await?;
 
     let worker = SluiceProcess::start().await?;
     let config = json!({"name": "bench", "config": {
@@ -72,34 +55,15 @@ async fn main() -> anyhow::Result<()> {
         })
         .await?;
 
-    let write_started = Instant::now();
-    let per_transaction = 1_000;
-    for start in (0..rows).step_by(per_transaction) {
-        let end = (start + per_transaction as i64).min(rows);
-        conn.query_drop(format!(
-            "INSERT INTO orders SELECT seq, CONCAT('customer-', seq % 977), (seq % 10000) / 100, \
-             '2024-05-01 12:00:00.123' + INTERVAL seq SECOND, REPEAT('n', 40) \
-             FROM seq_{}_to_{}",
-            start + 1,
-            end
-        ))
-        .await?;
-    }
-    let files: Vec<(String, u64)> = conn
-        .query_map("SHOW BINARY LOGS", |row: mysql_async::Row| {
-            (
-                row.get::<String, _>(0).unwrap_or_default(),
-                row.get::<u64, _>(1).unwrap_or(0),
-            )
-        })
-        .await?;
+    common::insert_orders(&mut conn, rows).await?;
+    let files = common::binlog_files(&mut conn).await?;
     conn.disconnect().await?;
     let binlog_bytes: u64 = files.iter().map(|(_, size)| size).sum();
     println!(
-        "wrote {rows} rows in {:.1?}; binlog {} file(s), {:.1} MiB",
-        write_started.elapsed(),
+        "binlog {} file(s), {:.1} MiB; load average {}",
         files.len(),
-        binlog_bytes as f64 / 1_048_576.0
+        binlog_bytes as f64 / 1_048_576.0,
+        common::load_average()
     );
 
     // Reference: mysqlbinlog decoding the same binlog (rows as pseudo-SQL) to /dev/null.
@@ -129,7 +93,7 @@ async fn main() -> anyhow::Result<()> {
         .wait_for(
             &format!("/topics/{TOPIC}"),
             Duration::from_secs(1800),
-            |t| end_offset(t) >= rows,
+            |t| common::end_offset(t) >= rows,
         )
         .await?;
     let drain = drain_started.elapsed();

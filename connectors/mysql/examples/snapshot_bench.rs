@@ -1,0 +1,102 @@
+//! Benchmark: the initial snapshot of an N-row table into the broker with a real `sluice
+//! serve` worker (JSON without schemas, as the PostgreSQL twin), against `mysqldump --quick`
+//! of the same table to /dev/null in the same run.
+//!
+//! `cargo run --release -p sluice-mysql --example snapshot_bench [rows]` (default 1000000).
+//!
+//! The reference runs twice (the first warms the buffer pool as the connector would find
+//! it) and the faster run counts; the connector is then created with `snapshot.mode=initial`
+//! and timed from the creation request until the topic holds every row.
+
+#[path = "common/mod.rs"]
+mod common;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use sluice_tests::{MariaDbServer, SluiceProcess};
+
+const TOPIC: &str = "bench.shop.orders";
+
+fn mysqldump(maria: &MariaDbServer) -> anyhow::Result<Duration> {
+    let started = Instant::now();
+    let status = Command::new("mysqldump")
+        .arg("--quick")
+        .arg(format!("--host={}", maria.host()))
+        .arg(format!("--port={}", maria.port()))
+        .arg(format!("--user={}", maria.user()))
+        .arg(format!("--password={}", maria.password()))
+        .args(["shop", "orders"])
+        .stdout(Stdio::null())
+        .status()?;
+    let took = started.elapsed();
+    anyhow::ensure!(status.success(), "mysqldump failed: {status}");
+    Ok(took)
+}
+
+fn report(label: &str, took: Duration, rows: i64) {
+    println!(
+        "{label}: {:.3} s ({:.0} rows/s)",
+        took.as_secs_f64(),
+        rows as f64 / took.as_secs_f64()
+    );
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let rows: i64 = std::env::args()
+        .nth(1)
+        .map(|n| n.parse())
+        .transpose()?
+        .unwrap_or(1_000_000);
+    let (maria, mut conn) = common::start_shop().await?;
+    common::insert_orders(&mut conn, rows).await?;
+    conn.disconnect().await?;
+    let worker = SluiceProcess::start().await?;
+
+    let reference = mysqldump(&maria)?.min(mysqldump(&maria)?);
+
+    let config = json!({"name": "bench", "config": {
+        "connector.class": "mariadb",
+        "database.hostname": maria.host(),
+        "database.port": maria.port().to_string(),
+        "database.user": maria.user(),
+        "database.password": maria.password(),
+        "database.server.id": "5402",
+        "topic.prefix": "bench",
+        "database.include.list": "shop",
+        "snapshot.mode": "initial",
+        "key.converter.schemas.enable": "false",
+        "value.converter.schemas.enable": "false",
+    }});
+    let load_before = common::load_average();
+    let started = Instant::now();
+    let (status, body) = worker.post("/connectors", &config).await?;
+    anyhow::ensure!(status == 201, "{body}");
+    worker
+        .wait_for(
+            &format!("/topics/{TOPIC}"),
+            Duration::from_secs(1800),
+            |t| common::end_offset(t) >= rows,
+        )
+        .await?;
+    let snapshot = started.elapsed();
+
+    println!("load average before the connector ran: {load_before}");
+    report(
+        "reference mysqldump --quick > /dev/null (best of 2)",
+        reference,
+        rows,
+    );
+    report(
+        "sluice snapshot → broker (JSON without schemas, durable)",
+        snapshot,
+        rows,
+    );
+    println!(
+        "ratio sluice / mysqldump: {:.2} (target ≤ 1)",
+        snapshot.as_secs_f64() / reference.as_secs_f64()
+    );
+    Ok(())
+}
