@@ -23,17 +23,16 @@ use std::time::{Duration, Instant};
 use futures_util::StreamExt;
 use mysql_async::BinlogStreamRequest;
 use mysql_async::prelude::Queryable;
-use sluice_connect::api::SourceRecord;
-use sluice_connect::config::Props;
 use sluice_broker::{Broker, BrokerConfig};
 use sluice_connect::api::ConnectorTaskId;
+use sluice_connect::api::SourceRecord;
+use sluice_connect::config::Props;
 use sluice_connect::converter::RecordConverters;
 use sluice_connect::stores::OffsetStore;
 use sluice_connect::worker::dedup::PositionFilter;
 use sluice_connect::worker::metrics::TaskMetrics;
 use sluice_connect::worker::pipeline::SourcePipeline;
 use sluice_connect::worker::source_append::{Appender, Batch, PendingOffsets};
-use sluice_schemas::registry::SchemaRegistry;
 use sluice_mysql::config::SourceConfig;
 use sluice_mysql::filters::TableFilter;
 use sluice_mysql::flavour::ConnectorVariant;
@@ -42,6 +41,7 @@ use sluice_mysql::source_info::SourceBuilder;
 use sluice_mysql::stream::changes::ChangeBuilder;
 use sluice_mysql::stream::client::{BinlogClient, LiveBody, LiveEvent};
 use sluice_mysql::tables::TableFactory;
+use sluice_schemas::registry::SchemaRegistry;
 
 fn report(stage: &str, took: Duration, rows: i64) {
     println!(
@@ -89,7 +89,11 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     drop(stream);
-    report("(a0) raw mysql_async binlog stream", started.elapsed(), rows);
+    report(
+        "(a0) raw mysql_async binlog stream",
+        started.elapsed(),
+        rows,
+    );
     println!("     {raw_bytes} bytes of events");
 
     let mut props = Props::new();
@@ -186,7 +190,8 @@ async fn main() -> anyhow::Result<()> {
     // (c1) The runtime's source half, as `SourceTaskRun::convert` does it per polled batch
     // (max.batch.size 2048): note each record's offset, run the (empty) transform chain
     // and the converters (JSON with schemas, the default), add the position headers.
-    let pipeline = SourcePipeline::from_props(&Props::new(), &Arc::new(SchemaRegistry::in_memory()))?;
+    let pipeline =
+        SourcePipeline::from_props(&Props::new(), &Arc::new(SchemaRegistry::in_memory()))?;
     let task_header = PositionFilter::new("bench-0@1").task_header().clone();
     let started = Instant::now();
     let mut batches = Vec::new();

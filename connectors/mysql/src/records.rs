@@ -69,8 +69,9 @@ fn schema_error(mapping: &TableMapping, source: sluice_schemas::Error) -> Error 
     }
 }
 
-/// Appends the records of one row change to `out`; `keys` are the before/after keys (the
-/// same key twice unless an update changed it).
+/// Appends the records of one row change to `out`; `keys` are the before/after keys (an
+/// insert or read needs only the after key, a delete only the before key). The origin's
+/// offset goes to the last record, copies of it to the others.
 #[allow(clippy::too_many_arguments)]
 pub fn push_change(
     out: &mut Vec<SourceRecord>,
@@ -79,8 +80,9 @@ pub fn push_change(
     keys: (Option<Struct>, Option<Struct>),
     source: Struct,
     tombstones: Tombstones,
-    origin: &RowOrigin<'_>,
+    origin: RowOrigin<'_>,
 ) -> Result<()> {
+    let first = out.len();
     let envelope = mapping.envelope();
     let value_schema = envelope.envelope_schema().clone();
     let now = EpochNanos::now();
@@ -88,7 +90,7 @@ pub fn push_change(
     let mut record = |key: SchemaAndValue, value: SchemaAndValue| {
         let record = SourceRecord::new(
             origin.partition.clone(),
-            origin.offset.clone(),
+            OffsetMap::new(),
             mapping.topic(),
             key,
             value,
@@ -145,6 +147,15 @@ pub fn push_change(
             let value = envelope_value(Op::Update, Some(before), Some(after), source)?;
             out.push(record(key_value(mapping, new_key), value));
         }
+    }
+    let mut offset = Some(origin.offset);
+    let last = out.len().saturating_sub(1);
+    for (index, record) in out.iter_mut().enumerate().skip(first) {
+        record.source_offset = if index == last {
+            offset.take().unwrap_or_default()
+        } else {
+            offset.clone().unwrap_or_default()
+        };
     }
     Ok(())
 }

@@ -341,10 +341,10 @@ impl Pipeline {
             &mut one,
             &read.mapping,
             RowChange::Read(after),
-            (key.clone(), key),
+            (None, key),
             source,
             self.config.tombstones,
-            &origin,
+            origin,
         )?;
         one.pop().ok_or_else(|| Error::TableMapping {
             table: read.mapping.topic().to_owned(),

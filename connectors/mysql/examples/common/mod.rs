@@ -71,6 +71,11 @@ pub fn end_offset(topic: &serde_json::Value) -> i64 {
 /// `uptime`'s load averages, for the record of a run.
 pub fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
-        .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
         .unwrap_or_else(|_| "unknown".into())
 }

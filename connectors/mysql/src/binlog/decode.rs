@@ -6,9 +6,8 @@ use std::collections::HashMap;
 
 use mysql_common::binlog::consts::BinlogChecksumAlg;
 use mysql_common::binlog::events::{Event, EventData, RowsEventData, TableMapEvent};
-use mysql_common::binlog::row::BinlogRow;
+use mysql_common::io::ParseBuf;
 
-use super::cell::Cell;
 use super::event::{
     ChecksumAlgorithm, EventBody, GtidEvent, GtidKind, RowChange, RowsEvent, RowsKind,
 };
@@ -18,8 +17,28 @@ use super::framing::TRANSACTION_PAYLOAD_TYPE;
 use super::payload::TransactionPayload;
 
 const PREVIOUS_GTIDS_TYPE: u8 = 35;
+use super::row_image::{ImageColumns, RowLayout, decode_image};
 use super::table::TableMap;
 use crate::error::{Error, Result};
+
+/// The TABLE_MAPs seen so far, by table id: how to decode the table's row images, and our
+/// description of it.
+pub(crate) type KnownTables = HashMap<u64, (RowLayout, TableMap)>;
+
+/// Remembers the TABLE_MAP `event` (already decoded into `map`) for the rows events after it.
+pub(crate) fn remember_table(
+    tables: &mut KnownTables,
+    event: &Event,
+    map: &TableMap,
+    position: &str,
+) -> Result<()> {
+    let layout = event
+        .read_event::<TableMapEvent<'_>>()
+        .and_then(|raw| RowLayout::from_event(&raw))
+        .map_err(|source| decode_error(position, source))?;
+    tables.insert(map.table_id, (layout, map.clone()));
+    Ok(())
+}
 
 fn decode_error(position: &str, source: std::io::Error) -> Error {
     Error::Decode {
@@ -45,7 +64,7 @@ fn gtid_event(event: &mysql_common::binlog::events::GtidEvent, kind: GtidKind) -
 /// Decodes the body of `event`; `tables` holds the TABLE_MAPs seen so far (raw and ours).
 pub(crate) fn decode_body(
     event: &Event,
-    tables: &HashMap<u64, (TableMapEvent<'static>, TableMap)>,
+    tables: &KnownTables,
     position: &str,
 ) -> Result<EventBody> {
     if event.header().event_type_raw() == PREVIOUS_GTIDS_TYPE {
@@ -104,7 +123,7 @@ pub(crate) fn decode_body(
 
 fn decode_rows(
     rows: &RowsEventData<'_>,
-    tables: &HashMap<u64, (TableMapEvent<'static>, TableMap)>,
+    tables: &KnownTables,
     position: &str,
 ) -> Result<RowsEvent> {
     let kind = match rows {
@@ -114,13 +133,14 @@ fn decode_rows(
         RowsEventData::DeleteRowsEvent(_) | RowsEventData::DeleteRowsEventV1(_) => RowsKind::Delete,
     };
     let table_id = rows.table_id();
-    let Some((raw_map, map)) = tables.get(&table_id) else {
+    let Some((layout, map)) = tables.get(&table_id) else {
         return Err(Error::MissingTableMap {
             table_id,
             position: position.to_owned(),
         });
     };
-    if rows.num_columns() != map.columns.len() as u64 {
+    if rows.num_columns() != map.columns.len() as u64 || layout.column_count() != map.columns.len()
+    {
         return Err(decode_error(
             position,
             std::io::Error::other(format!(
@@ -132,29 +152,27 @@ fn decode_rows(
             )),
         ));
     }
+    let before_columns = rows
+        .columns_before_image()
+        .map(|bits| ImageColumns::new(bits.iter().map(|bit| *bit).collect()));
+    let after_columns = rows
+        .columns_after_image()
+        .map(|bits| ImageColumns::new(bits.iter().map(|bit| *bit).collect()));
+    let shared_after = kind == RowsKind::PartialUpdate;
+    let mut data = ParseBuf(rows.rows_data());
     let mut changes = Vec::new();
-    for row in rows.rows(raw_map) {
-        let (before, after) = row.map_err(|e| decode_error(position, e))?;
-        let before_bits = rows.columns_before_image();
-        let after_bits = rows.columns_after_image();
-        let before = before
-            .map(|r| {
-                image(
-                    r,
-                    |i| before_bits.is_none_or(|b| b.get(i).is_some_and(|x| *x)),
-                    map,
-                )
-            })
+    while !data.is_empty() {
+        let before = before_columns
+            .as_ref()
+            .map(|columns| decode_image(&mut data, columns, false, layout, map, position))
             .transpose()?;
-        let after = after
-            .map(|r| {
-                image(
-                    r,
-                    |i| after_bits.is_none_or(|b| b.get(i).is_some_and(|x| *x)),
-                    map,
-                )
-            })
+        let after = after_columns
+            .as_ref()
+            .map(|columns| decode_image(&mut data, columns, shared_after, layout, map, position))
             .transpose()?;
+        if before.is_none() && after.is_none() {
+            break;
+        }
         changes.push(RowChange { before, after });
     }
     Ok(RowsEvent {
@@ -164,19 +182,4 @@ fn decode_rows(
         table: map.table.clone(),
         rows: changes,
     })
-}
-
-/// Spreads the values of the columns present in the image over all table columns.
-fn image(mut row: BinlogRow, present: impl Fn(usize) -> bool, map: &TableMap) -> Result<Vec<Cell>> {
-    let mut next_value = 0;
-    let mut cells = Vec::with_capacity(map.columns.len());
-    for (index, column) in map.columns.iter().enumerate() {
-        if present(index) {
-            cells.push(Cell::from_binlog(row.take(next_value), column)?);
-            next_value += 1;
-        } else {
-            cells.push(Cell::Absent);
-        }
-    }
-    Ok(cells)
 }

@@ -8,6 +8,7 @@
 //! - [`gtid`]: SIDs, GTIDs and GTID sets (binary PREVIOUS_GTIDS decoding is ours).
 //! - [`payload`]: TRANSACTION_PAYLOAD header and zstd decompression.
 //! - [`table`]: TABLE_MAP with optional metadata.
+//! - [`row_image`]: row images straight into cells, with a per-TABLE_MAP [`row_image::RowLayout`].
 //! - [`cell`]: row-image cell values.
 
 pub mod cell;
@@ -17,6 +18,7 @@ pub mod framing;
 pub mod gtid;
 pub mod payload;
 pub mod reader;
+pub mod row_image;
 pub mod table;
 
 pub use cell::{Cell, Date, JsonPatch, JsonPatchOp};

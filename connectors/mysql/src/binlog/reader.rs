@@ -9,13 +9,12 @@ use std::path::Path;
 
 use mysql_common::binlog::EventStreamReader;
 use mysql_common::binlog::consts::{BinlogChecksumAlg, BinlogVersion};
-use mysql_common::binlog::events::{Event, TableMapEvent};
+use mysql_common::binlog::events::Event;
 
-use super::decode::decode_body;
+use super::decode::{KnownTables, decode_body, remember_table};
 use super::event::{BinlogEvent, EventBody, EventOrigin, FileOffset};
 use super::framing::{self, FORMAT_DESCRIPTION_TYPE, TRANSACTION_PAYLOAD_TYPE};
 use super::payload::TransactionPayload;
-use super::table::TableMap;
 use crate::error::{Error, Result};
 
 /// Reads decoded events from a binlog file (or any byte source holding one).
@@ -24,7 +23,7 @@ pub struct BinlogReader<R> {
     source: String,
     offset: u64,
     stream: EventStreamReader,
-    tables: HashMap<u64, (TableMapEvent<'static>, TableMap)>,
+    tables: KnownTables,
     pending: VecDeque<BinlogEvent>,
     raw: Vec<u8>,
     failed: bool,
@@ -130,14 +129,7 @@ impl<R: Read> BinlogReader<R> {
     fn decode(&mut self, event: &Event, position: &str) -> Result<EventBody> {
         let body = decode_body(event, &self.tables, position)?;
         if let EventBody::TableMap(map) = &body {
-            let raw = event
-                .read_event::<TableMapEvent<'_>>()
-                .map_err(|source| Error::Decode {
-                    context: position.to_owned(),
-                    source,
-                })?;
-            self.tables
-                .insert(map.table_id, (raw.into_owned(), map.clone()));
+            remember_table(&mut self.tables, event, map, position)?;
         }
         Ok(body)
     }

@@ -337,6 +337,22 @@ impl ChangeBuilder {
         };
         let mapping = mapping.clone();
         let file_number = crate::offset::file_number(&event.file);
+        // Rows of one rows event differ only in their row index: the source block and the
+        // offset are built once per event and copied with the index set.
+        let source_template = self.source.build(&SourceInfo {
+            db: &rows.schema,
+            table: Some(&rows.table),
+            event_time_micros: i64::from(event.timestamp) * 1_000_000,
+            snapshot: SnapshotMarker::False,
+            server_id: event.server_id,
+            gtid: self.group.gtid.as_deref(),
+            file: &event.file,
+            pos: event.start,
+            row: 0,
+            thread: self.group.thread,
+            query: self.group.query.as_deref(),
+        })?;
+        let offset_template = self.offset(&event.file, event, index, 0).to_map();
         for (row_index, change) in rows.rows.iter().enumerate() {
             let key = RowKey {
                 file_number,
@@ -376,30 +392,19 @@ impl ChangeBuilder {
                 }
                 _ => continue,
             };
-            // Deletes carry their key as the "old" one; give it to both sides.
-            let keys = match &change {
-                RowChange::Delete(_) => (keys.0.clone(), keys.0),
-                RowChange::Insert(_) | RowChange::Read(_) => (keys.1.clone(), keys.1),
-                RowChange::Update { .. } => keys,
+            // Inserts need only the new key and deletes only the old one (`push_change`).
+            let source = if row_index == 0 {
+                source_template.clone()
+            } else {
+                self.source.for_row(&source_template, row_index as u32)?
             };
-            let source = self.source.build(&SourceInfo {
-                db: &rows.schema,
-                table: Some(&rows.table),
-                event_time_micros: i64::from(event.timestamp) * 1_000_000,
-                snapshot: SnapshotMarker::False,
-                server_id: event.server_id,
-                gtid: self.group.gtid.as_deref(),
-                file: &event.file,
-                pos: event.start,
-                row: row_index as u32,
-                thread: self.group.thread,
-                query: self.group.query.as_deref(),
-            })?;
+            let mut offset = offset_template.clone();
+            if row_index > 0 {
+                offset.insert("row".into(), serde_json::Value::from(row_index as u64));
+            }
             let origin = RowOrigin {
                 partition: &self.partition,
-                offset: self
-                    .offset(&event.file, event, index, row_index as u64)
-                    .to_map(),
+                offset,
                 place: RowPlace::Stream(key),
                 timestamp_ms: i64::from(event.timestamp) * 1000,
             };
@@ -421,15 +426,7 @@ impl ChangeBuilder {
                 }
             }
             let first_change = out.len();
-            push_change(
-                out,
-                &mapping,
-                change,
-                keys,
-                source,
-                self.tombstones,
-                &origin,
-            )?;
+            push_change(out, &mapping, change, keys, source, self.tombstones, origin)?;
             if let Some(transaction) = &mut self.group.transaction {
                 transaction.stamp(&mut out[first_change..], &rows.schema, &rows.table)?;
             }

@@ -16,10 +16,10 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use mysql_async::prelude::Queryable;
 use mysql_async::{BinlogStream, BinlogStreamRequest};
-use mysql_common::binlog::events::{Event, TableMapEvent};
+use mysql_common::binlog::events::Event;
 
 use super::mariadb::{self, GroupKind, GtidPosition, MariaGtidEvent};
-use crate::binlog::decode::decode_body;
+use crate::binlog::decode::{KnownTables, decode_body, remember_table};
 use crate::binlog::{EventBody, GtidEvent, TableMap};
 use crate::config::SourceConfig;
 use crate::connection;
@@ -90,7 +90,7 @@ pub struct BinlogClient {
     resume: BinlogPosition,
     file: Arc<str>,
     group: Option<OpenGroup>,
-    tables: HashMap<u64, (TableMapEvent<'static>, TableMap)>,
+    tables: KnownTables,
     backoff: Duration,
     /// The GTID position to ask for on the first connection (MariaDB), until it delivered.
     gtid_start: Option<GtidPosition>,
@@ -357,10 +357,7 @@ impl BinlogClient {
                 EventBody::RowsQuery { query } => LiveBody::RowsQuery(query),
                 EventBody::Xid(_) => LiveBody::Xid,
                 EventBody::TableMap(map) => {
-                    if let Ok(raw) = event.read_event::<TableMapEvent<'_>>() {
-                        self.tables
-                            .insert(map.table_id, (raw.into_owned(), map.clone()));
-                    }
+                    remember_table(&mut self.tables, &event, &map, &position())?;
                     LiveBody::TableMap(map)
                 }
                 EventBody::Rows(rows) => LiveBody::Rows(rows),

@@ -77,6 +77,15 @@ impl Charset {
 
     /// Decodes a column value's bytes. Invalid sequences become U+FFFD, as Java's decoder
     /// (and so Debezium) does, rather than failing the whole event.
+    /// [`Charset::decode`] of bytes the caller gives up: valid UTF-8 keeps its buffer.
+    pub fn decode_owned(self, bytes: Vec<u8>) -> String {
+        match self {
+            Charset::Utf8mb4 | Charset::Utf8mb3 | Charset::Binary => String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
+            _ => self.decode(&bytes),
+        }
+    }
+
     pub fn decode(self, bytes: &[u8]) -> String {
         match self {
             Charset::Utf8mb4 | Charset::Utf8mb3 | Charset::Binary => {

@@ -124,6 +124,9 @@ impl ColumnType {
         };
         Ok(match opts.decimal {
             DecimalHandlingMode::Precise => {
+                if let Some(unscaled) = short_unscaled(text, scale) {
+                    return Ok(Value::Bytes(encode_unscaled(unscaled)));
+                }
                 let bytes =
                     encode_decimal(text, scale as i32).map_err(|source| Error::ValueEncoding {
                         column: String::new(),
@@ -193,10 +196,10 @@ impl ColumnType {
                 Ok(binary_value(bytes, opts.binary))
             }
             TypeKind::FixedString { .. } | TypeKind::VarString { .. } | TypeKind::Lob { .. } => {
-                Ok(Value::String(text_charset.decode(&bytes)))
+                Ok(Value::String(text_charset.decode_owned(bytes)))
             }
             TypeKind::Enum { .. } | TypeKind::Set { .. } => {
-                Ok(Value::String(text_charset.decode(&bytes)))
+                Ok(Value::String(text_charset.decode_owned(bytes)))
             }
             TypeKind::Json => json_text_value(&bytes),
             TypeKind::Geometry(kind) => super::geometry::geometry_value(&bytes, *kind),
@@ -401,4 +404,71 @@ pub(crate) fn format_zoned_timestamp(epoch_micros: i64, fsp: u8) -> String {
     }
     out.push('Z');
     out
+}
+
+/// The unscaled value of plain decimal text (`-12.5`) at `scale`, when it is short enough to
+/// compute exactly without the general decimal parser (at most 30 digits, no more fraction
+/// digits than `scale`, no exponent); `None` sends the text down the general path.
+fn short_unscaled(text: &str, scale: u32) -> Option<i128> {
+    let text = text.trim();
+    let (negative, digits) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (whole, fraction) = digits.split_once('.').unwrap_or((digits, ""));
+    if whole.is_empty() && fraction.is_empty()
+        || fraction.len() > scale as usize
+        || whole.len() + scale as usize > 30
+    {
+        return None;
+    }
+    let mut unscaled: i128 = 0;
+    for b in whole.bytes().chain(fraction.bytes()) {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        unscaled = unscaled * 10 + i128::from(b - b'0');
+    }
+    unscaled *= 10i128.pow(scale - fraction.len() as u32);
+    Some(if negative { -unscaled } else { unscaled })
+}
+
+#[cfg(test)]
+mod short_decimal_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        /// The short path gives the same bytes as the general decimal encoder.
+        #[test]
+        fn short_decimals_encode_like_the_general_path(
+            whole in -999_999_999_999i64..999_999_999_999,
+            fraction in 0u32..1_000_000,
+            fraction_digits in 0usize..7,
+            extra_scale in 0u32..6,
+        ) {
+            let fraction_text = format!("{fraction:06}");
+            let fraction_text = &fraction_text[..fraction_digits];
+            let text = if fraction_digits == 0 {
+                whole.to_string()
+            } else {
+                format!("{whole}.{fraction_text}")
+            };
+            let scale = fraction_digits as u32 + extra_scale;
+            let unscaled = short_unscaled(&text, scale).expect("short");
+            prop_assert_eq!(encode_unscaled(unscaled), encode_decimal(&text, scale as i32).unwrap());
+        }
+    }
+
+    #[test]
+    fn long_or_unusual_decimals_take_the_general_path() {
+        assert_eq!(short_unscaled("1.234", 2), None);
+        assert_eq!(short_unscaled("1e5", 0), None);
+        assert_eq!(short_unscaled("", 2), None);
+        assert_eq!(short_unscaled("-", 2), None);
+        assert_eq!(short_unscaled("12345678901234567890123456789012", 0), None);
+        assert_eq!(short_unscaled("-0.50", 2), Some(-50));
+    }
 }
