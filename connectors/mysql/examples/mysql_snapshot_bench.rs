@@ -2,7 +2,7 @@
 //! serve` worker (JSON without schemas, as the PostgreSQL twin), against `mysqldump --quick`
 //! of the same table to /dev/null in the same run.
 //!
-//! `cargo run --release -p sluice-mysql --example snapshot_bench [rows]` (default 1000000).
+//! `cargo run --release -p sluice-mysql --example mysql_snapshot_bench [rows]` (default 1000000).
 //!
 //! The reference runs twice (the first warms the buffer pool as the connector would find
 //! it) and the faster run counts; the connector is then created with `snapshot.mode=initial`
