@@ -145,6 +145,11 @@ impl SluiceProcess {
         self.data_dir.path()
     }
 
+    /// The worker's process id while it runs (for sampling its memory in /proc).
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// Everything the worker logged so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log_path).unwrap_or_default()
