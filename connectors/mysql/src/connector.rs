@@ -21,7 +21,7 @@ use crate::filters::{GtidSourceFilter, TableFilter};
 use crate::flavour::ConnectorVariant;
 use crate::offset::{SnapshotState, SourceOffset};
 use crate::pipeline::{Pipeline, StartPlan};
-use crate::queue::{self, BatchReceiver};
+use crate::queue::{self, BatchReceiver, Taken};
 use crate::schema_changes::SchemaChanges;
 use crate::source_info::SourceBuilder;
 use crate::tables::TableFactory;
@@ -94,6 +94,8 @@ pub struct MySqlTask {
     variant: ConnectorVariant,
     receiver: Option<BatchReceiver>,
     worker: Option<JoinHandle<()>>,
+    /// `max.batch.size`: how many records `poll` gathers at most.
+    max_batch_size: usize,
 }
 
 impl MySqlTask {
@@ -102,6 +104,7 @@ impl MySqlTask {
             variant,
             receiver: None,
             worker: None,
+            max_batch_size: 1,
         }
     }
 
@@ -170,6 +173,7 @@ impl SourceTask for MySqlTask {
         let pipeline = self.prepare(context, config).await?;
         let capacity = (pipeline.config.max_queue_size / pipeline.config.max_batch_size).max(2);
         let (sender, receiver) = queue::bounded(capacity, pipeline.config.max_queue_bytes);
+        self.max_batch_size = pipeline.config.max_batch_size;
         self.worker = Some(tokio::spawn(pipeline.run(sender)));
         self.receiver = Some(receiver);
         Ok(())
@@ -179,15 +183,14 @@ impl SourceTask for MySqlTask {
         let Some(receiver) = self.receiver.as_mut() else {
             return Ok(Vec::new());
         };
-        match tokio::time::timeout(POLL_WAIT, receiver.recv()).await {
-            Ok(Some(Ok(batch))) => Ok(batch),
-            Ok(Some(Err(error))) => Err(error.into()),
-            Ok(None) => {
+        match receiver.take(self.max_batch_size, POLL_WAIT).await {
+            Taken::Records(records) => Ok(records),
+            Taken::Failed(error) => Err(error.into()),
+            Taken::Ended => {
                 // The worker ended without an error (initial_only); idle.
                 self.receiver = None;
                 Ok(Vec::new())
             }
-            Err(_) => Ok(Vec::new()),
         }
     }
 

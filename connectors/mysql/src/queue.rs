@@ -8,14 +8,29 @@
 //! batch larger than the whole byte bound still passes alone (it takes every permit), so a
 //! tiny bound slows the stream but never blocks it. [`BatchBytes`] keeps a growing batch's
 //! estimate up to date, so waiting for room never re-measures the whole batch.
+//!
+//! While changes stream in, [`BatchReceiver::take`] gathers batches for up to [`GATHER`] after
+//! its previous return instead of handing over each transaction alone: the runtime appends
+//! (and fsyncs) every polled batch separately, so at thousands of single-row transactions per
+//! second one-row batches cap throughput at one fsync per row and queue seconds of latency
+//! behind it. When the stream is quiet (the previous batch left more than `GATHER` ago) the
+//! first change is handed over at once, so gathering never delays an isolated change.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use sluice_connect::api::SourceRecord;
 use sluice_schemas::Value;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
+use tokio::time::Instant;
 
+use crate::error::Error;
 use crate::pipeline::Batch;
+
+/// How long after its previous return `take` keeps gathering while changes keep coming: a
+/// few fsyncs' worth, so appends keep pace at thousands of transactions per second while an
+/// isolated change waits no more than this.
+pub const GATHER: Duration = Duration::from_millis(10);
 
 /// Bytes counted for a record besides its key and value (topic, maps, headers).
 const RECORD_OVERHEAD: usize = 96;
@@ -52,6 +67,25 @@ pub struct BatchSender {
 #[derive(Debug)]
 pub struct BatchReceiver {
     receiver: mpsc::Receiver<Queued>,
+    /// Records received by a `take` that was cancelled while gathering, returned next.
+    gathered: Vec<SourceRecord>,
+    /// When `take` last returned records.
+    last_return: Option<Instant>,
+    /// How long after its previous return `take` gathers ([`GATHER`] unless set).
+    gather: Duration,
+    /// A failure received while gathering, handed over after the gathered records.
+    failed: Option<Error>,
+}
+
+/// What [`BatchReceiver::take`] found.
+#[derive(Debug)]
+pub enum Taken {
+    /// Records (none when nothing came within the wait).
+    Records(Vec<SourceRecord>),
+    /// The pipeline failed.
+    Failed(Error),
+    /// The pipeline ended without an error.
+    Ended,
 }
 
 /// The receiver is gone: the task is stopping.
@@ -78,7 +112,14 @@ pub fn bounded(batches: usize, max_bytes: u64) -> (BatchSender, BatchReceiver) {
             max,
         }
     });
-    (BatchSender { sender, bytes }, BatchReceiver { receiver })
+    let receiver = BatchReceiver {
+        receiver,
+        gathered: Vec::new(),
+        last_return: None,
+        gather: GATHER,
+        failed: None,
+    };
+    (BatchSender { sender, bytes }, receiver)
 }
 
 /// A reserved slot; [`BatchPermit::send`] fills it without waiting.
@@ -155,6 +196,53 @@ impl BatchReceiver {
     /// The next batch (its bytes are released); `None` when the pipeline ended.
     pub async fn recv(&mut self) -> Option<Batch> {
         self.receiver.recv().await.map(|queued| queued.batch)
+    }
+
+    /// Whole batches until `max` records (the last batch may overshoot it), waiting at most
+    /// `wait` for the first, then (while changes stream in) gathering until [`GATHER`] after
+    /// the previous return. Cancel-safe: what was received stays for the next call.
+    pub async fn take(&mut self, max: usize, wait: Duration) -> Taken {
+        if let Some(error) = self.failed.take() {
+            return Taken::Failed(error);
+        }
+        if self.gathered.is_empty() {
+            match tokio::time::timeout(wait, self.receiver.recv()).await {
+                Err(_) => return Taken::Records(Vec::new()),
+                Ok(None) => return Taken::Ended,
+                Ok(Some(Queued {
+                    batch: Err(error), ..
+                })) => return Taken::Failed(error),
+                Ok(Some(Queued {
+                    batch: Ok(records), ..
+                })) => self.gathered.extend(records),
+            }
+        }
+        let until = self
+            .last_return
+            .map_or_else(Instant::now, |at| at + self.gather);
+        while self.gathered.len() < max {
+            // `timeout_at` polls the channel first, so a passed deadline only skips the wait.
+            match tokio::time::timeout_at(until, self.receiver.recv()).await {
+                Ok(Some(Queued {
+                    batch: Ok(records), ..
+                })) => self.gathered.extend(records),
+                // Handed over with the next call, after these records.
+                Ok(Some(Queued {
+                    batch: Err(error), ..
+                })) => {
+                    self.failed = Some(error);
+                    break;
+                }
+                Err(_) | Ok(None) => break,
+            }
+        }
+        self.last_return = Some(Instant::now());
+        Taken::Records(std::mem::take(&mut self.gathered))
+    }
+
+    /// Changes how long `take` gathers after its previous return (zero: never).
+    pub fn set_gather(&mut self, gather: Duration) {
+        self.gather = gather;
     }
 }
 
@@ -291,6 +379,58 @@ mod tests {
         assert_eq!(tally.of(&batch), one);
         let (unbounded, _receiver) = bounded(1, 0);
         assert_eq!(BatchBytes::new(&unbounded).of(&batch), 0);
+    }
+
+    #[tokio::test]
+    async fn streaming_batches_are_gathered_and_an_isolated_one_is_not_delayed() {
+        let (sender, mut receiver) = bounded(10, 0);
+        receiver.set_gather(Duration::from_secs(30));
+        let records = |taken: Taken| match taken {
+            Taken::Records(records) => records.len(),
+            other => panic!("expected records, got {other:?}"),
+        };
+        sender.send(Ok(vec![record("a")])).await.unwrap();
+        let started = Instant::now();
+        let first = receiver.take(10, Duration::from_secs(1)).await;
+        assert_eq!(records(first), 1, "the first batch goes out alone, at once");
+        // Batches arriving right after a batch left are gathered, and leave as soon as
+        // `max` is reached (long before the 30 s deadline).
+        let feeder = tokio::spawn(async move {
+            for _ in 0..3 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                sender.send(Ok(vec![record("b")])).await.unwrap();
+            }
+            sender
+        });
+        assert_eq!(records(receiver.take(3, Duration::from_secs(1)).await), 3);
+        let gathered_at = Instant::now();
+        assert!(started.elapsed() < Duration::from_secs(20));
+        let sender = feeder.await.unwrap();
+        // Until the deadline, a partial batch waits for more.
+        receiver.set_gather(Duration::from_millis(100));
+        sender.send(Ok(vec![record("c")])).await.unwrap();
+        assert_eq!(records(receiver.take(10, Duration::from_secs(1)).await), 1);
+        let left = Instant::now();
+        assert!(left - gathered_at >= Duration::from_millis(90));
+        // A batch after a quiet spell goes out at once; a failure follows the gathered
+        // records; the end of the pipeline is reported.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        sender.send(Ok(vec![record("d")])).await.unwrap();
+        sender
+            .send(Err(Error::BadValue {
+                column: "c".into(),
+                reason: "test".into(),
+            }))
+            .await
+            .unwrap();
+        let at = Instant::now();
+        assert_eq!(records(receiver.take(10, Duration::from_secs(1)).await), 1);
+        assert!(at.elapsed() < Duration::from_millis(100));
+        let failed = receiver.take(10, Duration::from_secs(1)).await;
+        assert!(matches!(failed, Taken::Failed(_)), "{failed:?}");
+        drop(sender);
+        let ended = receiver.take(10, Duration::from_secs(1)).await;
+        assert!(matches!(ended, Taken::Ended), "{ended:?}");
     }
 
     #[tokio::test]

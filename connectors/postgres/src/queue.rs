@@ -5,9 +5,18 @@
 //! The reader sends chunks of records, each holding permits for its records and estimated
 //! bytes; `poll` takes chunks and the permits return as the records leave the queue. A chunk
 //! may also carry the error that ended the reader, which `poll` returns to fail the task.
+//!
+//! While changes stream in, `take` gathers for up to [`GATHER`] after its previous return
+//! instead of handing over each transaction alone: the runtime appends (and fsyncs) every
+//! polled batch separately, so at thousands of single-row transactions per second one-row
+//! batches cap throughput at one fsync per row and queue seconds of latency behind it. When
+//! the stream is quiet (the previous batch left more than `GATHER` ago) the first change is
+//! handed over at once, so gathering never delays an isolated change.
 
 use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::time::Instant;
 
 use sluice_connect::api::SourceRecord;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
@@ -39,9 +48,19 @@ pub struct QueueSender {
 #[derive(Debug)]
 pub struct QueueReceiver {
     receiver: mpsc::UnboundedReceiver<Item>,
-    /// Records taken from a chunk but not yet returned (a chunk larger than the batch).
+    /// Records taken from the channel but not yet returned (a chunk larger than the batch,
+    /// or gathered by a `take` that was cancelled).
     pending: Vec<SourceRecord>,
+    /// When `take` last returned records.
+    last_return: Option<Instant>,
+    /// How long after its previous return `take` gathers ([`GATHER`] unless set).
+    gather: Duration,
 }
+
+/// How long after its previous batch `take` keeps gathering while changes keep coming: a
+/// few fsyncs' worth, so appends keep pace at thousands of transactions per second while an
+/// isolated change waits no more than this.
+pub const GATHER: Duration = Duration::from_millis(10);
 
 /// The reader stopped: the task is stopping and the queue is gone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +82,8 @@ pub fn bounded(max_records: usize, max_bytes: usize) -> (QueueSender, QueueRecei
         QueueReceiver {
             receiver,
             pending: Vec::new(),
+            last_return: None,
+            gather: GATHER,
         },
     )
 }
@@ -112,8 +133,9 @@ impl QueueSender {
 }
 
 impl QueueReceiver {
-    /// Up to `max` records, waiting at most `wait` for the first. Cancel-safe: records are
-    /// only taken out of the channel after the only await point.
+    /// Up to `max` records, waiting at most `wait` for the first, then (while changes
+    /// stream in) gathering until [`GATHER`] after the previous return. Cancel-safe: what was
+    /// taken out of the channel stays in `pending` for the next call.
     pub async fn take(&mut self, max: usize, wait: Duration) -> Result<Vec<SourceRecord>, Error> {
         if self.pending.is_empty() {
             match tokio::time::timeout(wait, self.receiver.recv()).await {
@@ -121,17 +143,41 @@ impl QueueReceiver {
                 Ok(Some(item)) => self.accept(item)?,
             }
         }
+        self.take_ready(max)?;
+        if let Some(until) = self.last_return.map(|at| at + self.gather) {
+            while self.pending.len() < max {
+                // `timeout_at` polls the channel first, so a passed deadline only skips the wait.
+                match tokio::time::timeout_at(until, self.receiver.recv()).await {
+                    Ok(Some(item)) => {
+                        self.accept(item)?;
+                        self.take_ready(max)?;
+                    }
+                    Err(_) | Ok(None) => break,
+                }
+            }
+        }
+        self.last_return = Some(Instant::now());
+        if self.pending.len() <= max {
+            return Ok(std::mem::take(&mut self.pending));
+        }
+        let rest = self.pending.split_off(max);
+        Ok(std::mem::replace(&mut self.pending, rest))
+    }
+
+    /// Changes how long `take` gathers after its previous return (zero: never).
+    pub fn set_gather(&mut self, gather: Duration) {
+        self.gather = gather;
+    }
+
+    /// Moves what is already in the channel to `pending`, up to `max` records.
+    fn take_ready(&mut self, max: usize) -> Result<(), Error> {
         while self.pending.len() < max {
             match self.receiver.try_recv() {
                 Ok(item) => self.accept(item)?,
                 Err(_) => break,
             }
         }
-        if self.pending.len() <= max {
-            return Ok(std::mem::take(&mut self.pending));
-        }
-        let rest = self.pending.split_off(max);
-        Ok(std::mem::replace(&mut self.pending, rest))
+        Ok(())
     }
 
     fn accept(&mut self, item: Item) -> Result<(), Error> {
@@ -184,5 +230,43 @@ mod tests {
             reason: "x".into(),
         });
         assert!(receiver.take(5, Duration::from_millis(10)).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn streaming_changes_are_gathered_and_an_isolated_one_is_not_delayed() {
+        let (sender, mut receiver) = bounded(100, 100_000);
+        receiver.set_gather(Duration::from_secs(30));
+        sender.send(vec![record(0)], 10).await.unwrap();
+        let started = Instant::now();
+        let first = receiver.take(10, Duration::from_secs(1)).await.unwrap();
+        assert_eq!(first.len(), 1, "the first change goes out alone, at once");
+        // Changes arriving right after a batch left are gathered into one batch, which
+        // leaves as soon as it is full (long before the 30 s deadline).
+        let feeder = sender.clone();
+        tokio::spawn(async move {
+            for n in 1..=3 {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                feeder.send(vec![record(n)], 10).await.unwrap();
+            }
+        });
+        let gathered = receiver.take(3, Duration::from_secs(1)).await.unwrap();
+        let gathered_at = Instant::now();
+        assert_eq!(gathered.len(), 3);
+        assert!(started.elapsed() < Duration::from_secs(20));
+        // Until the deadline, a partial batch waits for more.
+        receiver.set_gather(Duration::from_millis(100));
+        sender.send(vec![record(4)], 10).await.unwrap();
+        let partial = receiver.take(10, Duration::from_secs(1)).await.unwrap();
+        let left = Instant::now();
+        assert_eq!(partial.len(), 1);
+        assert!(left - gathered_at >= Duration::from_millis(90));
+        // A change after a quiet spell goes out at once.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        sender.send(vec![record(5)], 10).await.unwrap();
+        let at = Instant::now();
+        let alone = receiver.take(10, Duration::from_secs(1)).await.unwrap();
+        assert_eq!(alone.len(), 1);
+        assert!(at.elapsed() < Duration::from_millis(100));
+        assert!(at - left >= Duration::from_millis(300));
     }
 }
