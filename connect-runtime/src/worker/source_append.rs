@@ -31,6 +31,26 @@ pub struct Batch {
     pub bytes: u64,
 }
 
+/// Waiting batches are merged into one append up to about this many records.
+const MERGE_MAX_RECORDS: usize = 20_000;
+
+impl Batch {
+    /// Appends `next`, polled after this batch, to it: records in order, each source
+    /// partition's offset kept newest (later offsets are noted after earlier ones), queue
+    /// bytes held until the merged batch is appended.
+    fn absorb(&mut self, next: Batch) {
+        self.records.extend(next.records);
+        self.offsets.extend(next.offsets);
+        self.newest_event_ms = self.newest_event_ms.max(next.newest_event_ms);
+        self.bytes += next.bytes;
+        match (&mut self.permit, next.permit) {
+            (Some(held), Some(more)) => held.merge(more),
+            (held @ None, more) => *held = more,
+            (Some(_), None) => {}
+        }
+    }
+}
+
 /// Everything the appender needs.
 #[derive(Debug)]
 pub struct Appender {
@@ -52,7 +72,15 @@ impl Appender {
     ) -> Result<()> {
         let mut pending = PendingOffsets::default();
         let mut last_commit = Instant::now();
-        while let Some(batch) = batches.recv().await {
+        while let Some(mut batch) = batches.recv().await {
+            // Batches that queued up while the last append was being made durable go out
+            // together: one append and one fsync per partition instead of one per poll.
+            while batch.records.len() < MERGE_MAX_RECORDS {
+                match batches.try_recv() {
+                    Ok(next) => batch.absorb(next),
+                    Err(_) => break,
+                }
+            }
             self.append(batch, &mut pending).await?;
             let idle = batches.is_empty();
             if idle || last_commit.elapsed() >= self.offset_flush_interval {
@@ -241,5 +269,94 @@ impl PendingOffsets {
 
     pub fn take(&mut self) -> Vec<CommittedOffset> {
         std::mem::take(&mut self.newest).into_values().collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use bytes::Bytes;
+    use serde_json::json;
+    use sluice_broker::{BrokerConfig, FetchLimits, Offset};
+
+    use super::*;
+
+    fn batch(numbers: std::ops::Range<u64>) -> Batch {
+        let partition = json!({"source": "test"}).as_object().cloned().unwrap();
+        let records = numbers
+            .clone()
+            .map(|n| {
+                let record = Record::new(None, Some(Bytes::from(n.to_string())));
+                let prepared = PreparedRecord {
+                    topic: "merged".into(),
+                    partition: Some(PartitionId(0)),
+                    record,
+                };
+                (prepared, Some(SourcePosition::from_parts(&[n])))
+            })
+            .collect();
+        Batch {
+            records,
+            offsets: vec![CommittedOffset {
+                source_partition: partition,
+                source_offset: json!({"next": numbers.end}).as_object().cloned().unwrap(),
+            }],
+            newest_event_ms: None,
+            permit: None,
+            bytes: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn batches_waiting_in_the_queue_share_one_append() {
+        let dir = tempfile::tempdir().unwrap();
+        let broker = Broker::open(dir.path(), BrokerConfig::default())
+            .await
+            .unwrap();
+        broker.topic_or_create("merged").await.unwrap();
+        let offsets = Arc::new(OffsetStore::open(&broker).await.unwrap());
+        let appender = Appender {
+            id: ConnectorTaskId {
+                connector: "c".into(),
+                task: 0,
+            },
+            broker: broker.clone(),
+            offsets: offsets.clone(),
+            filter: PositionFilter::new("c-0@0"),
+            metrics: TaskMetrics::default(),
+            offset_flush_interval: Duration::from_secs(60),
+        };
+        let (queue, queued) = mpsc::channel(16);
+        for range in [0..3, 3..5, 5..9] {
+            queue.send(batch(range)).await.unwrap();
+        }
+        drop(queue);
+        let (acks, mut acked) = mpsc::unbounded_channel();
+        appender.run(queued, acks).await.unwrap();
+
+        let limits = FetchLimits {
+            max_bytes: 1 << 20,
+            max_records: 100,
+            max_wait: Duration::ZERO,
+        };
+        let fetched = broker
+            .fetch("merged", PartitionId(0), Offset(0), limits)
+            .await
+            .unwrap();
+        let values: Vec<_> = fetched
+            .records
+            .iter()
+            .map(|r| r.record.value.clone().unwrap())
+            .collect();
+        let expected: Vec<Bytes> = (0..9).map(|n: u64| Bytes::from(n.to_string())).collect();
+        assert_eq!(values, expected, "every record once, in order");
+        assert_eq!(fetched.batches.len(), 1, "three queued polls, one append");
+        let committed = acked.recv().await.unwrap();
+        assert_eq!(committed.len(), 1);
+        assert_eq!(
+            committed[0].source_offset["next"], 9,
+            "the newest offset wins"
+        );
     }
 }
