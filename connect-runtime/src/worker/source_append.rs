@@ -147,17 +147,16 @@ impl Appender {
                 continue;
             }
             let topic = group.topic;
-            self.broker
-                .produce(
-                    &topic,
-                    PartitionChoice::Explicit(group.partition),
-                    group.records,
-                )
-                .await
-                .map_err(|source| Error::Store {
-                    context: format!("cannot append to {topic}-{}", group.partition.0),
-                    source,
-                })?;
+            let limit = self.broker.config().max_batch_bytes / 4 * 3;
+            for records in split_by_bytes(group.records, limit) {
+                self.broker
+                    .produce(&topic, PartitionChoice::Explicit(group.partition), records)
+                    .await
+                    .map_err(|source| Error::Store {
+                        context: format!("cannot append to {topic}-{}", group.partition.0),
+                        source,
+                    })?;
+            }
             if let Some(position) = group.newest {
                 self.filter.stored(&topic, group.partition, position);
             }
@@ -236,6 +235,31 @@ struct TargetGroup {
     records: Vec<Record>,
 }
 
+/// Cuts `records` into runs of at most about `limit` bytes each (a record larger than that
+/// goes alone), so one merged batch never exceeds the broker's batch size limit; the runs are
+/// appended in order. The limit leaves room for the batch's own framing.
+fn split_by_bytes(records: Vec<Record>, limit: usize) -> Vec<Vec<Record>> {
+    let mut runs = Vec::new();
+    let mut run = Vec::new();
+    let mut run_bytes = 0usize;
+    for record in records {
+        let bytes = record_bytes(&record) + RECORD_FRAMING_BYTES;
+        if !run.is_empty() && run_bytes + bytes > limit {
+            runs.push(std::mem::take(&mut run));
+            run_bytes = 0;
+        }
+        run_bytes += bytes;
+        run.push(record);
+    }
+    if !run.is_empty() {
+        runs.push(run);
+    }
+    runs
+}
+
+/// Upper bound of what a stored record adds besides its key, value and headers.
+const RECORD_FRAMING_BYTES: usize = 64;
+
 /// Bytes a record holds (key, value and header values), for the queue bound and metrics.
 pub fn record_bytes(record: &Record) -> usize {
     record.key.as_ref().map_or(0, |k| k.len())
@@ -306,6 +330,62 @@ mod tests {
             permit: None,
             bytes: 0,
         }
+    }
+
+    #[test]
+    fn runs_stay_under_the_byte_limit_in_order() {
+        let records: Vec<Record> = (0..10)
+            .map(|n| Record::new(None, Some(Bytes::from(vec![n as u8; 100]))))
+            .collect();
+        let runs = split_by_bytes(records, 400);
+        assert_eq!(
+            runs.iter().map(Vec::len).collect::<Vec<_>>(),
+            [2, 2, 2, 2, 2]
+        );
+        let firsts: Vec<u8> = runs
+            .iter()
+            .flatten()
+            .map(|r| r.value.as_ref().unwrap()[0])
+            .collect();
+        assert_eq!(firsts, (0..10).collect::<Vec<u8>>());
+        let big = vec![Record::new(None, Some(Bytes::from(vec![0u8; 1000])))];
+        assert_eq!(
+            split_by_bytes(big, 400).len(),
+            1,
+            "an oversized record goes alone"
+        );
+    }
+
+    #[tokio::test]
+    async fn merged_batches_larger_than_the_broker_limit_are_appended_in_parts() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = BrokerConfig {
+            max_batch_bytes: 4096,
+            ..BrokerConfig::default()
+        };
+        let broker = Broker::open(dir.path(), config).await.unwrap();
+        broker.topic_or_create("merged").await.unwrap();
+        let offsets = Arc::new(OffsetStore::open(&broker).await.unwrap());
+        let appender = Appender {
+            id: ConnectorTaskId {
+                connector: "c".into(),
+                task: 0,
+            },
+            broker: broker.clone(),
+            offsets,
+            filter: PositionFilter::new("c-0@0"),
+            metrics: TaskMetrics::default(),
+            offset_flush_interval: Duration::from_secs(60),
+        };
+        let (queue, queued) = mpsc::channel(16);
+        for range in [0..200, 200..500] {
+            queue.send(batch(range)).await.unwrap();
+        }
+        drop(queue);
+        let (acks, _acked) = mpsc::unbounded_channel();
+        appender.run(queued, acks).await.unwrap();
+        let log = broker.partition_log("merged", PartitionId(0)).unwrap();
+        assert_eq!(log.high_watermark(), Offset(500), "every record stored");
     }
 
     #[tokio::test]
