@@ -54,18 +54,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn ports_are_distinct_and_bindable() {
-        // Each port is bound right after it is picked: other tests in this process open client
-        // connections whose kernel-chosen local ports come from the same range, so a port
-        // checked long after it was picked may legitimately be taken by then.
-        let ports: Vec<u16> = (0..20)
-            .map(|_| {
-                let port = pick_free_port().unwrap();
-                TcpListener::bind((Ipv4Addr::LOCALHOST, port)).unwrap();
-                port
-            })
-            .collect();
+    fn ports_are_never_handed_out_twice() {
+        // Whether a port is still free when bound later cannot be asserted here: other tests
+        // in this process pick ports (their probe listeners may hold one for a moment) and open
+        // client connections at the same time, which is why servers retry on "address in use"
+        // (module doc). What this module guarantees is that it never hands a port out twice.
+        let ports: Vec<u16> = (0..50).map(|_| pick_free_port().unwrap()).collect();
         let distinct: BTreeSet<u16> = ports.iter().copied().collect();
         assert_eq!(distinct.len(), ports.len(), "{ports:?}");
+        assert!(ports.iter().all(|&port| port != 0));
     }
 }
