@@ -4,6 +4,12 @@ mod cli;
 mod connectors;
 mod logging;
 
+/// mimalloc instead of glibc malloc: the change-event path allocates and frees many small
+/// buffers on two or more threads, and glibc's arena locks and chunk consolidation were about
+/// a third of the worker's CPU in a profile of the PostgreSQL snapshot (bench/RESULTS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     // Both rustls crypto providers are linked (through different dependencies), so rustls
     // cannot choose one by itself: pick one before anything opens a TLS connection.
