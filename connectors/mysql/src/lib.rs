@@ -5,7 +5,8 @@
 //! - [`binlog`]: offline decoding of MySQL 8 binlog files — file reader (magic, framing,
 //!   CRC32), GTID/ANONYMOUS_GTID, PREVIOUS_GTIDS, QUERY, XID, ROTATE, TABLE_MAP with optional
 //!   metadata, WRITE/UPDATE/DELETE/PARTIAL_UPDATE rows v2 with typed cells and binary JSON,
-//!   zstd TRANSACTION_PAYLOAD; [`binlog::decode`] is shared with the live stream.
+//!   zstd TRANSACTION_PAYLOAD, MySQL GTID sets (text form, add, contains);
+//!   [`binlog::decode`] is shared with the live stream.
 //! - [`types`]: Debezium's MySQL type mapping — column types from the TABLE_MAP or
 //!   information_schema, their Connect schemas, values from binlog cells and snapshot rows,
 //!   charsets, partial JSON updates, the type-mapping settings.
@@ -27,7 +28,8 @@
 //! - [`snapshot_output`]: snapshot records into batches, `snapshot` first/last markers.
 //! - [`snapshot_rollback`]: the P0 state of rows a resumed snapshot reads at a later
 //!   position, from the binlog between the two.
-//! - [`stream`]: live binlog client (MariaDB GTID events, event groups, reconnect), the
+//! - [`stream`]: live binlog client (MariaDB GTID events, event groups, reconnect, resume
+//!   by MariaDB GTID position or MySQL GTID set), the executed GTIDs offsets carry, the
 //!   events → change records builder and transaction metadata (BEGIN/END, event blocks).
 //! - [`tables`]: [`table::TableMapping`]s from a TABLE_MAP or the catalog, with the settings.
 //! - [`records`]: change records of a row: envelope, tombstone, key change with headers.

@@ -83,7 +83,8 @@ pub struct SourceOffset {
     pub event: u64,
     /// Row index inside that rows event.
     pub row: u64,
-    /// The GTID position before the group (MariaDB `0-1-42,…`), when known.
+    /// The GTIDs executed before the group, when known: MariaDB's position (`0-1-42,…`) or
+    /// MySQL's set (`uuid:1-41,…`). A resume asks the server for what follows them.
     pub gtids: Option<String>,
     pub server_id: u32,
     pub ts_sec: u64,

@@ -2,7 +2,7 @@
 //! and checks the events and values that document lists. The files are not part of the repo;
 //! these tests fail (never skip) when the fixture directory is missing.
 
-use std::path::PathBuf;
+mod mysql8_dir;
 
 use serde_json::json;
 use sluice_mysql::binlog::{
@@ -10,19 +10,7 @@ use sluice_mysql::binlog::{
     FileOffset, GtidEvent, GtidKind, JsonPatch, JsonPatchOp, RowsEvent, RowsKind, TableMap,
 };
 
-fn fixture(name: &str) -> PathBuf {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/mysql8"
-    ));
-    assert!(
-        dir.is_dir(),
-        "the MySQL 8 binlog fixtures are missing: expected the directory {} (shared/fixtures/mysql8 \
-         next to the repository checkout, see its FIXTURES.md); these tests cannot run without it",
-        dir.display()
-    );
-    dir.join(name)
-}
+use mysql8_dir::fixture;
 
 fn read_all(name: &str) -> Vec<BinlogEvent> {
     BinlogReader::open(fixture(name))

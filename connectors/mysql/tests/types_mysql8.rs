@@ -3,7 +3,7 @@
 //! converter writes, compared with the values the fixtures document. The files are not part
 //! of the repository; these tests fail (never skip) when the directory is missing.
 
-use std::path::PathBuf;
+mod mysql8_dir;
 
 use serde_json::{Value as Json, json};
 use sluice_mysql::binlog::{BinlogReader, Cell, EventBody, RowsEvent, RowsKind, TableMap};
@@ -13,19 +13,7 @@ use sluice_schemas::Struct;
 use sluice_schemas::json::{JsonConverter, JsonConverterConfig};
 use sluice_schemas::source::SourceSchemaBuilder;
 
-fn fixture(name: &str) -> PathBuf {
-    let dir = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../../shared/fixtures/mysql8"
-    ));
-    assert!(
-        dir.is_dir(),
-        "the MySQL 8 binlog fixtures are missing: expected the directory {} (shared/fixtures/mysql8 \
-         next to the repository checkout, see its FIXTURES.md); these tests cannot run without it",
-        dir.display()
-    );
-    dir.join(name)
-}
+use mysql8_dir::fixture;
 
 /// The TABLE_MAPs and rows events of a file, in order.
 fn read(name: &str) -> (Vec<TableMap>, Vec<RowsEvent>) {

@@ -6,6 +6,7 @@
 //! - [`decode`]: event body → [`EventBody`].
 //! - [`event`]: the event model.
 //! - [`gtid`]: SIDs, GTIDs and GTID sets (binary PREVIOUS_GTIDS decoding is ours).
+//! - [`gtid_set`]: GTID sets in MySQL's text form, adding, union, containment.
 //! - [`payload`]: TRANSACTION_PAYLOAD header and zstd decompression.
 //! - [`table`]: TABLE_MAP with optional metadata.
 //! - [`row_image`]: row images straight into cells, with a per-TABLE_MAP [`row_image::RowLayout`].
@@ -16,6 +17,7 @@ pub(crate) mod decode;
 pub mod event;
 pub mod framing;
 pub mod gtid;
+pub mod gtid_set;
 pub mod payload;
 pub mod reader;
 pub mod row_image;
@@ -27,6 +29,7 @@ pub use event::{
     GtidKind, RowChange, RowsEvent, RowsKind,
 };
 pub use gtid::{GnoRange, Gtid, GtidSet, GtidSetDecodeError, Sid, SidRanges};
+pub use gtid_set::GtidSetParseError;
 pub use mysql_common::constants::ColumnType;
 pub use payload::{PayloadCompression, TransactionPayload};
 pub use reader::BinlogReader;

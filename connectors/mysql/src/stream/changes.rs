@@ -1,7 +1,9 @@
 //! Turns live binlog events into change records: tracks the event group in progress (its
 //! start, GTID, rows-event index), keeps a [`TableMapping`] per TABLE_MAP (rebuilt when the
 //! map changes, so DDL is followed without a catalog query), skips rows a previous run or
-//! connection already emitted, and hands DDL to the schema-change side.
+//! connection already emitted (by the offset's event/row index, and whole MySQL transactions
+//! whose GTID is in the executed set), tracks the executed GTIDs offsets carry
+//! ([`super::executed`]), and hands DDL to the schema-change side.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -11,7 +13,8 @@ use sluice_schemas::envelope::Op;
 use sluice_schemas::source::SnapshotMarker;
 
 use super::client::{LiveBody, LiveEvent};
-use super::mariadb::{GroupKind, GtidPosition};
+use super::executed::{ExecutedGtids, GroupGtid};
+use super::mariadb::GroupKind;
 use super::transactions::{OpenTransaction, TransactionTopic};
 use crate::binlog::{GtidKind, RowsEvent, RowsKind, TableMap};
 use crate::config::{SkippedOperations, Tombstones};
@@ -23,13 +26,16 @@ use crate::source_info::{SourceBuilder, SourceInfo};
 use crate::table::TableMapping;
 use crate::tables::TableFactory;
 
-/// Whether the rows of a group are captured, by its GTID source (`gtid.source.*`).
+/// Whether the rows of a group are captured.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 enum SourceCapture {
     #[default]
     Captured,
-    /// The group's GTID source is filtered out: its rows are skipped, its position counts.
+    /// The group's GTID source is filtered out (`gtid.source.*`): its rows are skipped, its
+    /// position counts.
     Skipped,
+    /// The group's MySQL GTID is in the executed set: an earlier run emitted all of it.
+    AlreadyExecuted,
 }
 
 /// The event group being read.
@@ -37,7 +43,9 @@ enum SourceCapture {
 struct Group {
     start: u64,
     gtid: Option<String>,
-    /// The GTID position before this group.
+    /// The group's GTID, executed once the group ends.
+    executed: Option<GroupGtid>,
+    /// The GTIDs executed before this group (MariaDB position or MySQL set).
     gtids_before: Option<String>,
     /// Rows events seen so far in the group.
     rows_events: u64,
@@ -81,7 +89,7 @@ pub struct ChangeBuilder {
     include_query: bool,
     mappings: HashMap<u64, (TableMap, Option<Arc<TableMapping>>)>,
     group: Group,
-    gtid_position: GtidPosition,
+    executed: ExecutedGtids,
     /// Rows below this key were emitted before (by an earlier run or connection).
     floor: RowKey,
     /// The offset at the last group boundary, for heartbeats.
@@ -112,11 +120,7 @@ impl ChangeBuilder {
             include_query,
             mappings: HashMap::new(),
             group: Group::default(),
-            gtid_position: resume
-                .gtids
-                .as_deref()
-                .and_then(GtidPosition::parse)
-                .unwrap_or_default(),
+            executed: ExecutedGtids::from_text(resume.gtids.as_deref()),
             floor: resume.row_key(),
             boundary: SourceOffset::at(resume.group.clone(), resume.gtids.clone()),
             transactions: None,
@@ -162,7 +166,7 @@ impl ChangeBuilder {
             LiveBody::Rotate(_) => {}
             LiveBody::MariaGtid(gtid) => {
                 self.start_group(&event.file, event.group_start);
-                self.gtid_position.advance(gtid.gtid);
+                self.group.executed = Some(GroupGtid::MariaDb(gtid.gtid));
                 self.group.gtid = Some(gtid.gtid.to_string());
                 self.filter_source(|| format!("{}-{}", gtid.gtid.domain, gtid.gtid.server_id));
                 if gtid.kind == GroupKind::Transaction
@@ -176,9 +180,15 @@ impl ChangeBuilder {
                 // An anonymous GTID (gtid_mode=OFF) names no transaction.
                 if gtid.kind == GtidKind::Assigned {
                     self.group.gtid = Some(gtid.gtid.to_string());
-                    self.filter_source(|| gtid.gtid.sid.to_string());
+                    if self.executed.contains(gtid.gtid) {
+                        self.group.capture = SourceCapture::AlreadyExecuted;
+                    } else {
+                        self.group.executed = Some(GroupGtid::MySql(gtid.gtid));
+                        self.filter_source(|| gtid.gtid.sid.to_string());
+                    }
                 }
             }
+            LiveBody::PreviousGtids(ref previous) => self.executed.previous_gtids(previous),
             LiveBody::Query {
                 thread_id,
                 ref schema,
@@ -194,7 +204,8 @@ impl ChangeBuilder {
                 {
                     self.open_transaction(&event);
                 }
-                if crate::ddl::is_ddl(query) {
+                if crate::ddl::is_ddl(query) && self.group.capture != SourceCapture::AlreadyExecuted
+                {
                     let key = RowKey {
                         file_number: crate::offset::file_number(&event.file),
                         group_pos: event.group_start,
@@ -248,6 +259,9 @@ impl ChangeBuilder {
         }
         if event.ends_group {
             self.group.query = None;
+            if let Some(gtid) = self.group.executed.take() {
+                self.executed.commit(gtid);
+            }
             self.boundary = SourceOffset::at(
                 BinlogPosition::new(event.file.to_string(), event.next),
                 self.gtids(),
@@ -293,7 +307,7 @@ impl ChangeBuilder {
     }
 
     fn gtids(&self) -> Option<String> {
-        (!self.gtid_position.is_empty()).then(|| self.gtid_position.to_string())
+        self.executed.text()
     }
 
     fn start_group(&mut self, _file: &str, start: u64) {
@@ -329,7 +343,7 @@ impl ChangeBuilder {
             RowsKind::Update | RowsKind::PartialUpdate => Op::Update,
             RowsKind::Delete => Op::Delete,
         };
-        if self.skipped.contains(op) || self.group.capture == SourceCapture::Skipped {
+        if self.skipped.contains(op) || self.group.capture != SourceCapture::Captured {
             return Ok(());
         }
         let Some((_, Some(mapping))) = self.mappings.get(&rows.table_id) else {

@@ -1,13 +1,16 @@
 //! The live binlog connection: registers as a replica, asks for the binlog from a position,
 //! decodes each event (MariaDB's own events here, the rest through [`crate::binlog`]) and
-//! annotates it with the event group (transaction or standalone DDL) it belongs to.
+//! places it in its event group (transaction or standalone DDL, [`super::groups`]).
 //! When the connection drops it reconnects with backoff from the start of the group in
 //! progress, so a group is always read whole after its TABLE_MAP events.
 //!
-//! On MariaDB, the first connection asks for the binlog by GTID position when the stored
-//! offset has one (`@slave_connect_state`, strict mode), so a resume does not depend on the
-//! binlog file names; if the server refuses that position it falls back to file/pos. Later
-//! reconnects use the file/pos tracked in this run.
+//! When the stored offset has GTIDs, the first connection asks for the binlog by them, so a
+//! resume does not depend on the binlog file names: on MariaDB with `@slave_connect_state`
+//! (strict mode), on MySQL with COM_BINLOG_DUMP_GTID and the executed set (the server sends
+//! only transactions outside it). If the server refuses, it falls back to file/pos — except
+//! when MySQL says transactions outside the set were purged: that is
+//! [`Error::BinlogPurged`], as for a purged file. Later reconnects use the file/pos tracked
+//! in this run.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,9 +21,10 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{BinlogStream, BinlogStreamRequest};
 use mysql_common::binlog::events::Event;
 
-use super::mariadb::{self, GroupKind, GtidPosition, MariaGtidEvent};
+use super::groups::GroupTracker;
+use super::mariadb::{self, GtidPosition, MariaGtidEvent};
 use crate::binlog::decode::{KnownTables, decode_body, remember_table};
-use crate::binlog::{EventBody, GtidEvent, TableMap};
+use crate::binlog::{EventBody, GtidEvent, GtidSet, TableMap};
 use crate::config::SourceConfig;
 use crate::connection;
 use crate::error::{Error, Result};
@@ -49,6 +53,8 @@ pub enum LiveBody {
     MariaGtid(MariaGtidEvent),
     /// A MySQL GTID or ANONYMOUS_GTID: a new event group starts.
     MySqlGtid(GtidEvent),
+    /// MySQL's PREVIOUS_GTIDS: the GTIDs executed before this binlog file.
+    PreviousGtids(GtidSet),
     Query {
         thread_id: u32,
         schema: String,
@@ -86,14 +92,31 @@ pub struct BinlogClient {
     flavour: Flavour,
     checksum_on: bool,
     stream: Option<Connected>,
-    /// Where to ask the server to start after a reconnect: a group start or boundary.
-    resume: BinlogPosition,
-    file: Arc<str>,
-    group: Option<OpenGroup>,
+    /// Event groups and the group boundary a reconnect starts from.
+    groups: GroupTracker,
     tables: KnownTables,
     backoff: Duration,
-    /// The GTID position to ask for on the first connection (MariaDB), until it delivered.
-    gtid_start: Option<GtidPosition>,
+    /// The GTIDs to ask for on the first connection, until that connection delivered.
+    gtid_start: Option<GtidStart>,
+}
+
+/// Where the first connection asks the server to start, by GTIDs.
+#[derive(Debug, Clone)]
+enum GtidStart {
+    /// MariaDB: `@slave_connect_state`, the position before the group to resume.
+    MariaDb(GtidPosition),
+    /// MySQL: COM_BINLOG_DUMP_GTID with the executed set; the server sends only
+    /// transactions outside it.
+    MySql(GtidSet),
+}
+
+impl std::fmt::Display for GtidStart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::MariaDb(position) => write!(f, "{position}"),
+            Self::MySql(set) => write!(f, "{set}"),
+        }
+    }
 }
 
 /// A live connection and what this connection has seen so far.
@@ -110,12 +133,6 @@ impl std::fmt::Debug for Connected {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct OpenGroup {
-    start: u64,
-    kind: GroupKind,
-}
-
 impl BinlogClient {
     /// A client that will start reading at `from` (a group boundary) on first use.
     pub fn new(
@@ -129,22 +146,29 @@ impl BinlogClient {
             flavour,
             checksum_on: !checksum.eq_ignore_ascii_case("NONE"),
             stream: None,
-            file: Arc::from(from.file.as_str()),
-            resume: from,
-            group: None,
+            groups: GroupTracker::new(from),
             tables: HashMap::new(),
             backoff: FIRST_BACKOFF,
             gtid_start: None,
         }
     }
 
-    /// Starts from the GTID position `gtids` (the position before the group to resume) on
-    /// MariaDB, with the file/pos given to [`Self::new`] as the fallback.
+    /// Starts from the GTIDs `gtids` (those executed before the group to resume: a MariaDB
+    /// position or a MySQL set), with the file/pos given to [`Self::new`] as the fallback.
     pub fn with_gtid_start(mut self, gtids: Option<&str>) -> Self {
-        self.gtid_start = gtids
-            .filter(|_| self.flavour == Flavour::MariaDb)
-            .and_then(GtidPosition::parse)
-            .filter(|position| !position.is_empty());
+        self.gtid_start = gtids.and_then(|text| match self.flavour {
+            Flavour::MariaDb => GtidPosition::parse(text)
+                .filter(|position| !position.is_empty())
+                .map(GtidStart::MariaDb),
+            Flavour::MySql => match GtidSet::parse(text) {
+                Ok(set) if !set.is_empty() => Some(GtidStart::MySql(set)),
+                Ok(_) => None,
+                Err(error) => {
+                    tracing::warn!(%error, "stored GTID set unreadable; resuming by file/pos");
+                    None
+                }
+            },
+        });
         self
     }
 
@@ -155,7 +179,7 @@ impl BinlogClient {
                 match self.open().await {
                     Ok(connected) => self.stream = Some(connected),
                     Err(error) if is_retryable(&error) => {
-                        tracing::warn!(%error, resume = %self.resume, "binlog connection failed; retrying");
+                        tracing::warn!(%error, resume = %self.groups.resume(), "binlog connection failed; retrying");
                         self.wait_backoff().await;
                         continue;
                     }
@@ -169,8 +193,20 @@ impl BinlogClient {
             let event = match next {
                 Ok(Some(Ok(event))) => event,
                 Ok(Some(Err(source))) if self.gtid_start.is_some() => {
-                    // The server refused the GTID position (e.g. not in its binlog).
-                    tracing::warn!(error = %source, resume = %self.resume, "binlog by GTID position refused; falling back to file/pos");
+                    if let Some(GtidStart::MySql(set)) = &self.gtid_start
+                        && gtids_purged(&source)
+                    {
+                        // Transactions outside the set are gone: file/pos cannot help.
+                        return Err(Error::BinlogPurged {
+                            position: format!("after the GTID set {set}"),
+                            oldest: self
+                                .oldest_binlog()
+                                .await
+                                .unwrap_or_else(|| "unknown".into()),
+                        });
+                    }
+                    // The server refused the GTIDs (e.g. not in its binlog).
+                    tracing::warn!(error = %source, resume = %self.groups.resume(), "binlog by GTIDs refused; falling back to file/pos");
                     self.gtid_start = None;
                     self.drop_connection();
                     continue;
@@ -180,13 +216,13 @@ impl BinlogClient {
                     if !is_retryable(&error) {
                         return Err(error);
                     }
-                    tracing::warn!(%error, resume = %self.resume, "binlog stream broke; reconnecting");
+                    tracing::warn!(%error, resume = %self.groups.resume(), "binlog stream broke; reconnecting");
                     self.drop_connection();
                     self.wait_backoff().await;
                     continue;
                 }
                 Ok(None) | Err(_) => {
-                    tracing::warn!(resume = %self.resume, "binlog stream ended or went silent; reconnecting");
+                    tracing::warn!(resume = %self.groups.resume(), "binlog stream ended or went silent; reconnecting");
                     self.drop_connection();
                     self.wait_backoff().await;
                     continue;
@@ -204,8 +240,7 @@ impl BinlogClient {
     fn drop_connection(&mut self) {
         // A group cut off by the disconnect is re-read whole from its start.
         self.stream = None;
-        self.group = None;
-        self.file = Arc::from(self.resume.file.as_str());
+        self.groups.restart();
     }
 
     async fn wait_backoff(&mut self) {
@@ -233,8 +268,12 @@ impl BinlogClient {
         ))
         .await
         .map_err(setup("set the replication heartbeat period"))?;
+        let resume = self.groups.resume().clone();
         let mut request = BinlogStreamRequest::new(self.config.server_id);
-        if let Some(gtids) = &self.gtid_start {
+        if let Some(GtidStart::MySql(set)) = &self.gtid_start {
+            // COM_BINLOG_DUMP_GTID: the server picks the file; no file name, position 4.
+            request = request.with_gtid().with_gtid_set(dump_sids(set));
+        } else if let Some(GtidStart::MariaDb(gtids)) = &self.gtid_start {
             // The server ignores the file/pos of the request once this is set.
             conn.query_drop(format!("SET @slave_connect_state='{gtids}'"))
                 .await
@@ -244,21 +283,21 @@ impl BinlogClient {
                 .map_err(setup("ask for GTID strict mode"))?;
         } else {
             request = request
-                .with_filename(self.resume.file.as_bytes())
-                .with_pos(self.resume.pos);
+                .with_filename(resume.file.as_bytes())
+                .with_pos(resume.pos);
         }
         let stream = conn
             .get_binlog_stream(request)
             .await
             .map_err(|source| Error::Database {
-                context: format!("request the binlog from {}", self.resume),
+                context: format!("request the binlog from {resume}"),
                 source,
             })?;
         match &self.gtid_start {
             Some(gtids) => {
                 tracing::info!(gtids = %gtids, "binlog stream opened at a GTID position")
             }
-            None => tracing::info!(from = %self.resume, "binlog stream opened"),
+            None => tracing::info!(from = %resume, "binlog stream opened"),
         }
         Ok(Connected {
             stream,
@@ -276,12 +315,12 @@ impl BinlogClient {
                 .await
                 .unwrap_or_else(|| "unknown".into());
             return Error::BinlogPurged {
-                position: self.resume.to_string(),
+                position: self.groups.resume().to_string(),
                 oldest,
             };
         }
         Error::Database {
-            context: format!("read the binlog after {}", self.resume),
+            context: format!("read the binlog after {}", self.groups.resume()),
             source,
         }
     }
@@ -296,15 +335,9 @@ impl BinlogClient {
     fn handle(&mut self, event: Event) -> Result<Option<LiveEvent>> {
         let header = event.header();
         let type_code = header.event_type_raw();
-        let size = u64::from(header.event_size());
-        let next = u64::from(header.log_pos());
-        let start = next.saturating_sub(size);
         let server_id = header.server_id();
         let timestamp = header.timestamp();
-        let position = || format!("{}:{start}", self.file);
-        let format_seen = self.stream.as_ref().is_some_and(|s| s.format_seen);
-
-        let body = match type_code {
+        match type_code {
             HEARTBEAT_TYPE => return Ok(None),
             FORMAT_DESCRIPTION_TYPE => {
                 if let Some(connected) = self.stream.as_mut() {
@@ -312,6 +345,17 @@ impl BinlogClient {
                 }
                 return Ok(None);
             }
+            _ => {}
+        }
+        let span = self.groups.span(
+            type_code,
+            u64::from(header.event_size()),
+            u64::from(header.log_pos()),
+        );
+        let position = || format!("{}:{}", self.groups.file(), span.start);
+        let format_seen = self.stream.as_ref().is_some_and(|s| s.format_seen);
+
+        let body = match type_code {
             ROTATE_TYPE if !format_seen => {
                 // The rotate sent on connect comes before the format description, so the
                 // reader has not stripped its checksum yet (mysql_async#189).
@@ -339,95 +383,18 @@ impl BinlogClient {
                 LiveBody::RowsQuery(mariadb::decode_annotate_rows(event.data()))
             }
             mariadb::GTID_LIST_TYPE | mariadb::BINLOG_CHECKPOINT_TYPE => return Ok(None),
-            _ => match decode_body(&event, &self.tables, &position())? {
-                EventBody::Rotate {
-                    next_file,
-                    position,
-                } => LiveBody::Rotate(BinlogPosition::new(next_file, position)),
-                EventBody::Gtid(gtid) => LiveBody::MySqlGtid(gtid),
-                EventBody::Query {
-                    thread_id,
-                    schema,
-                    query,
-                } => LiveBody::Query {
-                    thread_id,
-                    schema,
-                    query,
-                },
-                EventBody::RowsQuery { query } => LiveBody::RowsQuery(query),
-                EventBody::Xid(_) => LiveBody::Xid,
-                EventBody::TableMap(map) => {
-                    remember_table(&mut self.tables, &event, &map, &position())?;
-                    LiveBody::TableMap(map)
+            _ => {
+                let body = decode_body(&event, &self.tables, &position())?;
+                if let EventBody::TableMap(map) = &body {
+                    remember_table(&mut self.tables, &event, map, &position())?;
                 }
-                EventBody::Rows(rows) => LiveBody::Rows(rows),
-                _ => return Ok(None),
-            },
-        };
-        Ok(Some(self.place(body, start, next, timestamp, server_id)))
-    }
-
-    /// Assigns the event to its group and moves the resume position past finished groups.
-    fn place(
-        &mut self,
-        body: LiveBody,
-        start: u64,
-        next: u64,
-        timestamp: u32,
-        server_id: u32,
-    ) -> LiveEvent {
-        let mut ends_group = false;
-        match &body {
-            LiveBody::Rotate(to) => {
-                self.file = Arc::from(to.file.as_str());
-                if self.group.is_none() {
-                    self.resume = to.clone();
+                match LiveBody::from_binlog(body) {
+                    Some(body) => body,
+                    None => return Ok(None),
                 }
             }
-            LiveBody::MariaGtid(gtid) => {
-                self.group = Some(OpenGroup {
-                    start,
-                    kind: gtid.kind,
-                });
-            }
-            LiveBody::MySqlGtid(_) => {
-                self.group = Some(OpenGroup {
-                    start,
-                    kind: GroupKind::Transaction,
-                });
-            }
-            LiveBody::Xid => ends_group = true,
-            LiveBody::Query { query, .. } => {
-                let begin = query.trim().eq_ignore_ascii_case("BEGIN");
-                ends_group = !begin;
-            }
-            _ => {}
-        }
-        let group_start = match self.group {
-            Some(group) => group.start,
-            None => start,
         };
-        if self.group.is_some_and(|g| g.kind == GroupKind::Standalone)
-            && matches!(body, LiveBody::Query { .. })
-        {
-            ends_group = true;
-        }
-        if ends_group {
-            self.group = None;
-            if next > 0 {
-                self.resume = BinlogPosition::new(self.file.to_string(), next);
-            }
-        }
-        LiveEvent {
-            file: self.file.clone(),
-            start,
-            next,
-            timestamp,
-            server_id,
-            group_start,
-            ends_group,
-            body,
-        }
+        Ok(Some(self.groups.place(body, span, timestamp, server_id)))
     }
 }
 
@@ -443,5 +410,128 @@ fn is_retryable(error: &Error) -> bool {
             _ => false,
         },
         _ => false,
+    }
+}
+
+/// Whether the server refused a GTID request because transactions outside the set were
+/// purged (MySQL: error 1236, "... purged required binary logs ...").
+fn gtids_purged(error: &mysql_async::Error) -> bool {
+    matches!(error, mysql_async::Error::Server(server)
+        if server.code == ER_MASTER_FATAL_ERROR_READING_BINLOG
+            && server.message.to_ascii_lowercase().contains("purged"))
+}
+
+/// The SID block of COM_BINLOG_DUMP_GTID for `set`: each SID with its `[start, end)` ranges.
+pub fn dump_sids(set: &GtidSet) -> Vec<mysql_common::packets::Sid<'static>> {
+    set.sids
+        .iter()
+        .map(|sid| {
+            mysql_common::packets::Sid::new(sid.sid.0).with_intervals(
+                sid.ranges
+                    .iter()
+                    .map(|range| {
+                        mysql_common::packets::GnoInterval::new(range.start, range.end_exclusive)
+                    })
+                    .collect(),
+            )
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use mysql_common::misc::raw::Either;
+    use mysql_common::packets::binlog_request::BinlogRequest;
+    use mysql_common::proto::MySerialize;
+
+    use super::*;
+    use crate::binlog::Sid;
+
+    fn u32_at(bytes: &[u8], at: usize) -> u32 {
+        u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap())
+    }
+
+    fn u64_at(bytes: &[u8], at: usize) -> u64 {
+        u64::from_le_bytes(bytes[at..at + 8].try_into().unwrap())
+    }
+
+    /// The request a GTID resume sends, byte by byte, against the protocol's layout:
+    /// command 0x1e, flags u16 (0x04 BINLOG_THROUGH_GTID), server_id u32, filename length
+    /// u32 + name, position u64, data size u32, then the SID block in MySQL's binary GTID-set
+    /// form (n_sids u64; per SID the 16-byte UUID, n_intervals u64, [start, end) u64 pairs) —
+    /// the form PREVIOUS_GTIDS uses, so our PREVIOUS_GTIDS decoder must read it back.
+    #[test]
+    fn binlog_dump_gtid_request_bytes_follow_the_protocol() {
+        let a = "3e11fa47-71ca-11e1-9e33-c80aa9429562";
+        let b = "76f3e7be-6720-11ed-9cad-0242ac110002";
+        let set = GtidSet::parse(&format!("{b}:1-10,{a}:1-5:7")).unwrap();
+        // The same request mysql_async builds for `BinlogStreamRequest::with_gtid()
+        // .with_gtid_set(dump_sids(..))`: no file name, position 4.
+        let request = BinlogRequest::new(5400)
+            .with_use_gtid(true)
+            .with_sids(dump_sids(&set));
+        let Either::Right(command) = request.as_cmd() else {
+            panic!("a GTID request must be COM_BINLOG_DUMP_GTID");
+        };
+        let mut bytes = Vec::new();
+        command.serialize(&mut bytes);
+
+        assert_eq!(bytes[0], 0x1e, "COM_BINLOG_DUMP_GTID");
+        assert_eq!(
+            u16::from_le_bytes([bytes[1], bytes[2]]),
+            0x04,
+            "BINLOG_THROUGH_GTID"
+        );
+        assert_eq!(u32_at(&bytes, 3), 5400, "server_id");
+        assert_eq!(
+            u32_at(&bytes, 7),
+            0,
+            "empty file name: the server picks the file"
+        );
+        assert_eq!(u64_at(&bytes, 11), 4, "position");
+        let data_size = u32_at(&bytes, 19) as usize;
+        let data = &bytes[23..];
+        assert_eq!(
+            data.len(),
+            data_size,
+            "data size covers the SID block exactly"
+        );
+        // n_sids, then SIDs in byte order (a < b), each with its intervals.
+        let expected: Vec<u8> = [
+            2u64.to_le_bytes().to_vec(),
+            Sid::parse(a).unwrap().0.to_vec(),
+            2u64.to_le_bytes().to_vec(),
+            [1u64, 6, 7, 8]
+                .iter()
+                .flat_map(|n| n.to_le_bytes())
+                .collect(),
+            Sid::parse(b).unwrap().0.to_vec(),
+            1u64.to_le_bytes().to_vec(),
+            [1u64, 11].iter().flat_map(|n| n.to_le_bytes()).collect(),
+        ]
+        .concat();
+        assert_eq!(data, expected.as_slice());
+        assert_eq!(data_size, 8 + (16 + 8 + 2 * 16) + (16 + 8 + 16));
+        assert_eq!(GtidSet::decode(data).unwrap(), set);
+    }
+
+    #[test]
+    fn only_purge_errors_of_a_gtid_request_are_final() {
+        let server = |code: u16, message: &str| {
+            mysql_async::Error::Server(mysql_async::ServerError {
+                code,
+                message: message.into(),
+                state: "HY000".into(),
+            })
+        };
+        assert!(gtids_purged(&server(
+            1236,
+            "Cannot replicate because the source purged required binary logs."
+        )));
+        assert!(!gtids_purged(&server(
+            1236,
+            "Cannot replicate anonymous transaction when AUTO_POSITION = 1"
+        )));
+        assert!(!gtids_purged(&server(1045, "Access denied (purged)")));
     }
 }
