@@ -11,7 +11,7 @@ use sluice_connect::api::{
     CommittedOffset, ConnectorKind, ConnectorTaskId, OffsetMap, PartitionOffsets, SchemaAndValue,
     SinkConnector, SinkRecord, SinkTask, SinkTaskContext, SnapshotPhase, SnapshotProgress,
     SourceConnector, SourcePosition, SourceRecord, SourceTask, SourceTaskContext, TaskConfig,
-    TopicPartition,
+    TopicPartition, TopicRecord,
 };
 use sluice_connect::config::{ConfigDef, ConfigKey, Props};
 use sluice_connect::registry::{ConnectorInstance, ConnectorRegistry, classes};
@@ -190,6 +190,22 @@ impl SourceTaskContext for MemoryContext {
 
     fn raise_error(&self, error: Error) {
         self.errors.lock().unwrap().push(error.to_string());
+    }
+
+    async fn read_topic(
+        &self,
+        _topic: &str,
+        _partition: i32,
+        _from: i64,
+    ) -> Result<Option<Vec<TopicRecord>>> {
+        // This in-memory context holds no topics.
+        Ok(None)
+    }
+
+    async fn ensure_history_topic(&self, topic: &str) -> Result<()> {
+        Err(Error::WrongConnectorState(format!(
+            "the in-memory test context keeps no topics (asked for {topic})"
+        )))
     }
 }
 

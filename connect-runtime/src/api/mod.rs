@@ -68,7 +68,7 @@ pub use record::{
 pub use sink::{PartitionOffsets, SinkConnector, SinkTask, SinkTaskContext};
 pub use source::{
     CommittedOffset, SnapshotPhase, SnapshotProgress, SourceConnector, SourceTask,
-    SourceTaskContext,
+    SourceTaskContext, TopicRecord,
 };
 
 /// The configuration of one task, as its connector planned it (string properties).

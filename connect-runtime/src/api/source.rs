@@ -2,6 +2,15 @@
 //! planning), [`SourceTask`] (reads the source and returns records) and
 //! [`SourceTaskContext`] (what the runtime offers a running task).
 //!
+//! # Reading a topic back
+//!
+//! A task that keeps its own log in a topic (a database source's schema history) makes sure
+//! the topic exists with [`SourceTaskContext::ensure_history_topic`] (one partition, never
+//! deleted by retention or compaction), writes to it with ordinary [`SourceRecord`]s (so the
+//! records become durable before the offsets that follow them are stored), and reads it back
+//! at start with [`SourceTaskContext::read_topic`], decoded by the task's own key/value
+//! converters, each record with the [`SourcePosition`] it was written with.
+//!
 //! # Delivery contract
 //!
 //! The runtime appends each polled batch to the broker in poll order (per target partition),
@@ -22,7 +31,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::record::{OffsetMap, SourceRecord};
+use super::record::{OffsetMap, SchemaAndValue, SourcePosition, SourceRecord};
 use super::{ConnectorTaskId, TaskConfig};
 use crate::config::def::ValidationReport;
 use crate::config::{ConfigDef, Props};
@@ -116,6 +125,19 @@ pub enum SnapshotPhase {
     Done,
 }
 
+/// One record read back with [`SourceTaskContext::read_topic`]: key and value decoded by
+/// the task's converters, as Kafka Connect's `toConnectData` gives them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TopicRecord {
+    /// The record's offset in its partition.
+    pub offset: i64,
+    pub key: SchemaAndValue,
+    pub value: SchemaAndValue,
+    /// The [`SourcePosition`] the record was written with, if it had one.
+    pub position: Option<SourcePosition>,
+    pub timestamp_ms: i64,
+}
+
 /// What the runtime offers a running source task. Implemented by the worker; cheap to call.
 #[async_trait]
 pub trait SourceTaskContext: Send + Sync + fmt::Debug {
@@ -132,4 +154,23 @@ pub trait SourceTaskContext: Send + Sync + fmt::Debug {
     /// Fails the task from outside `poll` (e.g. a background reader died): the runtime stops
     /// the task and reports it FAILED with `error` as its trace.
     fn raise_error(&self, error: Error);
+
+    /// Every record of `topic` partition `partition` from offset `from` (or the first record
+    /// still held, when that is later) up to the partition's end when the call began, in
+    /// offset order, decoded by the task's key and value converters. `Ok(None)` when the topic
+    /// does not exist. Meant for reading a task's own history at start: it reads everything
+    /// into memory.
+    async fn read_topic(
+        &self,
+        topic: &str,
+        partition: i32,
+        from: i64,
+    ) -> Result<Option<Vec<TopicRecord>>>;
+
+    /// Makes sure `topic` exists as a history must be kept: one partition, `cleanup.policy`
+    /// `delete` with unlimited `retention.ms` and `retention.bytes`, so no record is ever
+    /// removed (compaction would keep one record per key; a history needs all of them).
+    /// Creates it so when missing; an existing topic with more partitions or a limit that
+    /// would remove records is an error naming the setting.
+    async fn ensure_history_topic(&self, topic: &str) -> Result<()>;
 }

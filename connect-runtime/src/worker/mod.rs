@@ -8,6 +8,7 @@
 //! - [`pipeline`]: a connector's transforms and converters applied to each record.
 //! - [`source_task`]: the poll half of a source task: poll, transforms, converters, queue.
 //! - [`source_append`]: the append half: dedup, durable appends, offset commits.
+//! - [`topic_reader`]: a source task reading back (and keeping) its own history topic.
 //! - [`sink_task`]: the loop that runs one sink task (consumer group, flush and commit), with
 //!   [`sink_settings`] (topics, `errors.*`), [`sink_consumer`] (assigned partitions and
 //!   positions), [`sink_fetch`] (bounded per-partition fetching),
@@ -32,6 +33,7 @@ pub mod sink_settings;
 pub mod sink_task;
 pub mod source_append;
 pub mod source_task;
+pub mod topic_reader;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -65,6 +65,11 @@ impl SourcePipeline {
         self.inner.tolerance
     }
 
+    /// The key and value converters (a task reads its own topics back with them).
+    pub fn converters(&self) -> &RecordConverters {
+        &self.inner.converters
+    }
+
     /// Transforms and converts one record; `None` when a transform dropped it. `task`
     /// (the [`TASK_HEADER`] value) and the record's position travel as headers.
     pub async fn prepare(

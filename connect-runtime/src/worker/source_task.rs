@@ -22,7 +22,7 @@ use super::sink_settings::ErrorTolerance;
 use super::source_append::{Appender, Batch, record_bytes};
 use crate::api::{
     CommittedOffset, ConnectorTaskId, OffsetMap, SnapshotProgress, SourceRecord, SourceTask,
-    SourceTaskContext, TaskConfig,
+    SourceTaskContext, TaskConfig, TopicRecord,
 };
 use crate::error::{Error, Result};
 use crate::stores::{OffsetStore, State, StatusStore};
@@ -37,6 +37,8 @@ struct Context {
     offsets: Arc<OffsetStore>,
     progress: ProgressBoard,
     errors: mpsc::UnboundedSender<Error>,
+    broker: Broker,
+    converters: crate::converter::RecordConverters,
 }
 
 #[async_trait]
@@ -57,6 +59,20 @@ impl SourceTaskContext for Context {
 
     fn raise_error(&self, error: Error) {
         let _ = self.errors.send(error);
+    }
+
+    async fn read_topic(
+        &self,
+        topic: &str,
+        partition: i32,
+        from: i64,
+    ) -> Result<Option<Vec<TopicRecord>>> {
+        super::topic_reader::read_partition(&self.broker, &self.converters, topic, partition, from)
+            .await
+    }
+
+    async fn ensure_history_topic(&self, topic: &str) -> Result<()> {
+        super::topic_reader::ensure_history_topic(&self.broker, topic).await
     }
 }
 
@@ -91,6 +107,8 @@ impl SourceTaskRun {
             offsets: self.offsets.clone(),
             progress: self.progress.clone(),
             errors: errors_tx,
+            broker: self.broker.clone(),
+            converters: self.pipeline.converters().clone(),
         });
         let outcome = match self.task.start(context, &self.config).await {
             Ok(()) => self.pump(&mut errors).await,

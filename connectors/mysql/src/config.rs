@@ -236,6 +236,15 @@ pub fn config_def() -> ConfigDef {
             EVENTS,
             "Write DDL to the <prefix> topic.",
         ))
+        .define(
+            ConfigKey::string(crate::history::HISTORY_TOPIC_KEY)
+                .default(crate::history::DEFAULT_HISTORY_TOPIC)
+                .group(EVENTS)
+                .doc(
+                    "Internal topic holding every DDL and the schemas it left (1 partition, \
+                     never cleaned); give each connector its own when several share a topic.prefix.",
+                ),
+        )
         .define(bool_key(
             "include.query",
             "false",

@@ -148,7 +148,9 @@ impl MySqlTask {
             &source,
             partition.clone(),
         );
+        let history = crate::history::SchemaHistory::new(&config, server.flavour);
         Ok(Pipeline {
+            history,
             filter: TableFilter::from_props(props)?,
             gtid_sources: GtidSourceFilter::from_props(props)?,
             config,

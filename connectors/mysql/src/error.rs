@@ -48,6 +48,20 @@ pub enum Error {
     /// A column's type has no Debezium mapping (or lacks what the mapping needs).
     #[error("column {column} has a type sluice cannot map: {reason}")]
     UnsupportedColumnType { column: String, reason: String },
+    /// The schema history topic is gone while an offset says streaming already began.
+    #[error(
+        "the schema history topic {topic} does not exist, so the table schemas at the stored \
+         binlog position are unknown; restart the connector with snapshot.mode=recovery to \
+         rebuild the history from the current schemas (correct when no DDL ran since the \
+         stored position), or delete the connector's offsets to take a new snapshot"
+    )]
+    HistoryMissing { topic: String },
+    /// A schema history record cannot be read back.
+    #[error(
+        "a schema history record cannot be read: {reason}; restart with snapshot.mode=recovery \
+         after deleting the history topic to rebuild it"
+    )]
+    HistoryRecord { reason: String },
     /// A value does not fit its column's type.
     #[error("cannot convert a value{}: {reason}", crate::types::column_suffix(.column))]
     BadValue { column: String, reason: String },

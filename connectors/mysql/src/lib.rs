@@ -37,6 +37,8 @@
 //! - [`offset`]: source partition/offset (file, pos, event, row, gtids) and positions.
 //! - [`ddl`]: recognising DDL and the tables it touches.
 //! - [`schema_changes`]: DDL into schema-change records on the `<prefix>` topic.
+//! - [`history`]: the schema model (catalog at the snapshot, then each DDL applied) and its
+//!   internal history topic, replayed on restart; `tableChanges` come from it.
 //! - [`truncate`]: TRUNCATE TABLE into truncate events (op `t`).
 //! - [`error`]: the crate's error type and `Result` alias.
 
@@ -48,6 +50,7 @@ pub mod ddl;
 pub mod error;
 pub mod filters;
 pub mod flavour;
+pub mod history;
 pub mod offset;
 pub mod pipeline;
 pub mod queue;

@@ -51,6 +51,7 @@ pub struct Pipeline {
     pub filter: TableFilter,
     pub gtid_sources: GtidSourceFilter,
     pub schema_changes: SchemaChanges,
+    pub history: crate::history::SchemaHistory,
     pub partition: OffsetMap,
     pub context: Arc<dyn SourceTaskContext>,
     pub plan: StartPlan,
@@ -66,6 +67,9 @@ impl Pipeline {
     }
 
     async fn run_inner(self, sender: &BatchSender) -> Result<()> {
+        if !self.start_history(sender).await? {
+            return Ok(());
+        }
         let resume = match &self.plan {
             StartPlan::Resume(offset) => offset.clone(),
             StartPlan::Current => {
@@ -169,19 +173,15 @@ impl Pipeline {
                 }
             }
             if let Produced::Ddl(ddl) = produced
-                && self.config.include_schema_changes
+                && let Some(applied) = self
+                    .history
+                    .apply(&ddl, &self.filter, &self.config, &mut catalog)
+                    .await?
             {
-                if catalog.is_none() {
-                    catalog = Some(connection::connect(&self.config).await?);
+                if self.config.include_schema_changes {
+                    batch.push(self.schema_changes.record(&ddl, &applied, &self.source)?);
                 }
-                if let Some(conn) = catalog.as_mut()
-                    && let Some(record) = self
-                        .schema_changes
-                        .record(&ddl, &self.filter, &self.source, conn)
-                        .await?
-                {
-                    batch.push(record);
-                }
+                batch.push(applied.history);
             }
             if batch.len() >= self.config.max_batch_size {
                 if sender.send(Ok(tally.take(&mut batch))).await.is_err() {

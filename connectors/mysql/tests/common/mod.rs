@@ -189,3 +189,42 @@ pub fn differences(
         .take(10)
         .collect()
 }
+
+/// The row columns a change record's envelope lists in its `after` schema.
+pub fn field_names(record: &Value) -> Vec<String> {
+    record["value"]["schema"]["fields"]
+        .as_array()
+        .and_then(|fields| fields.iter().find(|f| f["field"] == "after"))
+        .and_then(|after| after["fields"].as_array())
+        .map(|fields| {
+            fields
+                .iter()
+                .map(|f| f["field"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The columns of table change `index` of a schema-change record: (name, length, optional).
+pub fn change_columns(record: &Value, index: usize) -> Vec<(String, Value, Value)> {
+    payload(record)["tableChanges"][index]["table"]["columns"]
+        .as_array()
+        .map(|columns| {
+            columns
+                .iter()
+                .map(|c| {
+                    (
+                        c["name"].as_str().unwrap_or_default().to_owned(),
+                        c["length"].clone(),
+                        c["optional"].clone(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The names of [`change_columns`].
+pub fn column_names(columns: &[(String, Value, Value)]) -> Vec<&str> {
+    columns.iter().map(|c| c.0.as_str()).collect()
+}
