@@ -73,7 +73,9 @@ pub struct BrokerSettings {
 #[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
 #[serde(default, deny_unknown_fields)]
 pub struct RuntimeSettings {
-    /// Upper bound, in bytes, of records queued between a task and the broker.
+    /// Upper bound, in bytes, of records queued between a task and the broker. The default,
+    /// 16 MiB, is several appends' worth (the appender merges what waits into one append), so
+    /// a larger queue buys no throughput, only memory.
     pub queue_max_bytes: u64,
     /// How often source offsets are committed while records flow.
     pub offset_flush_interval_ms: u64,
@@ -136,7 +138,7 @@ impl Default for BrokerSettings {
 impl Default for RuntimeSettings {
     fn default() -> Self {
         Self {
-            queue_max_bytes: 64 * 1024 * 1024,
+            queue_max_bytes: 16 * 1024 * 1024,
             offset_flush_interval_ms: 1000,
             shutdown_timeout_ms: 30_000,
         }
