@@ -5,6 +5,8 @@
 
 use std::borrow::Cow;
 
+use crate::table::Cell;
+
 /// Splits one row (without its trailing newline) into its fields, borrowing the text when a
 /// field has no escapes. `None` is SQL NULL.
 pub fn split_row(line: &str) -> Result<Vec<Option<Cow<'_, str>>>, String> {
@@ -19,6 +21,36 @@ pub fn split_row(line: &str) -> Result<Vec<Option<Cow<'_, str>>>, String> {
         }
     }
     Ok(fields)
+}
+
+/// Splits one row into `cells` (cleared first) without an intermediate list: fields without
+/// escapes borrow the line, escaped ones are unescaped into `unescaped` (which must be empty)
+/// and borrowed from there. A row without escapes (NULL's `\N` aside) allocates nothing
+/// beyond `cells`' growth.
+pub fn split_cells<'a>(
+    line: &'a str,
+    unescaped: &'a mut Vec<String>,
+    cells: &mut Vec<Cell<'a>>,
+) -> Result<(), String> {
+    debug_assert!(unescaped.is_empty());
+    cells.clear();
+    let escaped = |raw: &str| raw != "\\N" && raw.contains('\\');
+    for raw in line.split('\t').filter(|raw| escaped(raw)) {
+        unescaped.push(unescape(raw)?);
+    }
+    let unescaped: &'a Vec<String> = unescaped;
+    let mut owned = unescaped.iter();
+    for raw in line.split('\t') {
+        let cell = if raw == "\\N" {
+            Cell::Null
+        } else if escaped(raw) {
+            Cell::Text(owned.next().expect("unescaped above").as_str())
+        } else {
+            Cell::Text(raw)
+        };
+        cells.push(cell);
+    }
+    Ok(())
 }
 
 fn unescape(raw: &str) -> Result<String, String> {
@@ -94,5 +126,27 @@ mod tests {
         assert!(matches!(fields[0], Some(Cow::Borrowed(_))));
         assert_eq!(split_row("").unwrap(), vec![Some(Cow::Borrowed(""))]);
         assert!(split_row("bad\\").is_err());
+    }
+
+    #[test]
+    fn cells_equal_the_split_fields() {
+        for line in [
+            "1\t\\N\ta\\tb\\nc\\\\d\t\\101\\x42",
+            "7\tplain\t\t\\N",
+            "",
+            "x\\\\N\t\\\\",
+        ] {
+            let fields = split_row(line).unwrap();
+            let expected: Vec<Cell<'_>> = fields
+                .iter()
+                .map(|f| f.as_deref().map_or(Cell::Null, Cell::Text))
+                .collect();
+            let mut unescaped = Vec::new();
+            let mut cells = vec![Cell::UnchangedToast];
+            split_cells(line, &mut unescaped, &mut cells).unwrap();
+            assert_eq!(cells, expected, "{line:?}");
+        }
+        let mut unescaped = Vec::new();
+        assert!(split_cells("ok\tbad\\", &mut unescaped, &mut Vec::new()).is_err());
     }
 }

@@ -25,7 +25,7 @@
 //! - [`plan`]: where a starting task begins (snapshot mode × stored offset × slot).
 //! - [`task`]: [`task::PostgresTask`] — start, poll, commit, stop — and its background reader.
 //! - [`snapshot`]: the consistent initial snapshot streamed with COPY; [`copy_text`] parses
-//!   COPY's text rows.
+//!   COPY's text rows; [`snapshot_rows`] turns one table's rows into records.
 //! - [`stream`]: the replication session: pgoutput → change events, confirmations, heartbeats,
 //!   reconnection.
 //! - [`events`]: change events, tombstones, transaction and heartbeat records.
@@ -52,6 +52,7 @@ pub mod publication;
 pub mod queue;
 pub mod slot;
 pub mod snapshot;
+pub mod snapshot_rows;
 pub mod stream;
 pub mod table;
 pub mod tables;

@@ -50,6 +50,77 @@ pub fn snapshot_offset(slot_lsn: Lsn, table: u64, row: u64, last: bool, ts_usec:
     ])
 }
 
+/// The offsets of one snapshot table's rows: the fields they share are built once per table
+/// (keys allocated, hashed and inserted once) and each row's offset is a copy with
+/// `snapshot_row` set — a per-row offset map is otherwise the costliest part of a record's
+/// bookkeeping.
+#[derive(Debug, Clone)]
+pub struct SnapshotOffsets {
+    template: OffsetMap,
+}
+
+impl SnapshotOffsets {
+    pub fn new(slot_lsn: Lsn, table: u64, ts_usec: i64) -> Self {
+        Self {
+            template: snapshot_offset(slot_lsn, table, 0, false, ts_usec),
+        }
+    }
+
+    /// The offset of row `row` (not the snapshot's last record).
+    pub fn row(&self, row: u64) -> OffsetMap {
+        let mut offset = self.template.clone();
+        set_field(&mut offset, "snapshot_row", Value::from(row));
+        offset
+    }
+}
+
+/// The offsets of one transaction's streamed records: everything but the change LSN and the
+/// event index is the transaction's, so it is built once per transaction.
+#[derive(Debug, Clone)]
+pub struct StreamOffsets {
+    template: OffsetMap,
+}
+
+impl StreamOffsets {
+    /// `point`'s transaction fields (`lsn_commit`, `txId`, `ts_usec`, `lsn_flushable`).
+    pub fn new(point: &StreamPoint) -> Self {
+        Self {
+            template: point.offset(),
+        }
+    }
+
+    /// The offset of `point`, a record of this transaction (same commit, xid, time and
+    /// flushable LSN).
+    pub fn at(&self, point: &StreamPoint) -> OffsetMap {
+        debug_assert_eq!(
+            (
+                self.template.get("lsn_commit"),
+                self.template.get("lsn_flushable")
+            ),
+            (
+                Some(&Value::from(point.commit.0)),
+                Some(&Value::from(point.flushable.0))
+            ),
+            "an offset of another transaction"
+        );
+        let mut offset = self.template.clone();
+        set_field(&mut offset, "lsn", Value::from(point.change_lsn.0));
+        set_field(&mut offset, "event_index", Value::from(point.event_index));
+        offset
+    }
+}
+
+/// Replaces the value of a field the map already has, found by comparing the few short keys
+/// rather than hashing (the map keeps its key order, so the stored JSON is unchanged).
+fn set_field(offset: &mut OffsetMap, key: &str, value: Value) {
+    match offset.iter_mut().find(|(name, _)| name.as_str() == key) {
+        Some((_, slot)) => *slot = value,
+        None => {
+            offset.insert(key.to_string(), value);
+        }
+    }
+}
+
 /// The position of a snapshot row.
 pub fn snapshot_position(slot_lsn: Lsn, table: u64, row: u64) -> SourcePosition {
     SourcePosition::from_parts(&[slot_lsn.0, 0, table, row])
@@ -152,5 +223,38 @@ mod tests {
         };
         assert!(point.position() < next.position());
         assert_eq!(parse(&Map::new()), None);
+    }
+
+    /// The per-table and per-transaction templates give exactly the offsets built field by
+    /// field (same keys in the same order, same values), so stored offsets do not change.
+    #[test]
+    fn templates_equal_offsets_built_field_by_field() {
+        let rows = SnapshotOffsets::new(Lsn(100), 3, 55);
+        for row in [0, 1, 999] {
+            let built = snapshot_offset(Lsn(100), 3, row, false, 55);
+            let copied = rows.row(row);
+            assert_eq!(copied, built);
+            assert!(copied.keys().eq(built.keys()));
+        }
+        let first = StreamPoint {
+            commit: Lsn(900),
+            change_lsn: Lsn(800),
+            xid: 7,
+            commit_micros: 12,
+            event_index: 0,
+            flushable: Lsn(600),
+        };
+        let offsets = StreamOffsets::new(&first);
+        for (change_lsn, event_index) in [(800, 0), (850, 1), (899, 70_000)] {
+            let point = StreamPoint {
+                change_lsn: Lsn(change_lsn),
+                event_index,
+                ..first
+            };
+            let copied = offsets.at(&point);
+            assert_eq!(copied, point.offset());
+            assert!(copied.keys().eq(point.offset().keys()));
+            assert_eq!(parse(&copied), parse(&point.offset()));
+        }
     }
 }

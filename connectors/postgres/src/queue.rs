@@ -183,7 +183,13 @@ impl QueueReceiver {
     fn accept(&mut self, item: Item) -> Result<(), Error> {
         match item {
             Item::Records { records, .. } => {
-                self.pending.extend(records);
+                // Most chunks arrive with nothing pending: keep their vector instead of
+                // moving every record into another one.
+                if self.pending.is_empty() {
+                    self.pending = records;
+                } else {
+                    self.pending.extend(records);
+                }
                 Ok(())
             }
             Item::Failed(error) => Err(error),

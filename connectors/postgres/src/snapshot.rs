@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use futures_util::StreamExt;
 use sluice_connect::api::{SnapshotPhase, SnapshotProgress, SourceRecord, SourceTaskContext};
-use sluice_schemas::envelope::{EpochNanos, Op};
+use sluice_schemas::envelope::EpochNanos;
 use sluice_schemas::source::SnapshotMarker;
 use sluice_schemas::{Struct, Value};
 use tokio_postgres::Client;
@@ -24,14 +24,14 @@ use tokio_postgres::Client;
 use crate::ack::AckTracker;
 use crate::catalog::describe_columns;
 use crate::connection::{quote_ident, quote_literal};
-use crate::copy_text::split_row;
 use crate::error::{Error, Result};
-use crate::events::{EventFactory, Placement, Rows, SourceFacts, estimated_size};
+use crate::events::{EventFactory, estimated_size};
 use crate::lsn::Lsn;
 use crate::mapping::MappingContext;
-use crate::offsets::{snapshot_offset, snapshot_position};
+use crate::offsets::snapshot_offset;
 use crate::queue::QueueSender;
-use crate::table::{Cell, TableMapping};
+use crate::snapshot_rows::{TablePlace, TableRows};
+use crate::table::TableMapping;
 use crate::tables::CapturedTable;
 
 /// Records per queued chunk.
@@ -171,27 +171,33 @@ impl Writer<'_, '_> {
             .await
             .map_err(|source| Error::postgres(format!("start reading table {name}"), source))?;
         let mut stream = std::pin::pin!(stream);
+        // Bytes of a row split across COPY messages (PostgreSQL sends one row per message,
+        // so this normally stays empty and rows are read straight from the message).
         let mut carry: Vec<u8> = Vec::new();
         let mut row: u64 = 0;
-        // Every row of the table shares one source block: built once, cloned per row.
-        let source = self.sinks.factory.source(&SourceFacts {
-            snapshot: SnapshotMarker::True,
-            event_micros: self.started_micros,
-            schema: &table.schema,
-            table: &table.name,
-            tx_id: Some(self.transaction_id),
-            lsn: Some(self.plan.slot_lsn),
-            xmin: None,
-            last_commit: None,
-        })?;
+        let rows = TableRows::new(
+            self.sinks.factory,
+            mapping,
+            table,
+            TablePlace {
+                slot_lsn: self.plan.slot_lsn,
+                index,
+                started_micros: self.started_micros,
+                transaction_id: self.transaction_id,
+            },
+        )?;
         self.progress(&name, 0, table.estimated_rows, SnapshotPhase::Running);
         while let Some(chunk) = stream.next().await {
             let chunk =
                 chunk.map_err(|source| Error::postgres(format!("read table {name}"), source))?;
-            carry.extend_from_slice(&chunk);
+            let joined = !carry.is_empty();
+            if joined {
+                carry.extend_from_slice(&chunk);
+            }
+            let data: &[u8] = if joined { &carry } else { &chunk };
             let mut start = 0;
-            while let Some(end) = carry[start..].iter().position(|b| *b == b'\n') {
-                let line = &carry[start..start + end];
+            while let Some(end) = data[start..].iter().position(|b| *b == b'\n') {
+                let line = &data[start..start + end];
                 start += end + 1;
                 let this_row = row;
                 row += 1;
@@ -202,13 +208,17 @@ impl Writer<'_, '_> {
                     table: name.clone(),
                     reason: "a row is not UTF-8; use a UTF8 database encoding".into(),
                 })?;
-                let record = self.build(mapping, table, &source, index, this_row, text)?;
+                let record = rows.record(this_row, text)?;
                 self.push(record, index, this_row, text.len()).await?;
                 if row.is_multiple_of(PROGRESS_EVERY) {
                     self.progress(&name, row, table.estimated_rows, SnapshotPhase::Running);
                 }
             }
-            carry.drain(..start);
+            if joined {
+                carry.drain(..start);
+            } else {
+                carry.extend_from_slice(&chunk[start..]);
+            }
         }
         if !carry.is_empty() {
             return Err(Error::CopyFormat {
@@ -227,43 +237,6 @@ impl Writer<'_, '_> {
             rows_estimated: estimated,
             phase,
         });
-    }
-
-    fn build(
-        &self,
-        mapping: &TableMapping,
-        table: &CapturedTable,
-        source: &Struct,
-        index: u64,
-        row: u64,
-        text: &str,
-    ) -> Result<SourceRecord> {
-        let fields = split_row(text).map_err(|reason| Error::CopyFormat {
-            table: table.qualified_name(),
-            reason,
-        })?;
-        let cells: Vec<Cell<'_>> = fields
-            .iter()
-            .map(|field| field.as_deref().map_or(Cell::Null, Cell::Text))
-            .collect();
-        let rows = Rows {
-            after: Some(mapping.row(&cells)?),
-            key: mapping.key(&cells)?,
-            before: None,
-        };
-        let placement = Placement {
-            offset: snapshot_offset(self.plan.slot_lsn, index, row, false, self.started_micros),
-            position: snapshot_position(self.plan.slot_lsn, index, row),
-        };
-        self.sinks.factory.change_with_source(
-            mapping,
-            Op::Read,
-            rows,
-            source.clone(),
-            self.started_micros,
-            None,
-            placement,
-        )
     }
 
     async fn push(

@@ -5,6 +5,7 @@
 //! backoff that resumes at the last transaction boundary and skips what was already queued.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pgwire_replication::{ReplicationClient, ReplicationEvent};
@@ -23,7 +24,7 @@ use crate::events::{EventFactory, Placement, SourceFacts, estimated_size};
 use crate::lsn::Lsn;
 use crate::mapping::{MappingContext, RelationColumnFacts};
 use crate::messages::{LogicalMessages, MESSAGE_COLLECTION};
-use crate::offsets::StreamPoint;
+use crate::offsets::{StreamOffsets, StreamPoint};
 use crate::pgoutput::{self, ColumnValue, Message, OldTuple, PgTimestamp, TupleData};
 use crate::queue::QueueSender;
 use crate::slot::replication_config;
@@ -85,6 +86,8 @@ struct Transaction {
     begin_sent: bool,
     total: i64,
     per_table: Vec<(String, i64)>,
+    /// The fields its records' offsets share, built with its first record.
+    offsets: Option<StreamOffsets>,
 }
 
 /// The streaming half of the reader.
@@ -98,7 +101,9 @@ pub struct Streamer {
     queue: QueueSender,
     tracker: AckTracker,
     query: Option<Client>,
-    relations: HashMap<u32, RelationState>,
+    /// Shared so that a row change holds its relation while `self` is borrowed mutably
+    /// (one lookup per row, no remove and re-insert).
+    relations: HashMap<u32, Arc<RelationState>>,
     resume_lsn: Lsn,
     last_queued: Option<SourcePosition>,
     last_offset: Option<OffsetMap>,
@@ -278,6 +283,7 @@ impl Streamer {
                     begin_sent: false,
                     total: 0,
                     per_table: Vec::new(),
+                    offsets: None,
                 });
             }
             ReplicationEvent::XLogData {
@@ -369,12 +375,12 @@ impl Streamer {
                 };
                 self.relations.insert(
                     relation.oid.0,
-                    RelationState {
+                    Arc::new(RelationState {
                         schema: relation.namespace.to_string(),
                         table: relation.name.to_string(),
                         qualified: format!("{}.{}", relation.namespace, relation.name),
                         mapping,
-                    },
+                    }),
                 );
             }
             Message::Insert(insert) => {
@@ -445,6 +451,7 @@ impl Streamer {
                 begin_sent: true,
                 total: 0,
                 per_table: Vec::new(),
+                offsets: None,
             });
         }
         let block = match kind {
@@ -511,10 +518,11 @@ impl Streamer {
             return None;
         }
         transaction.last_position = Some(position.clone());
-        Some(Placement {
-            offset: point.offset(),
-            position,
-        })
+        let offset = transaction
+            .offsets
+            .get_or_insert_with(|| StreamOffsets::new(&point))
+            .at(&point);
+        Some(Placement { offset, position })
     }
 
     /// The transaction block of the next event of `table`, opening the transaction on the
@@ -578,14 +586,8 @@ impl Streamer {
         old: Option<&OldTuple<'_>>,
         new: Option<&TupleData<'_>>,
     ) -> Result<()> {
-        let Some(state) = self.relations.remove(&oid) else {
-            return Err(Error::UnknownRelation {
-                oid: pgoutput::Oid(oid),
-            });
-        };
-        let result = self.row_change_of(&state, change_lsn, kind, old, new);
-        self.relations.insert(oid, state);
-        result
+        let state = self.relation(oid)?;
+        self.row_change_of(&state, change_lsn, kind, old, new)
     }
 
     fn row_change_of(
@@ -791,12 +793,8 @@ impl Streamer {
     }
 
     fn on_truncate(&mut self, oid: u32, change_lsn: Lsn) -> Result<()> {
-        let Some(state) = self.relations.remove(&oid) else {
-            return Err(Error::UnknownRelation {
-                oid: pgoutput::Oid(oid),
-            });
-        };
-        let result = (|| {
+        let state = self.relation(oid)?;
+        (|| {
             let Some(mapping) = &state.mapping else {
                 return Ok(());
             };
@@ -809,9 +807,17 @@ impl Streamer {
                 self.stage(record, 256);
             }
             Ok(())
-        })();
-        self.relations.insert(oid, state);
-        result
+        })()
+    }
+
+    /// The relation a change refers to (its Relation message came earlier in the session).
+    fn relation(&self, oid: u32) -> Result<Arc<RelationState>> {
+        self.relations
+            .get(&oid)
+            .cloned()
+            .ok_or(Error::UnknownRelation {
+                oid: pgoutput::Oid(oid),
+            })
     }
 
     fn stage(&mut self, record: SourceRecord, bytes: usize) {

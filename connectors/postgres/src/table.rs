@@ -174,6 +174,11 @@ impl TableMapping {
         &self.topic
     }
 
+    /// How many columns the table has (captured or not): the cells a row must have.
+    pub fn column_count(&self) -> usize {
+        self.column_count
+    }
+
     /// The names of the columns in the value, in order.
     pub fn value_column_names(&self) -> impl Iterator<Item = &str> {
         self.value_columns.iter().map(|c| c.name.as_str())

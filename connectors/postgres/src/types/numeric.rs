@@ -2,7 +2,7 @@
 //! `float64`, plain string), including `NaN` / `±Infinity`, which only the double and string
 //! modes can carry (Debezium fails the same way in precise mode).
 
-use sluice_schemas::decimal::{encode_decimal, encode_decimal_natural};
+use sluice_schemas::decimal::{encode_decimal, encode_decimal_natural, encode_unscaled};
 use sluice_schemas::{Struct, Value, logical};
 
 use super::options::DecimalHandlingMode;
@@ -45,12 +45,45 @@ pub fn fixed_numeric(
         };
     }
     match mode {
-        DecimalHandlingMode::Precise => encode_decimal(text, scale)
-            .map(Value::Bytes)
-            .map_err(|e| e.to_string()),
+        DecimalHandlingMode::Precise => match short_unscaled(text, scale) {
+            Some(unscaled) => Ok(Value::Bytes(encode_unscaled(unscaled))),
+            None => encode_decimal(text, scale)
+                .map(Value::Bytes)
+                .map_err(|e| e.to_string()),
+        },
         DecimalHandlingMode::Double => parse_f64(text).map(Value::Float64),
         DecimalHandlingMode::String => Ok(Value::String(text.to_string())),
     }
+}
+
+/// The unscaled value of a plain `[-]digits[.digits]` text at `scale` when it fits in 36
+/// digits and has no more fractional digits than `scale` — every value of a `numeric(p, s)`
+/// with `p` ≤ 36, as Postgres prints it. `None` sends the text to the general parser (long
+/// values, exponents, anything unusual), which gives the same bytes or the error.
+fn short_unscaled(text: &str, scale: i32) -> Option<i128> {
+    const MAX_DIGITS: usize = 36;
+    let scale = usize::try_from(scale).ok()?;
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (whole, fraction) = unsigned.split_once('.').unwrap_or((unsigned, ""));
+    if whole.is_empty()
+        || fraction.len() > scale
+        || whole.len() + scale > MAX_DIGITS
+        || !whole
+            .bytes()
+            .chain(fraction.bytes())
+            .all(|b| b.is_ascii_digit())
+    {
+        return None;
+    }
+    let magnitude = whole
+        .bytes()
+        .chain(fraction.bytes())
+        .chain(std::iter::repeat_n(b'0', scale - fraction.len()))
+        .fold(0i128, |value, digit| value * 10 + i128::from(digit - b'0'));
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 /// Drops trailing fractional zeros (`10.1000` → `10.1`, `2.000` → `2`), as Debezium's
@@ -134,6 +167,57 @@ mod tests {
             fixed_numeric("1.10", 2, DecimalHandlingMode::String).unwrap(),
             Value::String("1.10".into())
         );
+    }
+
+    /// The short-value path gives exactly the general encoder's bytes, and leaves what it
+    /// does not handle (exponents, too many digits or fractional digits) to it.
+    #[test]
+    fn short_values_encode_as_the_general_parser_does() {
+        let texts = [
+            "0",
+            "-0",
+            "0.00",
+            "-0.00",
+            "1",
+            "-1",
+            "12.5",
+            "12.50",
+            "-12.50",
+            "127",
+            "128",
+            "-128",
+            "-129",
+            "255",
+            "256",
+            "0.01",
+            "-0.01",
+            "99999999.99",
+            "-99999999.99",
+            "123456789012345678901234567890.12",
+            "1.234",
+            "1e3",
+            "+5",
+            ".5",
+            "5.",
+            "-",
+            "",
+            "12a",
+            "999999999999999999999999999999999999.99",
+        ];
+        for scale in [0, 2, 5] {
+            for text in texts {
+                let general = encode_decimal(text, scale).map_err(|e| e.to_string());
+                let chosen = fixed_numeric(text, scale, DecimalHandlingMode::Precise);
+                assert_eq!(
+                    chosen,
+                    general.map(Value::Bytes),
+                    "{text:?} at scale {scale}"
+                );
+            }
+        }
+        assert_eq!(short_unscaled("-12.5", 2), Some(-1250));
+        assert_eq!(short_unscaled("1.234", 2), None);
+        assert_eq!(short_unscaled("1", -1), None);
     }
 
     #[test]

@@ -1,0 +1,213 @@
+//! Benchmark: the PostgreSQL source's own per-row work, alone in one process — no database,
+//! no runtime — for the benchmark table of `snapshot_bench` / `drain_bench` (`orders`: bigint
+//! key, varchar, numeric(10,2), timestamp(3), varchar):
+//!
+//! - (s) snapshot: COPY text lines → `op` `r` records ([`TableRows::record`]: cells, row and
+//!   key structs, `source` block, offset, position, envelope);
+//! - (d) stream: pgoutput Insert messages → `op` `c` records (decode, cells, structs, a
+//!   `source` block per change, the transaction's offsets), as the streamer builds them.
+//!
+//! `cargo run --release -p sluice-postgres --example row_stages_bench [rows]` (default
+//! 200000). Each stage prints its time per row; the records are dropped outside the timed
+//! part. Small and deterministic, so it also suits `valgrind --tool=callgrind`.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use sluice_connect::api::SourceRecord;
+use sluice_connect::config::Props;
+use sluice_postgres::config::PostgresConfig;
+use sluice_postgres::events::{EventFactory, Placement, SourceFacts};
+use sluice_postgres::lsn::Lsn;
+use sluice_postgres::offsets::{StreamOffsets, StreamPoint};
+use sluice_postgres::pgoutput::{self, Message};
+use sluice_postgres::snapshot_rows::{TablePlace, TableRows};
+use sluice_postgres::table::{Cell, TableColumn, TableMapping};
+use sluice_postgres::tables::CapturedTable;
+use sluice_postgres::types::{ColumnFilter, TypeCatalog, TypeOptions};
+use sluice_schemas::envelope::Op;
+use sluice_schemas::source::SnapshotMarker;
+
+/// The relation oid the Insert messages name.
+const RELATION: u32 = 16_384;
+
+fn main() -> anyhow::Result<()> {
+    let rows: u64 = std::env::args()
+        .nth(1)
+        .map(|n| n.parse())
+        .transpose()?
+        .unwrap_or(200_000);
+    let props: Props = [
+        ("database.hostname", "127.0.0.1"),
+        ("database.user", "bench"),
+        ("database.dbname", "bench"),
+        ("topic.prefix", "dbserver1"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let config = PostgresConfig::from_props(&props)?;
+    let factory = EventFactory::new(&config);
+    let mapping = orders_mapping(&factory)?;
+    let lines: Vec<String> = (1..=rows).map(copy_line).collect();
+
+    // (s) Snapshot rows.
+    let table = CapturedTable {
+        oid: RELATION,
+        schema: "public".into(),
+        name: "orders".into(),
+        has_primary_key: true,
+        replica_identity: 'd',
+        has_identity_index: false,
+        estimated_rows: Some(rows),
+    };
+    let place = TablePlace {
+        slot_lsn: Lsn(0x1_0000_0000),
+        index: 0,
+        started_micros: 1_700_000_000_000_000,
+        transaction_id: 777,
+    };
+    let builder = TableRows::new(&factory, &mapping, &table, place)?;
+    let started = Instant::now();
+    let mut records = Vec::with_capacity(lines.len());
+    for (row, line) in lines.iter().enumerate() {
+        records.push(builder.record(row as u64, line)?);
+    }
+    report(
+        "(s) snapshot: COPY line → record",
+        started.elapsed(),
+        &records,
+    );
+    drop(records);
+
+    // (d) Streamed inserts, in transactions of 1,000 as drain_bench writes them.
+    let messages: Vec<Vec<u8>> = lines.iter().map(|line| insert_message(line)).collect();
+    let started = Instant::now();
+    let mut records = Vec::with_capacity(messages.len());
+    let mut offsets = None;
+    for (index, message) in messages.iter().enumerate() {
+        let index = index as u64;
+        let transaction = index / 1_000;
+        let point = StreamPoint {
+            commit: Lsn(0x2_0000_0000 + (transaction + 1) * 1_000_000),
+            change_lsn: Lsn(0x2_0000_0000 + index * 200),
+            xid: 1_000 + transaction as u32,
+            commit_micros: 1_700_000_000_000_000 + transaction as i64,
+            event_index: index % 1_000,
+            flushable: Lsn(0x2_0000_0000 + transaction * 1_000_000),
+        };
+        if point.event_index == 0 {
+            offsets = Some(StreamOffsets::new(&point));
+        }
+        let Message::Insert(insert) = pgoutput::decode(message)? else {
+            anyhow::bail!("not an insert");
+        };
+        let cells = insert
+            .new
+            .columns
+            .iter()
+            .map(Cell::try_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        let facts = SourceFacts {
+            snapshot: SnapshotMarker::False,
+            event_micros: point.commit_micros,
+            schema: "public",
+            table: "orders",
+            tx_id: Some(i64::from(point.xid)),
+            lsn: Some(point.change_lsn),
+            xmin: None,
+            last_commit: Some(Lsn(point.flushable.0.saturating_sub(8))),
+        };
+        let placement = Placement {
+            offset: offsets.as_ref().expect("set at index 0").at(&point),
+            position: point.position(),
+        };
+        records.push(factory.change(
+            &mapping,
+            Op::Create,
+            mapping.key(&cells)?,
+            None,
+            Some(mapping.row(&cells)?),
+            &facts,
+            None,
+            placement,
+        )?);
+    }
+    report(
+        "(d) stream: pgoutput Insert → record",
+        started.elapsed(),
+        &records,
+    );
+    Ok(())
+}
+
+/// The `orders` table of the end-to-end benches, typed as the catalog describes it.
+fn orders_mapping(factory: &EventFactory) -> anyhow::Result<TableMapping> {
+    let catalog = TypeCatalog::builtin();
+    // Type modifiers as pg_attribute stores them: varchar(n) → n + 4, numeric(p, s) →
+    // (p << 16 | s) + 4, timestamp(p) → p.
+    let column = |name: &str, oid: u32, modifier: i32, key: bool| TableColumn {
+        name: name.to_string(),
+        ty: catalog.resolve(oid, modifier),
+        optional: !key,
+        key,
+    };
+    let columns = vec![
+        column("id", 20, -1, true),
+        column("customer", 1043, 44, false),
+        column("amount", 1700, ((10 << 16) | 2) + 4, false),
+        column("created", 1114, 3, false),
+        column("note", 1043, 104, false),
+    ];
+    Ok(TableMapping::new(
+        "dbserver1",
+        "public",
+        "orders",
+        columns,
+        &TypeOptions::default(),
+        &ColumnFilter::All,
+        "__debezium_unavailable_value",
+        factory.source_schema(),
+    )?)
+}
+
+/// Row `g` as `COPY orders TO STDOUT` prints what `common::insert_rows` wrote.
+fn copy_line(g: u64) -> String {
+    let cents = g % 10_000;
+    let seconds = 12 * 3600 + g;
+    format!(
+        "{g}\tcustomer-{}\t{}.{:02}\t2024-05-{:02} {:02}:{:02}:{:02}.123\t{}",
+        g % 977,
+        cents / 100,
+        cents % 100,
+        1 + seconds / 86_400,
+        seconds / 3600 % 24,
+        seconds / 60 % 60,
+        seconds % 60,
+        "n".repeat(40)
+    )
+}
+
+/// A pgoutput Insert of `RELATION` whose text values are the COPY line's fields.
+fn insert_message(line: &str) -> Vec<u8> {
+    let fields: Vec<&str> = line.split('\t').collect();
+    let mut out = vec![b'I'];
+    out.extend(RELATION.to_be_bytes());
+    out.push(b'N');
+    out.extend((fields.len() as u16).to_be_bytes());
+    for field in fields {
+        out.push(b't');
+        out.extend((field.len() as u32).to_be_bytes());
+        out.extend(field.as_bytes());
+    }
+    out
+}
+
+fn report(stage: &str, took: Duration, records: &[SourceRecord]) {
+    black_box(records);
+    println!(
+        "{stage:<44} {:>8.3} s {:>8.2} µs/row",
+        took.as_secs_f64(),
+        took.as_secs_f64() * 1e6 / records.len().max(1) as f64
+    );
+}
