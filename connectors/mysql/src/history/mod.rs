@@ -75,8 +75,8 @@ pub struct SchemaHistory {
     topic: String,
     server: String,
     flavour: Flavour,
-    /// History records are offsets of their own source partition, so they never overwrite
-    /// the connector's binlog offset.
+    /// The connector's source partition: each history record carries the offset of the
+    /// record it goes with, so the offsets a user sees are Debezium's (one partition).
     partition: OffsetMap,
     model: Mutex<SchemaModel>,
 }
@@ -97,8 +97,7 @@ impl SchemaHistory {
             .filter(|t| !t.is_empty())
             .unwrap_or(DEFAULT_HISTORY_TOPIC)
             .to_owned();
-        let mut partition = SourceOffset::partition(&config.topic_prefix);
-        partition.insert("schema_history".into(), Json::String(topic.clone()));
+        let partition = SourceOffset::partition(&config.topic_prefix);
         Self {
             topic,
             server: config.topic_prefix.clone(),
@@ -183,14 +182,16 @@ impl SchemaHistory {
 
     /// Reads the captured tables' schemas from the catalog into the model and returns the
     /// history records that store them, positioned at binlog position `at` (before any
-    /// stream event there).
+    /// stream event there), with `offset` as their source offset (what a restart after
+    /// them should resume from).
     pub async fn seed(
         &self,
         conn: &mut Conn,
         filter: &TableFilter,
         at: &BinlogPosition,
+        offset: &OffsetMap,
     ) -> Result<Vec<SourceRecord>> {
-        let offset = SourceOffset::at(at.clone(), None).to_map();
+        let offset = offset.clone();
         let mut records = vec![
             HistoryEntry {
                 server: &self.server,

@@ -5,6 +5,7 @@
 use crate::config::SnapshotMode;
 use crate::connection;
 use crate::error::Result;
+use crate::offset::{BinlogPosition, SnapshotState, SourceOffset};
 use crate::pipeline::{Pipeline, StartPlan, current_position};
 use crate::queue::BatchSender;
 
@@ -12,7 +13,8 @@ impl Pipeline {
     /// Prepares the schema model before anything is read; `false` when the receiver is gone.
     pub(crate) async fn start_history(&self, sender: &BatchSender) -> Result<bool> {
         let history = &self.history;
-        let seed_at = match &self.plan {
+        // The seeds carry the offset a restart right after them should resume from.
+        let (seed_at, offset) = match &self.plan {
             StartPlan::Resume(stored) if self.config.snapshot_mode != SnapshotMode::Recovery => {
                 // Read before the topic is ensured: a deleted topic must not pass as empty.
                 history.recover(&self.context, stored).await?;
@@ -25,19 +27,34 @@ impl Pipeline {
                     at = %stored.group,
                     "snapshot.mode=recovery: rebuilding the schema history from the catalog"
                 );
-                stored.group.clone()
+                (stored.group.clone(), stored.to_map())
             }
-            StartPlan::Snapshot | StartPlan::ResumeSnapshot(_) | StartPlan::Current => {
-                let mut conn = connection::connect(&self.config).await?;
-                let position = current_position(&mut conn).await;
-                let _ = conn.disconnect().await;
-                position?
+            StartPlan::ResumeSnapshot(stored) => (self.current_position().await?, stored.to_map()),
+            StartPlan::Snapshot => {
+                // A crash right after the seeds takes the snapshot again.
+                let at = self.current_position().await?;
+                let mut offset = SourceOffset::at(at.clone(), None);
+                offset.snapshot = SnapshotState::InProgress;
+                (at, offset.to_map())
+            }
+            StartPlan::Current => {
+                let at = self.current_position().await?;
+                (at.clone(), SourceOffset::at(at, None).to_map())
             }
         };
         history.ensure_topic(&self.context).await?;
         let mut conn = connection::connect(&self.config).await?;
-        let records = history.seed(&mut conn, &self.filter, &seed_at).await;
+        let records = history
+            .seed(&mut conn, &self.filter, &seed_at, &offset)
+            .await;
         let _ = conn.disconnect().await;
         Ok(sender.send(Ok(records?)).await.is_ok())
+    }
+
+    async fn current_position(&self) -> Result<BinlogPosition> {
+        let mut conn = connection::connect(&self.config).await?;
+        let position = current_position(&mut conn).await;
+        let _ = conn.disconnect().await;
+        position
     }
 }
