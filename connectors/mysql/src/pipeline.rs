@@ -1,7 +1,8 @@
 //! The task's background worker: takes the snapshot when one is due, then streams the binlog
 //! from the snapshot's (or the stored) position, and hands batches of records to
 //! [`crate::task`] through a bounded channel — so a slow broker slows the reader instead of
-//! growing memory, and `poll` only ever receives (cancel-safe).
+//! growing memory, and `poll` only ever receives (cancel-safe). When the binlog to resume
+//! from was purged, `snapshot.mode=when_needed` takes a new snapshot instead of failing.
 
 use std::sync::Arc;
 
@@ -23,6 +24,15 @@ use crate::stream::client::BinlogClient;
 use crate::tables::TableFactory;
 use crate::truncate::{TruncateContext, truncate_record};
 use crate::validate::ServerInfo;
+
+/// Whether the first binlog connection asks for the stored offset's GTIDs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GtidStart {
+    /// Resuming a stored offset: by its GTIDs where it has them, else file/pos.
+    Stored,
+    /// Right after a snapshot or from the current position: file/pos.
+    FilePos,
+}
 
 /// A batch of records, or the error that ends the task.
 pub type Batch = std::result::Result<Vec<SourceRecord>, Error>;
@@ -94,19 +104,42 @@ impl Pipeline {
                 SourceOffset::at(point.position, point.gtids)
             }
         };
-        self.stream(resume, sender).await
+        let by_gtids = match &self.plan {
+            StartPlan::Resume(_) => GtidStart::Stored,
+            _ => GtidStart::FilePos,
+        };
+        match self.stream(resume, by_gtids, sender).await {
+            Err(Error::BinlogPurged { position, oldest })
+                if self.config.snapshot_mode == SnapshotMode::WhenNeeded =>
+            {
+                // The changes since the stored position are gone: only a new snapshot gives
+                // a complete picture again; streaming continues from its position.
+                tracing::warn!(%position, %oldest, "the binlog to resume from was purged; snapshot.mode=when_needed takes a new snapshot");
+                let Some(point) = self.snapshot(sender, None).await? else {
+                    return Ok(());
+                };
+                let resume = SourceOffset::at(point.position, point.gtids);
+                self.stream(resume, GtidStart::FilePos, sender).await
+            }
+            other => other,
+        }
     }
 
-    async fn stream(&self, resume: SourceOffset, sender: &BatchSender) -> Result<()> {
+    async fn stream(
+        &self,
+        resume: SourceOffset,
+        by_gtids: GtidStart,
+        sender: &BatchSender,
+    ) -> Result<()> {
         let mut client = BinlogClient::new(
             self.config.clone(),
             self.server.flavour,
             &self.server.checksum,
             resume.group.clone(),
         );
-        if let StartPlan::Resume(stored) = &self.plan {
-            // A stored offset resumes by its GTID position where the server has GTIDs.
-            client = client.with_gtid_start(stored.gtids.as_deref());
+        if by_gtids == GtidStart::Stored {
+            // A stored offset resumes by its GTIDs where the server has GTIDs.
+            client = client.with_gtid_start(resume.gtids.as_deref());
         }
         let mut builder = ChangeBuilder::new(
             self.partition.clone(),

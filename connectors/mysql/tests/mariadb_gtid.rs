@@ -1,7 +1,8 @@
 //! GTIDs on a real MariaDB with a real worker: a restart resumes from the stored GTID
 //! position (proved by purging the binlog file the stored file/pos names), and
 //! `gtid.source.excludes` skips the rows of one `domain-server` while the position still
-//! advances past them.
+//! advances past them; with `snapshot.mode=when_needed`, a resume position whose binlog was
+//! purged takes a new snapshot.
 
 mod common;
 
@@ -41,28 +42,30 @@ fn ids(records: &[Value]) -> Vec<i64> {
         .collect()
 }
 
-#[tokio::test]
-async fn restart_resumes_from_the_gtid_position() -> anyhow::Result<()> {
-    // Heartbeats store the position after the last transaction once the stream is idle.
-    let (maria, mut worker) =
-        inventory_capture(&ITEMS, "items", &[("heartbeat.interval.ms", "200")]).await?;
-    wait_records(&worker, TOPIC, 1, Duration::from_secs(60)).await?;
-    exec(&maria, "inventory", &["INSERT INTO items VALUES (2)"]).await?;
-    wait_records(&worker, TOPIC, 2, Duration::from_secs(60)).await?;
+/// After the snapshot of row 1, streams row 2, waits until the stored offset holds the
+/// server's whole GTID position and kills the worker; returns a connection and the binlog
+/// file the stored offset names.
+async fn stream_row_2_then_kill(
+    maria: &sluice_tests::MariaDbServer,
+    worker: &mut SluiceProcess,
+) -> anyhow::Result<(mysql_async::Conn, String)> {
+    // Row 2 is written once the snapshot is out, so it is streamed.
+    wait_records(worker, TOPIC, 1, Duration::from_secs(60)).await?;
+    exec(maria, "inventory", &["INSERT INTO items VALUES (2)"]).await?;
+    wait_records(worker, TOPIC, 2, Duration::from_secs(60)).await?;
     let mut conn = mysql_async::Conn::new(maria.opts_for("inventory")).await?;
     let executed: String = conn
         .query_first("SELECT @@gtid_binlog_pos")
         .await?
         .unwrap_or_default();
-    let stored = wait_offset(&worker, "items", |o| o["gtids"] == executed.as_str()).await?;
+    let stored = wait_offset(worker, "items", |o| o["gtids"] == executed.as_str()).await?;
     let stored_file = stored["file"].as_str().unwrap_or_default().to_owned();
     worker.kill9()?;
+    Ok((conn, stored_file))
+}
 
-    // New rows go to a new binlog file, and the file the stored offset names is purged:
-    // only the GTID position can find where to resume.
-    conn.query_drop("FLUSH BINARY LOGS").await?;
-    conn.query_drop("INSERT INTO items VALUES (3)").await?;
-    conn.query_drop("INSERT INTO items VALUES (4)").await?;
+/// Purges every binlog file before the current one; `stored_file` must be among them.
+async fn purge_to_current(conn: &mut mysql_async::Conn, stored_file: &str) -> anyhow::Result<()> {
     let current: String = conn
         .query_first::<mysql_async::Row, _>("SHOW MASTER STATUS")
         .await?
@@ -78,8 +81,8 @@ async fn restart_resumes_from_the_gtid_position() -> anyhow::Result<()> {
                 row.get::<String, _>(0).unwrap_or_default()
             })
             .await?;
-        if !files.contains(&stored_file) {
-            break;
+        if !files.iter().any(|f| f == stored_file) {
+            return Ok(());
         }
         assert!(
             std::time::Instant::now() < deadline,
@@ -87,6 +90,21 @@ async fn restart_resumes_from_the_gtid_position() -> anyhow::Result<()> {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+}
+
+#[tokio::test]
+async fn restart_resumes_from_the_gtid_position() -> anyhow::Result<()> {
+    // Heartbeats store the position after the last transaction once the stream is idle.
+    let (maria, mut worker) =
+        inventory_capture(&ITEMS, "items", &[("heartbeat.interval.ms", "200")]).await?;
+    let (mut conn, stored_file) = stream_row_2_then_kill(&maria, &mut worker).await?;
+
+    // New rows go to a new binlog file, and the file the stored offset names is purged:
+    // only the GTID position can find where to resume.
+    conn.query_drop("FLUSH BINARY LOGS").await?;
+    conn.query_drop("INSERT INTO items VALUES (3)").await?;
+    conn.query_drop("INSERT INTO items VALUES (4)").await?;
+    purge_to_current(&mut conn, &stored_file).await?;
     conn.disconnect().await?;
 
     worker.restart().await?;
@@ -143,5 +161,49 @@ async fn excluded_gtid_sources_are_skipped_but_their_position_counts() -> anyhow
     exec(&maria, "inventory", &["INSERT INTO items VALUES (3)"]).await?;
     let records = wait_records(&worker, TOPIC, 3, Duration::from_secs(60)).await?;
     assert_eq!(ids(&records), [1, 2, 3]);
+    Ok(())
+}
+
+#[tokio::test]
+async fn purged_resume_position_takes_a_new_snapshot_when_needed() -> anyhow::Result<()> {
+    let (maria, mut worker) = inventory_capture(
+        &ITEMS,
+        "items",
+        &[
+            ("heartbeat.interval.ms", "200"),
+            ("snapshot.mode", "when_needed"),
+        ],
+    )
+    .await?;
+    let (mut conn, stored_file) = stream_row_2_then_kill(&maria, &mut worker).await?;
+
+    // Row 3 goes into the stored file, which is then purged: neither the GTID position nor
+    // file/pos can resume, and the change to row 3 is lost to the binlog.
+    conn.query_drop("INSERT INTO items VALUES (3)").await?;
+    conn.query_drop("FLUSH BINARY LOGS").await?;
+    conn.query_drop("INSERT INTO items VALUES (4)").await?;
+    purge_to_current(&mut conn, &stored_file).await?;
+    conn.disconnect().await?;
+
+    worker.restart().await?;
+    let records = wait_records(&worker, TOPIC, 6, Duration::from_secs(90)).await?;
+    assert_eq!(
+        ops(&records),
+        ["r", "c", "r", "r", "r", "r"],
+        "{}",
+        worker.log()
+    );
+    assert_eq!(ids(&records), [1, 2, 1, 2, 3, 4]);
+    assert!(
+        worker
+            .log()
+            .contains("snapshot.mode=when_needed takes a new snapshot"),
+        "{}",
+        worker.log()
+    );
+    // Streaming goes on after the new snapshot.
+    exec(&maria, "inventory", &["INSERT INTO items VALUES (5)"]).await?;
+    let records = wait_records(&worker, TOPIC, 7, Duration::from_secs(60)).await?;
+    assert_eq!(ids(&records[6..]), [5]);
     Ok(())
 }
