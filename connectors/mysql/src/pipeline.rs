@@ -115,6 +115,18 @@ impl Pipeline {
                 // The changes since the stored position are gone: only a new snapshot gives
                 // a complete picture again; streaming continues from its position.
                 tracing::warn!(%position, %oldest, "the binlog to resume from was purged; snapshot.mode=when_needed takes a new snapshot");
+                // DDL in the purged binlog is lost too: the schema history starts again from
+                // the catalog, as before a first snapshot.
+                let mut conn = connection::connect(&self.config).await?;
+                let seed_at = current_position(&mut conn).await;
+                let seeded = match seed_at {
+                    Ok(at) => self.history.seed(&mut conn, &self.filter, &at).await,
+                    Err(error) => Err(error),
+                };
+                let _ = conn.disconnect().await;
+                if sender.send(Ok(seeded?)).await.is_err() {
+                    return Ok(());
+                }
                 let Some(point) = self.snapshot(sender, None).await? else {
                     return Ok(());
                 };

@@ -25,14 +25,25 @@ async fn wait_offset(
     name: &str,
     ready: impl Fn(&Value) -> bool,
 ) -> anyhow::Result<Value> {
+    // The source's own partition, not the schema history's.
+    let source = |offsets: &Value| -> Value {
+        offsets["offsets"]
+            .as_array()
+            .and_then(|all| {
+                all.iter()
+                    .find(|o| o["partition"].get("schema_history").is_none())
+            })
+            .map(|o| o["offset"].clone())
+            .unwrap_or(Value::Null)
+    };
     let offsets = worker
         .wait_for(
             &format!("/connectors/{name}/offsets"),
             Duration::from_secs(60),
-            |o| ready(&o["offsets"][0]["offset"]),
+            |o| ready(&source(o)),
         )
         .await?;
-    Ok(offsets["offsets"][0]["offset"].clone())
+    Ok(source(&offsets))
 }
 
 fn ids(records: &[Value]) -> Vec<i64> {
