@@ -120,7 +120,15 @@ impl Pipeline {
                 let mut conn = connection::connect(&self.config).await?;
                 let seed_at = current_position(&mut conn).await;
                 let seeded = match seed_at {
-                    Ok(at) => self.history.seed(&mut conn, &self.filter, &at).await,
+                    Ok(at) => {
+                        // A crash right after the seeds takes the snapshot again.
+                        let mut offset = SourceOffset::at(at.clone(), None);
+                        offset.snapshot = crate::offset::SnapshotState::InProgress;
+                        let offset = offset.to_map();
+                        self.history
+                            .seed(&mut conn, &self.filter, &at, &offset)
+                            .await
+                    }
                     Err(error) => Err(error),
                 };
                 let _ = conn.disconnect().await;
