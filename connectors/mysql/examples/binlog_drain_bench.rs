@@ -67,6 +67,7 @@ async fn main() -> anyhow::Result<()> {
     );
 
     // Reference: mysqlbinlog decoding the same binlog (rows as pseudo-SQL) to /dev/null.
+    let reference_cpu_before = common::children_cpu()?;
     let reference_started = Instant::now();
     let status = Command::new("mysqlbinlog")
         .args([
@@ -83,8 +84,10 @@ async fn main() -> anyhow::Result<()> {
         .stdout(Stdio::null())
         .status()?;
     let reference = reference_started.elapsed();
+    let reference_cpu = common::children_cpu()? - reference_cpu_before;
     anyhow::ensure!(status.success(), "mysqlbinlog failed: {status}");
 
+    let worker_cpu_before = common::worker_cpu(&worker)?;
     let drain_started = Instant::now();
     http.put(worker.url("/connectors/bench/resume"))
         .send()
@@ -97,11 +100,15 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?;
     let drain = drain_started.elapsed();
+    let worker_cpu = common::worker_cpu(&worker)? - worker_cpu_before;
     println!("mysqlbinlog --read-from-remote-server --verbose > /dev/null: {reference:.2?}");
+    common::report_cpu("mysqlbinlog", reference_cpu, rows);
     println!(
         "sluice binlog → broker (JSON with schemas, durable): {drain:.2?} ({:.0} rows/s)",
         rows as f64 / drain.as_secs_f64()
     );
+    common::report_cpu("sluice worker", worker_cpu, rows);
+    println!("load average after: {}", common::load_average());
     println!(
         "ratio sluice / mysqlbinlog: {:.2}",
         drain.as_secs_f64() / reference.as_secs_f64()

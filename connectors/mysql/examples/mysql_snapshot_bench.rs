@@ -19,7 +19,9 @@ use sluice_tests::{MariaDbServer, SluiceProcess};
 
 const TOPIC: &str = "bench.shop.orders";
 
-fn mysqldump(maria: &MariaDbServer) -> anyhow::Result<Duration> {
+/// One `mysqldump` run: its wall time and its own CPU time.
+fn mysqldump(maria: &MariaDbServer) -> anyhow::Result<(Duration, Duration)> {
+    let cpu_before = common::children_cpu()?;
     let started = Instant::now();
     let status = Command::new("mysqldump")
         .arg("--quick")
@@ -32,7 +34,7 @@ fn mysqldump(maria: &MariaDbServer) -> anyhow::Result<Duration> {
         .status()?;
     let took = started.elapsed();
     anyhow::ensure!(status.success(), "mysqldump failed: {status}");
-    Ok(took)
+    Ok((took, common::children_cpu()? - cpu_before))
 }
 
 fn report(label: &str, took: Duration, rows: i64) {
@@ -55,7 +57,7 @@ async fn main() -> anyhow::Result<()> {
     conn.disconnect().await?;
     let worker = SluiceProcess::start().await?;
 
-    let reference = mysqldump(&maria)?.min(mysqldump(&maria)?);
+    let (reference, reference_cpu) = mysqldump(&maria)?.min(mysqldump(&maria)?);
 
     let config = json!({"name": "bench", "config": {
         "connector.class": "mariadb",
@@ -71,6 +73,7 @@ async fn main() -> anyhow::Result<()> {
         "value.converter.schemas.enable": "false",
     }});
     let load_before = common::load_average();
+    let worker_cpu_before = common::worker_cpu(&worker)?;
     let started = Instant::now();
     let (status, body) = worker.post("/connectors", &config).await?;
     anyhow::ensure!(status == 201, "{body}");
@@ -82,6 +85,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?;
     let snapshot = started.elapsed();
+    let worker_cpu = common::worker_cpu(&worker)? - worker_cpu_before;
 
     println!("load average before the connector ran: {load_before}");
     report(
@@ -89,11 +93,14 @@ async fn main() -> anyhow::Result<()> {
         reference,
         rows,
     );
+    common::report_cpu("mysqldump", reference_cpu, rows);
     report(
         "sluice snapshot → broker (JSON without schemas, durable)",
         snapshot,
         rows,
     );
+    common::report_cpu("sluice worker", worker_cpu, rows);
+    println!("load average after: {}", common::load_average());
     println!(
         "ratio sluice / mysqldump: {:.2} (target ≤ 1)",
         snapshot.as_secs_f64() / reference.as_secs_f64()

@@ -214,7 +214,7 @@ impl BatchReceiver {
                 })) => return Taken::Failed(error),
                 Ok(Some(Queued {
                     batch: Ok(records), ..
-                })) => self.gathered.extend(records),
+                })) => self.gather_batch(records),
             }
         }
         let until = self
@@ -225,7 +225,7 @@ impl BatchReceiver {
             match tokio::time::timeout_at(until, self.receiver.recv()).await {
                 Ok(Some(Queued {
                     batch: Ok(records), ..
-                })) => self.gathered.extend(records),
+                })) => self.gather_batch(records),
                 // Handed over with the next call, after these records.
                 Ok(Some(Queued {
                     batch: Err(error), ..
@@ -238,6 +238,16 @@ impl BatchReceiver {
         }
         self.last_return = Some(Instant::now());
         Taken::Records(std::mem::take(&mut self.gathered))
+    }
+
+    /// Adds a received batch to the gathered records; the first one is kept as it is rather
+    /// than moved record by record into an empty vector.
+    fn gather_batch(&mut self, records: Vec<SourceRecord>) {
+        if self.gathered.is_empty() {
+            self.gathered = records;
+        } else {
+            self.gathered.extend(records);
+        }
     }
 
     /// Changes how long `take` gathers after its previous return (zero: never).

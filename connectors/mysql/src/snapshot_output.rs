@@ -2,12 +2,18 @@
 //! task's queue, the first one marked `snapshot: first` and the newest one held back so the
 //! last record of the snapshot can be marked `last` (its offset then says the snapshot is
 //! complete).
+//!
+//! Only the last record of each batch carries its offset; the others carry an empty one. The
+//! runtime stores the newest offset of each polled batch and `poll` hands over whole batches,
+//! so a batch's last offset is the only one ever stored — and turning a [`SourceOffset`] into
+//! its map (a dozen keys and strings) for every row was a large part of a snapshot row's cost.
 
 use sluice_connect::api::SourceRecord;
 use sluice_schemas::Value;
 use sluice_schemas::source::SnapshotMarker;
 
 use crate::error::{Error, Result};
+use crate::offset::{SnapshotState, SourceOffset};
 use crate::queue::BatchSender;
 
 /// Collects records into batches, holding the newest one back so the last record of the
@@ -15,7 +21,8 @@ use crate::queue::BatchSender;
 pub(crate) struct Output<'a> {
     sender: &'a BatchSender,
     batch: Vec<SourceRecord>,
-    held: Option<SourceRecord>,
+    /// The newest record and its offset, not yet in the batch.
+    held: Option<(SourceRecord, SourceOffset)>,
     max_batch: usize,
     /// Whether the next record is the first of the whole snapshot (not of a resumed one).
     first: bool,
@@ -40,14 +47,18 @@ impl<'a> Output<'a> {
         self.emitted
     }
 
-    /// Adds a record; `false` when the receiver is gone.
-    pub async fn push(&mut self, mut record: SourceRecord) -> Result<bool> {
+    /// Adds a record (whose own offset map is left empty) with its offset; `false` when the
+    /// receiver is gone.
+    pub async fn push(&mut self, mut record: SourceRecord, offset: SourceOffset) -> Result<bool> {
         if self.first {
             set_marker(&mut record, SnapshotMarker::First)?;
             self.first = false;
         }
         self.emitted += 1;
-        if let Some(previous) = self.held.replace(record) {
+        if let Some((mut previous, offset)) = self.held.replace((record, offset)) {
+            if self.batch.len() + 1 >= self.max_batch {
+                previous.source_offset = offset.to_map();
+            }
             self.batch.push(previous);
         }
         if self.batch.len() >= self.max_batch {
@@ -62,11 +73,14 @@ impl<'a> Output<'a> {
 
     /// Sends the rest, the held record marked last; `false` when the receiver is gone.
     pub async fn finish(mut self) -> Result<bool> {
-        if let Some(mut last) = self.held.take() {
-            last.source_offset.remove("snapshot");
-            for key in ["snapshot_db", "snapshot_table", "snapshot_key"] {
-                last.source_offset.remove(key);
+        if let Some((mut last, offset)) = self.held.take() {
+            // The last record's offset says the snapshot is complete: no cursor.
+            last.source_offset = SourceOffset {
+                snapshot: SnapshotState::Complete,
+                cursor: None,
+                ..offset
             }
+            .to_map();
             set_marker(&mut last, SnapshotMarker::Last)?;
             self.batch.push(last);
         }
@@ -90,4 +104,56 @@ fn set_marker(record: &mut SourceRecord, marker: SnapshotMarker) -> Result<()> {
         })?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use sluice_connect::api::{OffsetMap, SchemaAndValue};
+
+    use super::*;
+    use crate::offset::{BinlogPosition, SnapshotCursor};
+
+    fn offset(key: i64) -> SourceOffset {
+        SourceOffset {
+            snapshot: SnapshotState::InProgress,
+            cursor: Some(SnapshotCursor {
+                db: "shop".into(),
+                table: "orders".into(),
+                after: vec![key],
+            }),
+            ..SourceOffset::at(BinlogPosition::new("mysql-bin.000001", 4), None)
+        }
+    }
+
+    #[tokio::test]
+    async fn only_the_last_record_of_each_batch_carries_its_offset() {
+        let (sender, mut receiver) = crate::queue::bounded(16, 0);
+        let mut out = Output::new(&sender, 2, true);
+        for key in 1..=5 {
+            let record = SourceRecord::new(
+                OffsetMap::new(),
+                OffsetMap::new(),
+                "t",
+                SchemaAndValue::null(),
+                SchemaAndValue::null(),
+            );
+            assert!(out.push(record, offset(key)).await.unwrap());
+        }
+        assert!(out.finish().await.unwrap());
+        drop(sender);
+        let mut batches = Vec::new();
+        while let Some(batch) = receiver.recv().await {
+            batches.push(batch.unwrap());
+        }
+        assert_eq!(batches.iter().map(Vec::len).collect::<Vec<_>>(), [2, 2, 1]);
+        for (batch, key) in batches[..2].iter().zip([2, 4]) {
+            assert!(batch[0].source_offset.is_empty());
+            let stored = SourceOffset::from_map(&batch[1].source_offset).unwrap();
+            assert_eq!(stored, offset(key));
+        }
+        let last = SourceOffset::from_map(&batches[2][0].source_offset).unwrap();
+        assert_eq!(last.snapshot, SnapshotState::Complete);
+        assert_eq!(last.cursor, None);
+        assert_eq!(last.group, offset(5).group);
+    }
 }

@@ -14,7 +14,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use futures_util::StreamExt;
 use mysql_async::prelude::Queryable;
-use sluice_connect::api::{SnapshotPhase, SnapshotProgress, SourcePosition, SourceRecord};
+use sluice_connect::api::{
+    OffsetMap, SnapshotPhase, SnapshotProgress, SourcePosition, SourceRecord,
+};
 use sluice_schemas::envelope::EpochNanos;
 use sluice_schemas::source::SnapshotMarker;
 use sluice_schemas::{SchemaRef, Struct, Value};
@@ -53,6 +55,15 @@ impl TableRead {
 struct RunContext<'a> {
     origin: &'a SnapshotPoint,
     started_micros: i64,
+}
+
+/// What every record of one table of a snapshot run shares.
+#[derive(Clone, Copy)]
+struct ReadContext<'a> {
+    read: &'a TableRead,
+    run: &'a RunContext<'a>,
+    /// The source block of every row of the table.
+    source: &'a Struct,
 }
 
 impl Pipeline {
@@ -185,6 +196,13 @@ impl Pipeline {
         };
         report(0, SnapshotPhase::Running);
         let prefix = snapshot_table_prefix(&run.origin.position, &table.db, &table.table);
+        // Every row of the table has the same source block: built once, copied per row.
+        let source = self.source_block(read, run)?;
+        let context = &ReadContext {
+            read,
+            run,
+            source: &source,
+        };
         let mut result = conn.query_iter(sql).await.map_err(read_error)?;
         let mut rows = result
             .stream::<mysql_async::Row>()
@@ -206,8 +224,8 @@ impl Pipeline {
             rows_done += 1;
             if !read.ordered {
                 let position = snapshot_sequence_position(&prefix, &view.position, rows_done);
-                let record = self.read_record(read, run, after, key, position, None)?;
-                if !out.push(record).await? {
+                let (record, offset) = self.read_record(context, after, key, position, None)?;
+                if !out.push(record, offset).await? {
                     return Ok(false);
                 }
                 continue;
@@ -220,7 +238,7 @@ impl Pipeline {
                 }
                 let (before_key, state) = entry.remove_entry();
                 if !self
-                    .push_earlier(read, run, &prefix, before_key, state, out)
+                    .push_earlier(context, &prefix, before_key, state, out)
                     .await?
                 {
                     return Ok(false);
@@ -229,7 +247,7 @@ impl Pipeline {
             let record = match earlier.remove(&integers) {
                 Some(state) => {
                     if !self
-                        .push_earlier(read, run, &prefix, integers, state, out)
+                        .push_earlier(context, &prefix, integers, state, out)
                         .await?
                     {
                         return Ok(false);
@@ -237,16 +255,15 @@ impl Pipeline {
                     None
                 }
                 None => Some(self.read_record(
-                    read,
-                    run,
+                    context,
                     after,
                     key,
                     snapshot_key_position(&prefix, &integers),
                     Some(integers),
                 )?),
             };
-            if let Some(record) = record
-                && !out.push(record).await?
+            if let Some((record, offset)) = record
+                && !out.push(record, offset).await?
             {
                 return Ok(false);
             }
@@ -258,7 +275,7 @@ impl Pipeline {
         drop(result);
         for (integers, state) in earlier {
             if !self
-                .push_earlier(read, run, &prefix, integers, state, out)
+                .push_earlier(context, &prefix, integers, state, out)
                 .await?
             {
                 return Ok(false);
@@ -271,8 +288,7 @@ impl Pipeline {
     /// Emits a row as it was at the snapshot's origin (nothing when it did not exist yet).
     async fn push_earlier(
         &self,
-        read: &TableRead,
-        run: &RunContext<'_>,
+        context: &ReadContext<'_>,
         prefix: &[u8],
         integers: Vec<i64>,
         state: EarlierState,
@@ -281,6 +297,7 @@ impl Pipeline {
         let Some((key, row)) = state else {
             return Ok(true);
         };
+        let read = context.read;
         let envelope = read.mapping.envelope();
         let row = conform(&row, envelope.row_schema(), read.mapping.topic())?;
         let key = envelope
@@ -288,22 +305,14 @@ impl Pipeline {
             .map(|schema| conform(&key, schema, read.mapping.topic()))
             .transpose()?;
         let position = snapshot_key_position(prefix, &integers);
-        let record = self.read_record(read, run, row, key, position, Some(integers))?;
-        out.push(record).await
+        let (record, offset) = self.read_record(context, row, key, position, Some(integers))?;
+        out.push(record, offset).await
     }
 
-    /// The `r` record of one row.
-    fn read_record(
-        &self,
-        read: &TableRead,
-        run: &RunContext<'_>,
-        after: Struct,
-        key: Option<Struct>,
-        position: SourcePosition,
-        integers: Option<Vec<i64>>,
-    ) -> Result<SourceRecord> {
+    /// The `source` block of every row of one table.
+    fn source_block(&self, read: &TableRead, run: &RunContext<'_>) -> Result<Struct> {
         let point = &run.origin.position;
-        let source = self.source.build(&SourceInfo {
+        self.source.build(&SourceInfo {
             db: &read.table.db,
             table: Some(&read.table.table),
             event_time_micros: run.started_micros,
@@ -315,7 +324,20 @@ impl Pipeline {
             row: 0,
             thread: None,
             query: None,
-        })?;
+        })
+    }
+
+    /// The `r` record of one row (its offset map left empty, see [`Output`]) and its offset.
+    fn read_record(
+        &self,
+        context: &ReadContext<'_>,
+        after: Struct,
+        key: Option<Struct>,
+        position: SourcePosition,
+        integers: Option<Vec<i64>>,
+    ) -> Result<(SourceRecord, SourceOffset)> {
+        let ReadContext { read, run, source } = *context;
+        let point = &run.origin.position;
         let offset = SourceOffset {
             group: point.clone(),
             event: 0,
@@ -332,7 +354,7 @@ impl Pipeline {
         };
         let origin = RowOrigin {
             partition: &self.partition,
-            offset: offset.to_map(),
+            offset: OffsetMap::new(),
             place: RowPlace::Snapshot(&position),
             timestamp_ms: run.started_micros / 1000,
         };
@@ -342,14 +364,15 @@ impl Pipeline {
             &read.mapping,
             RowChange::Read(after),
             (None, key),
-            source,
+            source.clone(),
             self.config.tombstones,
             origin,
         )?;
-        one.pop().ok_or_else(|| Error::TableMapping {
+        let record = one.pop().ok_or_else(|| Error::TableMapping {
             table: read.mapping.topic().to_owned(),
             reason: "a snapshot row made no record".into(),
-        })
+        })?;
+        Ok((record, offset))
     }
 }
 

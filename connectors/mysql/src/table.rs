@@ -285,6 +285,27 @@ impl TableMapping {
         self.row_struct(self.binlog_values(&self.fields, cells)?)
     }
 
+    /// [`Self::row_from_binlog`] of an image the caller gives up: its byte strings become
+    /// the row's strings without a copy.
+    pub fn row_from_binlog_image(&self, mut cells: Vec<Cell>) -> Result<Struct> {
+        self.check_width(cells.len())?;
+        let values = self
+            .fields
+            .iter()
+            .map(|m| {
+                // Each column is mapped at most once, so its cell is taken only once.
+                let cell = std::mem::replace(&mut cells[m.source_index], Cell::Absent);
+                let value = m
+                    .column
+                    .ty
+                    .binlog_value_owned(cell, &self.opts)
+                    .map_err(|e| e.in_column(&m.column.name))?;
+                self.fit(m, value)
+            })
+            .collect::<Result<Vec<Value>>>()?;
+        self.row_struct(values)
+    }
+
     /// The before and after row structs of an UPDATE; partial JSON updates in `after` are
     /// applied to the JSON documents of `before`.
     pub fn row_from_binlog_update(

@@ -20,6 +20,14 @@ impl ColumnType {
         }
     }
 
+    /// [`Self::binlog_value`] of a cell the caller gives up: byte strings keep their buffer.
+    pub fn binlog_value_owned(&self, cell: Cell, opts: &TypeOptions) -> Result<Value> {
+        match cell {
+            Cell::Bytes(bytes) => self.bytes_value(bytes, self.binlog_charset(), opts),
+            other => self.binlog_value(&other, opts),
+        }
+    }
+
     /// Converts one binlog cell. NULL and absent cells give [`Value::Null`], as do zero dates;
     /// a partial JSON update ([`Cell::JsonDiff`]) needs the before image and is resolved by
     /// [`crate::table::TableMapping::row_from_binlog_update`].
