@@ -33,9 +33,11 @@
 //!   dies without unwinding (SIGKILL, abort, Ctrl-C).
 //! - `identifier`: validation of names spliced into SQL.
 //! - [`sluice`]: a real `sluice serve` process (built on demand) to kill and restart.
+//! - [`cpu`]: CPU time of a worker and of finished reference programs, for benchmarks.
 //! - [`error`]: the harness's error type.
 
 pub mod binaries;
+pub mod cpu;
 pub mod error;
 mod identifier;
 mod launch;

@@ -14,7 +14,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use sluice_tests::SluiceProcess;
+use sluice_tests::{SluiceProcess, cpu};
 
 const TOPIC: &str = "bench.shop.orders";
 
@@ -67,7 +67,7 @@ async fn main() -> anyhow::Result<()> {
     );
 
     // Reference: mysqlbinlog decoding the same binlog (rows as pseudo-SQL) to /dev/null.
-    let reference_cpu_before = common::children_cpu()?;
+    let reference_cpu_before = cpu::children_cpu()?;
     let reference_started = Instant::now();
     let status = Command::new("mysqlbinlog")
         .args([
@@ -84,10 +84,10 @@ async fn main() -> anyhow::Result<()> {
         .stdout(Stdio::null())
         .status()?;
     let reference = reference_started.elapsed();
-    let reference_cpu = common::children_cpu()? - reference_cpu_before;
+    let reference_cpu = cpu::children_cpu()? - reference_cpu_before;
     anyhow::ensure!(status.success(), "mysqlbinlog failed: {status}");
 
-    let worker_cpu_before = common::worker_cpu(&worker)?;
+    let worker_cpu_before = cpu::worker_cpu(&worker)?;
     let drain_started = Instant::now();
     http.put(worker.url("/connectors/bench/resume"))
         .send()
@@ -100,14 +100,14 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?;
     let drain = drain_started.elapsed();
-    let worker_cpu = common::worker_cpu(&worker)? - worker_cpu_before;
+    let worker_cpu = cpu::worker_cpu(&worker)? - worker_cpu_before;
     println!("mysqlbinlog --read-from-remote-server --verbose > /dev/null: {reference:.2?}");
-    common::report_cpu("mysqlbinlog", reference_cpu, rows);
+    cpu::report_cpu("mysqlbinlog", reference_cpu, rows);
     println!(
         "sluice binlog → broker (JSON with schemas, durable): {drain:.2?} ({:.0} rows/s)",
         rows as f64 / drain.as_secs_f64()
     );
-    common::report_cpu("sluice worker", worker_cpu, rows);
+    cpu::report_cpu("sluice worker", worker_cpu, rows);
     println!("load average after: {}", common::load_average());
     println!(
         "ratio sluice / mysqlbinlog: {:.2}",

@@ -15,13 +15,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use sluice_tests::{MariaDbServer, SluiceProcess};
+use sluice_tests::{MariaDbServer, SluiceProcess, cpu};
 
 const TOPIC: &str = "bench.shop.orders";
 
 /// One `mysqldump` run: its wall time and its own CPU time.
 fn mysqldump(maria: &MariaDbServer) -> anyhow::Result<(Duration, Duration)> {
-    let cpu_before = common::children_cpu()?;
+    let cpu_before = cpu::children_cpu()?;
     let started = Instant::now();
     let status = Command::new("mysqldump")
         .arg("--quick")
@@ -34,7 +34,7 @@ fn mysqldump(maria: &MariaDbServer) -> anyhow::Result<(Duration, Duration)> {
         .status()?;
     let took = started.elapsed();
     anyhow::ensure!(status.success(), "mysqldump failed: {status}");
-    Ok((took, common::children_cpu()? - cpu_before))
+    Ok((took, cpu::children_cpu()? - cpu_before))
 }
 
 fn report(label: &str, took: Duration, rows: i64) {
@@ -73,7 +73,7 @@ async fn main() -> anyhow::Result<()> {
         "value.converter.schemas.enable": "false",
     }});
     let load_before = common::load_average();
-    let worker_cpu_before = common::worker_cpu(&worker)?;
+    let worker_cpu_before = cpu::worker_cpu(&worker)?;
     let started = Instant::now();
     let (status, body) = worker.post("/connectors", &config).await?;
     anyhow::ensure!(status == 201, "{body}");
@@ -85,7 +85,7 @@ async fn main() -> anyhow::Result<()> {
         )
         .await?;
     let snapshot = started.elapsed();
-    let worker_cpu = common::worker_cpu(&worker)? - worker_cpu_before;
+    let worker_cpu = cpu::worker_cpu(&worker)? - worker_cpu_before;
 
     println!("load average before the connector ran: {load_before}");
     report(
@@ -93,13 +93,13 @@ async fn main() -> anyhow::Result<()> {
         reference,
         rows,
     );
-    common::report_cpu("mysqldump", reference_cpu, rows);
+    cpu::report_cpu("mysqldump", reference_cpu, rows);
     report(
         "sluice snapshot → broker (JSON without schemas, durable)",
         snapshot,
         rows,
     );
-    common::report_cpu("sluice worker", worker_cpu, rows);
+    cpu::report_cpu("sluice worker", worker_cpu, rows);
     println!("load average after: {}", common::load_average());
     println!(
         "ratio sluice / mysqldump: {:.2} (target ≤ 1)",

@@ -3,10 +3,10 @@
 
 #![allow(dead_code)] // Each benchmark uses its own part.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use mysql_async::prelude::Queryable;
-use sluice_tests::{MariaDbServer, SluiceProcess};
+use sluice_tests::MariaDbServer;
 
 pub const CREATE_ORDERS: &str = "CREATE TABLE orders (id BIGINT PRIMARY KEY, customer VARCHAR(40), \
      amount DECIMAL(10,2), created DATETIME(3), note VARCHAR(100))";
@@ -78,52 +78,4 @@ pub fn load_average() -> String {
                 .join(" ")
         })
         .unwrap_or_else(|_| "unknown".into())
-}
-
-/// CPU time (user + system) the worker process has used so far, read from `/proc`: on a
-/// shared, loaded machine the wall time depends on what else runs, the CPU time much less.
-pub fn worker_cpu(worker: &SluiceProcess) -> anyhow::Result<Duration> {
-    let marker = worker.data_dir().join("data");
-    let marker = marker.to_string_lossy();
-    for entry in std::fs::read_dir("/proc")? {
-        let path = entry?.path();
-        let Ok(cmdline) = std::fs::read(path.join("cmdline")) else {
-            continue;
-        };
-        if cmdline
-            .split(|b| *b == 0)
-            .any(|arg| arg == marker.as_bytes())
-        {
-            return stat_cpu(&std::fs::read_to_string(path.join("stat"))?, 11);
-        }
-    }
-    anyhow::bail!("no process runs with data directory {marker}")
-}
-
-/// CPU time this process's waited-for children used (user + system): the cutime and cstime
-/// fields of `/proc/self/stat` (the reference programs').
-pub fn children_cpu() -> anyhow::Result<Duration> {
-    stat_cpu(&std::fs::read_to_string("/proc/self/stat")?, 13)
-}
-
-/// utime + stime (`first` = 11) or cutime + cstime (`first` = 13) of a `/proc/<pid>/stat`
-/// line, counted from the field after the parenthesised command name; USER_HZ is 100.
-fn stat_cpu(stat: &str, first: usize) -> anyhow::Result<Duration> {
-    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    anyhow::ensure!(
-        fields.len() > first + 1,
-        "unexpected /proc stat line: {stat}"
-    );
-    let ticks: u64 = fields[first].parse::<u64>()? + fields[first + 1].parse::<u64>()?;
-    Ok(Duration::from_millis(ticks * 10))
-}
-
-/// Prints a side's CPU time in total and per row.
-pub fn report_cpu(process: &str, cpu: Duration, rows: i64) {
-    println!(
-        "  {process} CPU (user+system): {:.2} s, {:.1} µs per row",
-        cpu.as_secs_f64(),
-        cpu.as_secs_f64() * 1e6 / rows as f64
-    );
 }

@@ -7,6 +7,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use sluice_tests::cpu::{children_cpu, worker_cpu};
 use sluice_tests::{PostgresServer, SluiceProcess};
 use tokio_postgres::Client;
 
@@ -69,40 +70,6 @@ pub fn time_program(program: &str, args: &[String]) -> anyhow::Result<(Duration,
     Ok((elapsed, children_cpu()? - cpu_before))
 }
 
-/// CPU time (user + system) the worker process has used so far, read from `/proc`: on a
-/// shared, loaded machine the wall time depends on what else runs, the CPU time much less.
-pub fn worker_cpu(worker: &SluiceProcess) -> anyhow::Result<Duration> {
-    let marker = worker.data_dir().join("data");
-    let marker = marker.to_string_lossy();
-    for entry in std::fs::read_dir("/proc")? {
-        let path = entry?.path();
-        let Ok(cmdline) = std::fs::read(path.join("cmdline")) else {
-            continue;
-        };
-        if !cmdline
-            .split(|b| *b == 0)
-            .any(|arg| arg == marker.as_bytes())
-        {
-            continue;
-        }
-        return stat_cpu(&std::fs::read_to_string(path.join("stat"))?, 11);
-    }
-    anyhow::bail!("no process runs with data directory {marker}")
-}
-
-/// utime + stime (`first` = 11) or cutime + cstime (`first` = 13) of a `/proc/<pid>/stat`
-/// line, counted from the field after the parenthesised command name; USER_HZ is 100.
-fn stat_cpu(stat: &str, first: usize) -> anyhow::Result<Duration> {
-    let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    anyhow::ensure!(
-        fields.len() > first + 1,
-        "unexpected /proc stat line: {stat}"
-    );
-    let ticks: u64 = fields[first].parse::<u64>()? + fields[first + 1].parse::<u64>()?;
-    Ok(Duration::from_millis(ticks * 10))
-}
-
 /// Creates the connector and waits until the topic holds `rows` records, returning the time
 /// from the creation request until then and the CPU time the worker spent meanwhile.
 pub async fn time_connector(
@@ -163,10 +130,4 @@ pub fn report(reference: Side<'_>, sluice: Side<'_>, rows: i64, target: f64) {
         reference.process,
         sluice.elapsed.as_secs_f64() / reference.elapsed.as_secs_f64()
     );
-}
-
-/// CPU time this process's waited-for children used (user + system): the cutime and cstime
-/// fields of `/proc/self/stat`.
-pub fn children_cpu() -> anyhow::Result<Duration> {
-    stat_cpu(&std::fs::read_to_string("/proc/self/stat")?, 13)
 }
