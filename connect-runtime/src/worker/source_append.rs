@@ -34,10 +34,10 @@ pub struct Batch {
 /// Waiting batches are merged into one append up to about this many records.
 const MERGE_MAX_RECORDS: usize = 20_000;
 
-/// How long the queue stays dry before pending offsets are committed outside the flush
-/// interval: soon enough that a pause in the stream stores its offsets at once, late enough
-/// that a steady trickle of small batches does not pay a commit per append.
-const IDLE_COMMIT_DELAY: Duration = Duration::from_millis(100);
+/// The least time between two commits made because the queue ran dry: a steady trickle of
+/// small batches then pays one commit per this interval instead of one per append, while a
+/// pause in the stream still stores its offsets within this long.
+const MIN_COMMIT_SPACING: Duration = Duration::from_millis(100);
 
 impl Batch {
     /// Appends `next`, polled after this batch, to it: records in order, each source
@@ -68,30 +68,33 @@ pub struct Appender {
 }
 
 impl Appender {
-    /// Appends batches until the queue closes, committing offsets every flush interval, once
-    /// the queue has stayed dry for [`IDLE_COMMIT_DELAY`], and at the end. Committed offsets
-    /// go to `committed`.
+    /// Appends batches until the queue closes, committing offsets every flush interval, when
+    /// the queue runs dry, and at the end. Committed offsets go to `committed`.
     ///
-    /// Committing is an append and fsync of its own; doing it each time the queue ran dry
-    /// (at a few thousand single-row transactions per second that is after nearly every
-    /// append) put a second fsync in front of every waiting batch.
+    /// Commits made because the queue ran dry are spaced at least [`MIN_COMMIT_SPACING`]
+    /// apart: each is an append and fsync of its own, and at a few thousand single-row
+    /// transactions per second the queue runs dry after nearly every append, which put a
+    /// second fsync in front of every waiting batch. The first commit is never delayed, so
+    /// what a snapshot or a stream start produced is on record at once.
     pub async fn run(
         mut self,
         mut batches: mpsc::Receiver<Batch>,
         committed: mpsc::UnboundedSender<Vec<CommittedOffset>>,
     ) -> Result<()> {
         let mut pending = PendingOffsets::default();
-        let mut last_commit = Instant::now();
-        let idle_delay = IDLE_COMMIT_DELAY.min(self.offset_flush_interval);
+        let mut last_commit: Option<Instant> = None;
+        let spacing = MIN_COMMIT_SPACING.min(self.offset_flush_interval);
         loop {
             let received = if pending.is_empty() {
                 batches.recv().await
             } else {
-                match tokio::time::timeout(idle_delay, batches.recv()).await {
+                let since = last_commit.map_or(Duration::MAX, |at| at.elapsed());
+                let wait = spacing.saturating_sub(since);
+                match tokio::time::timeout(wait, batches.recv()).await {
                     Ok(received) => received,
                     Err(_elapsed) => {
                         self.commit(&mut pending, &committed).await?;
-                        last_commit = Instant::now();
+                        last_commit = Some(Instant::now());
                         continue;
                     }
                 }
@@ -106,9 +109,9 @@ impl Appender {
                 }
             }
             self.append(batch, &mut pending).await?;
-            if last_commit.elapsed() >= self.offset_flush_interval {
+            if last_commit.is_some_and(|at| at.elapsed() >= self.offset_flush_interval) {
                 self.commit(&mut pending, &committed).await?;
-                last_commit = Instant::now();
+                last_commit = Some(Instant::now());
             }
         }
         self.commit(&mut pending, &committed).await
@@ -467,11 +470,11 @@ mod tests {
         );
     }
 
-    /// A batch that arrives within the idle delay after the previous append is committed
-    /// together with it: one offset write for both, not one per append. Paused time makes
-    /// the delay exact: the clock only moves while every task waits.
+    /// The first commit comes as soon as the queue runs dry; a later one waits until the
+    /// previous commit is [`MIN_COMMIT_SPACING`] old, covering every append made meanwhile.
+    /// Paused time makes the spacing exact: the clock only moves while every task waits.
     #[tokio::test(start_paused = true)]
-    async fn offsets_wait_for_the_queue_to_stay_dry_before_they_are_committed() {
+    async fn dry_queue_commits_are_spaced_and_the_first_is_immediate() {
         let dir = tempfile::tempdir().unwrap();
         let broker = Broker::open(dir.path(), BrokerConfig::default())
             .await
@@ -493,22 +496,30 @@ mod tests {
         let (acks, mut acked) = mpsc::unbounded_channel();
         let running = tokio::spawn(appender.run(queued, acks));
         let log = broker.partition_log("merged", PartitionId(0)).unwrap();
-        let started = tokio::time::Instant::now();
 
         queue.send(batch(0..3)).await.unwrap();
-        while log.high_watermark() < Offset(3) {
+        let first = acked.recv().await.unwrap();
+        let first_at = tokio::time::Instant::now();
+        assert_eq!(first[0].source_offset["next"], 3, "the first commit");
+        assert!(
+            first_at.elapsed() < MIN_COMMIT_SPACING,
+            "the first commit is not delayed"
+        );
+
+        queue.send(batch(3..5)).await.unwrap();
+        while log.high_watermark() < Offset(5) {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
         assert!(acked.try_recv().is_err(), "no commit right after an append");
-        queue.send(batch(3..5)).await.unwrap();
-        let committed = acked.recv().await.unwrap();
+        queue.send(batch(5..8)).await.unwrap();
+        let second = acked.recv().await.unwrap();
         assert_eq!(
-            committed[0].source_offset["next"], 5,
+            second[0].source_offset["next"], 8,
             "one commit covers both appends"
         );
         assert!(
-            started.elapsed() >= IDLE_COMMIT_DELAY,
-            "committed only after the queue stayed dry"
+            first_at.elapsed() >= MIN_COMMIT_SPACING,
+            "committed only once the previous commit was old enough"
         );
         drop(queue);
         running.await.unwrap().unwrap();

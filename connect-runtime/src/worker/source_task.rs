@@ -284,9 +284,16 @@ impl SourceTaskRun {
 /// The newest offset of each source partition among `records` (also of records a transform
 /// will drop, which are done with all the same). Scanning from the end finds each partition's
 /// newest offset first, so only one offset per partition is copied, not one per record.
+///
+/// A record with an empty offset map carries no offset (a source may leave it to a later
+/// record of the same event, as Kafka Connect treats a null offset): it never replaces a
+/// stored one. Storing it would leave a restart with nothing to resume from.
 fn newest_offsets(records: &[SourceRecord]) -> Vec<CommittedOffset> {
     let mut newest: Vec<CommittedOffset> = Vec::new();
     for record in records.iter().rev() {
+        if record.source_offset.is_empty() {
+            continue;
+        }
         if !newest
             .iter()
             .any(|seen| seen.source_partition == record.source_partition)
@@ -310,4 +317,45 @@ fn joined(finished: std::result::Result<Result<()>, tokio::task::JoinError>) -> 
 
 fn appender_gone() -> Error {
     Error::WrongConnectorState("the appender of a source task stopped unexpectedly".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::api::SchemaAndValue;
+
+    fn record(partition: &str, offset: serde_json::Value) -> SourceRecord {
+        SourceRecord::new(
+            json!({ "p": partition }).as_object().cloned().unwrap(),
+            offset.as_object().cloned().unwrap(),
+            "t",
+            SchemaAndValue::null(),
+            SchemaAndValue::null(),
+        )
+    }
+
+    #[test]
+    fn the_newest_non_empty_offset_of_each_partition_is_kept() {
+        let records = [
+            record("a", json!({"n": 1})),
+            record("b", json!({"n": 2})),
+            record("a", json!({"n": 3})),
+            record("a", json!({})),
+            record("b", json!({})),
+        ];
+        let newest = newest_offsets(&records);
+        let summary: Vec<(serde_json::Value, serde_json::Value)> = newest
+            .iter()
+            .map(|c| {
+                (
+                    c.source_partition["p"].clone(),
+                    c.source_offset["n"].clone(),
+                )
+            })
+            .collect();
+        assert_eq!(summary, [(json!("b"), json!(2)), (json!("a"), json!(3))]);
+        assert!(newest_offsets(&[record("a", json!({}))]).is_empty());
+    }
 }
