@@ -266,6 +266,9 @@ async fn a_tiny_byte_bound_on_the_queue_still_drains_everything() -> anyhow::Res
     )
     .await?;
     let topic = "dbserver1.inventory.blobs";
+    // The snapshot's read view must be open before the writes below, or they are read as
+    // `r` rows instead of streamed: its 500 rows in the topic show that it is.
+    wait_records(&worker, topic, 500, Duration::from_secs(60)).await?;
     let mut conn = mysql_async::Conn::new(maria.opts_for("inventory")).await?;
     conn.query_drop("INSERT INTO blobs SELECT seq, REPEAT('x', seq % 3000) FROM seq_1001_to_4000")
         .await?;
