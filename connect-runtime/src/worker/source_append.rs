@@ -362,6 +362,25 @@ mod tests {
         }
     }
 
+    /// A broker in `dir` with the topic "merged", and an appender for task "c-0" on it.
+    async fn appender_on(dir: &std::path::Path, config: BrokerConfig) -> (Broker, Appender) {
+        let broker = Broker::open(dir, config).await.unwrap();
+        broker.topic_or_create("merged").await.unwrap();
+        let offsets = Arc::new(OffsetStore::open(&broker).await.unwrap());
+        let appender = Appender {
+            id: ConnectorTaskId {
+                connector: "c".into(),
+                task: 0,
+            },
+            broker: broker.clone(),
+            offsets,
+            filter: PositionFilter::new("c-0@0"),
+            metrics: TaskMetrics::default(),
+            offset_flush_interval: Duration::from_secs(60),
+        };
+        (broker, appender)
+    }
+
     #[test]
     fn runs_stay_under_the_byte_limit_in_order() {
         let records: Vec<Record> = (0..10)
@@ -393,20 +412,7 @@ mod tests {
             max_batch_bytes: 4096,
             ..BrokerConfig::default()
         };
-        let broker = Broker::open(dir.path(), config).await.unwrap();
-        broker.topic_or_create("merged").await.unwrap();
-        let offsets = Arc::new(OffsetStore::open(&broker).await.unwrap());
-        let appender = Appender {
-            id: ConnectorTaskId {
-                connector: "c".into(),
-                task: 0,
-            },
-            broker: broker.clone(),
-            offsets,
-            filter: PositionFilter::new("c-0@0"),
-            metrics: TaskMetrics::default(),
-            offset_flush_interval: Duration::from_secs(60),
-        };
+        let (broker, appender) = appender_on(dir.path(), config).await;
         let (queue, queued) = mpsc::channel(16);
         for range in [0..200, 200..500] {
             queue.send(batch(range)).await.unwrap();
@@ -421,22 +427,7 @@ mod tests {
     #[tokio::test]
     async fn batches_waiting_in_the_queue_share_one_append() {
         let dir = tempfile::tempdir().unwrap();
-        let broker = Broker::open(dir.path(), BrokerConfig::default())
-            .await
-            .unwrap();
-        broker.topic_or_create("merged").await.unwrap();
-        let offsets = Arc::new(OffsetStore::open(&broker).await.unwrap());
-        let appender = Appender {
-            id: ConnectorTaskId {
-                connector: "c".into(),
-                task: 0,
-            },
-            broker: broker.clone(),
-            offsets: offsets.clone(),
-            filter: PositionFilter::new("c-0@0"),
-            metrics: TaskMetrics::default(),
-            offset_flush_interval: Duration::from_secs(60),
-        };
+        let (broker, appender) = appender_on(dir.path(), BrokerConfig::default()).await;
         let (queue, queued) = mpsc::channel(16);
         for range in [0..3, 3..5, 5..9] {
             queue.send(batch(range)).await.unwrap();
@@ -476,22 +467,7 @@ mod tests {
     #[tokio::test(start_paused = true)]
     async fn dry_queue_commits_are_spaced_and_the_first_is_immediate() {
         let dir = tempfile::tempdir().unwrap();
-        let broker = Broker::open(dir.path(), BrokerConfig::default())
-            .await
-            .unwrap();
-        broker.topic_or_create("merged").await.unwrap();
-        let offsets = Arc::new(OffsetStore::open(&broker).await.unwrap());
-        let appender = Appender {
-            id: ConnectorTaskId {
-                connector: "c".into(),
-                task: 0,
-            },
-            broker: broker.clone(),
-            offsets,
-            filter: PositionFilter::new("c-0@0"),
-            metrics: TaskMetrics::default(),
-            offset_flush_interval: Duration::from_secs(60),
-        };
+        let (broker, appender) = appender_on(dir.path(), BrokerConfig::default()).await;
         let (queue, queued) = mpsc::channel(16);
         let (acks, mut acked) = mpsc::unbounded_channel();
         let running = tokio::spawn(appender.run(queued, acks));
