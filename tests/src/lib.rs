@@ -34,10 +34,12 @@
 //! - `identifier`: validation of names spliced into SQL.
 //! - [`sluice`]: a real `sluice serve` process (built on demand) to kill and restart.
 //! - [`cpu`]: CPU time of a worker and of finished reference programs, for benchmarks.
+//! - [`disk_floor`]: how long the disk alone takes to make a benchmark's log durable.
 //! - [`error`]: the harness's error type.
 
 pub mod binaries;
 pub mod cpu;
+pub mod disk_floor;
 pub mod error;
 mod identifier;
 mod launch;

@@ -113,5 +113,6 @@ async fn main() -> anyhow::Result<()> {
         "ratio sluice / mysqlbinlog: {:.2}",
         drain.as_secs_f64() / reference.as_secs_f64()
     );
+    sluice_tests::disk_floor::measure_and_report(&worker, TOPIC, reference).await?;
     Ok(())
 }

@@ -105,5 +105,6 @@ async fn main() -> anyhow::Result<()> {
         "ratio sluice / mysqldump: {:.2} (target ≤ 1)",
         snapshot.as_secs_f64() / reference.as_secs_f64()
     );
+    sluice_tests::disk_floor::measure_and_report(&worker, TOPIC, reference).await?;
     Ok(())
 }

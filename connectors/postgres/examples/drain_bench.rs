@@ -111,5 +111,6 @@ async fn main() -> anyhow::Result<()> {
         rows,
         1.5,
     );
+    sluice_tests::disk_floor::measure_and_report(&worker, common::TOPIC, reference).await?;
     Ok(())
 }

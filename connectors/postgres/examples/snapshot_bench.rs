@@ -74,5 +74,6 @@ async fn main() -> anyhow::Result<()> {
         rows,
         3.0,
     );
+    sluice_tests::disk_floor::measure_and_report(&worker, common::TOPIC, reference).await?;
     Ok(())
 }
