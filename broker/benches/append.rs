@@ -39,6 +39,7 @@ fn log_config(fsync: FsyncPolicy) -> LogConfig {
         index_interval_bytes: 4096,
         fsync,
         max_batch_bytes: 16 << 20,
+        codec: sluice_broker::Codec::None,
     }
 }
 

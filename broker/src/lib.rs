@@ -73,6 +73,7 @@ pub mod types;
 
 pub use broker::{Broker, PartitionDescription, TopicDescription};
 pub use cleaner::CleanerReport;
+pub use codec::{Codec, CompressionType};
 pub use config::{AutoCreateTopics, BrokerConfig, FsyncPolicy};
 pub use error::{Error, Result};
 pub use fetch::{FetchLimits, FetchResult, OffsetSpec};

@@ -8,6 +8,7 @@ use std::time::Duration;
 use parking_lot::RwLock;
 use serde::{Deserialize, Serialize};
 
+use crate::codec::CompressionType;
 use crate::config::BrokerConfig;
 use crate::error::{Error, Result};
 use crate::log::retention::RetentionLimits;
@@ -104,6 +105,9 @@ pub struct TopicConfig {
     pub segment_ms: u64,
     #[serde(rename = "delete.retention.ms")]
     pub delete_retention_ms: i64,
+    /// How appended batches are stored (`producer`, `uncompressed` or `lz4`).
+    #[serde(rename = "compression.type")]
+    pub compression_type: CompressionType,
 }
 
 impl Default for TopicConfig {
@@ -116,6 +120,7 @@ impl Default for TopicConfig {
             segment_bytes: 1 << 30,
             segment_ms: 7 * 24 * 3600 * 1000,
             delete_retention_ms: 24 * 3600 * 1000,
+            compression_type: CompressionType::Producer,
         }
     }
 }
@@ -165,6 +170,7 @@ impl TopicConfig {
             index_interval_bytes: broker.index_interval_bytes,
             fsync: broker.fsync,
             max_batch_bytes: broker.max_batch_bytes,
+            codec: self.compression_type.codec(),
         }
     }
 }

@@ -67,6 +67,9 @@ pub struct BrokerSettings {
     pub segment_bytes: u64,
     /// -1 keeps data forever.
     pub retention_ms: i64,
+    /// `compression.type` of the topics the worker creates on first use: `producer` (stored
+    /// as appended: uncompressed), `uncompressed` or `lz4`.
+    pub compression_type: sluice_broker::CompressionType,
 }
 
 /// Task execution.
@@ -131,6 +134,7 @@ impl Default for BrokerSettings {
             default_partitions: 1,
             segment_bytes: 256 * 1024 * 1024,
             retention_ms: -1,
+            compression_type: sluice_broker::CompressionType::Producer,
         }
     }
 }
@@ -252,6 +256,7 @@ impl WorkerConfig {
             partitions: settings.default_partitions,
             retention_ms: settings.retention_ms,
             segment_bytes: settings.segment_bytes,
+            compression_type: settings.compression_type,
             ..sluice_broker::TopicConfig::default()
         };
         sluice_broker::BrokerConfig {
@@ -317,6 +322,31 @@ mod tests {
         )
         .unwrap();
         assert_eq!(config.rest.listen, "127.0.0.1:3");
+    }
+
+    #[test]
+    fn compression_of_created_topics_comes_from_the_broker_section() {
+        let env = vec![(
+            "SLUICE_BROKER__COMPRESSION_TYPE".to_string(),
+            "lz4".to_string(),
+        )];
+        let config = WorkerConfig::load_with_env(None, &[], env).unwrap();
+        assert_eq!(
+            config.broker.compression_type,
+            sluice_broker::CompressionType::Lz4
+        );
+        let sluice_broker::AutoCreateTopics::Enabled(topics) =
+            config.broker_config().auto_create_topics
+        else {
+            panic!("auto-create is on by default");
+        };
+        assert_eq!(topics.compression_type, sluice_broker::CompressionType::Lz4);
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("worker.toml");
+        std::fs::write(&path, "[broker]\ncompression_type = \"gzip\"\n").unwrap();
+        let err = WorkerConfig::load_with_env(Some(&path), &[], no_env()).unwrap_err();
+        assert!(format!("{err}").contains("gzip"), "{err}");
     }
 
     #[test]

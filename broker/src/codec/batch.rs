@@ -11,6 +11,7 @@
 
 use bytes::Bytes;
 
+use super::compression::{self, Codec};
 use super::varint::{get_varint, get_varlong, put_varint, put_varlong, varint_len, varlong_len};
 use crate::types::{FetchedRecord, Header, Offset, Record};
 
@@ -24,7 +25,6 @@ pub const MAGIC_V2: i8 = 2;
 const MAGIC_AT: usize = 16;
 const CRC_AT: usize = 17;
 const ATTRIBUTES_AT: usize = 21;
-const COMPRESSION_MASK: i16 = 0x07;
 
 /// Why bytes are not a valid RecordBatch v2.
 #[derive(Debug, thiserror::Error)]
@@ -39,8 +39,13 @@ pub enum DecodeError {
     BadLength(i32),
     #[error("CRC-32C mismatch: stored {stored:#010x}, computed {computed:#010x}")]
     Crc { stored: u32, computed: u32 },
-    #[error("compressed batches (compression codec {0}) are not supported by the embedded broker")]
+    #[error(
+        "compression codec {0} (1 gzip, 2 snappy, 4 zstd) is not supported by the embedded \
+         broker, which reads uncompressed and lz4 batches"
+    )]
     Compressed(i16),
+    #[error("the batch's compressed records section is corrupt")]
+    Decompress(#[source] std::io::Error),
     #[error("negative {what} length {length}")]
     NegativeLength { what: &'static str, length: i32 },
     #[error("record declares {declared} body bytes but its fields use {used}")]
@@ -146,6 +151,11 @@ pub struct BatchLayout {
 /// Appends one uncompressed batch holding `records` at consecutive offsets from `base_offset`.
 /// An empty slice writes nothing.
 pub fn encode_batch(out: &mut Vec<u8>, base_offset: Offset, records: &[Record]) {
+    encode_batch_with(out, base_offset, records, Codec::None);
+}
+
+/// [`encode_batch`] with the records section stored with `codec`.
+pub fn encode_batch_with(out: &mut Vec<u8>, base_offset: Offset, records: &[Record], codec: Codec) {
     let Some(first) = records.first() else {
         return;
     };
@@ -154,10 +164,11 @@ pub fn encode_batch(out: &mut Vec<u8>, base_offset: Offset, records: &[Record]) 
         base_timestamp: first.timestamp_ms,
         last_offset_delta: (records.len() - 1) as i32,
     };
-    encode_batch_entries(
+    encode_batch_entries_with(
         out,
         layout,
         records.iter().enumerate().map(|(i, r)| (i as i32, r)),
+        codec,
     );
 }
 
@@ -167,19 +178,40 @@ pub fn encode_batch_entries<'a>(
     layout: BatchLayout,
     entries: impl Iterator<Item = (i32, &'a Record)>,
 ) {
+    encode_batch_entries_with(out, layout, entries, Codec::None);
+}
+
+/// Appends one batch of `(offset_delta, record)` entries whose records section is stored
+/// with `codec` (the header stays uncompressed, as in Kafka).
+pub fn encode_batch_entries_with<'a>(
+    out: &mut Vec<u8>,
+    layout: BatchLayout,
+    entries: impl Iterator<Item = (i32, &'a Record)>,
+    codec: Codec,
+) {
     let start = out.len();
     out.resize(start + BATCH_HEADER_LEN, 0);
     let mut count: i32 = 0;
     let mut max_timestamp = layout.base_timestamp;
+    // Uncompressed records go straight after the header; compressed ones are encoded aside
+    // first, then compressed in after it.
+    let mut plain = Vec::new();
+    let records_out = match codec {
+        Codec::None => &mut *out,
+        Codec::Lz4 => &mut plain,
+    };
     for (offset_delta, record) in entries {
         max_timestamp = max_timestamp.max(record.timestamp_ms);
         put_record(
-            out,
+            records_out,
             offset_delta,
             record.timestamp_ms - layout.base_timestamp,
             record,
         );
         count += 1;
+    }
+    if codec == Codec::Lz4 {
+        compression::compress_lz4(&plain, out);
     }
     let batch_length = (out.len() - start - LOG_OVERHEAD) as i32;
     let header = &mut out[start..start + BATCH_HEADER_LEN];
@@ -187,7 +219,8 @@ pub fn encode_batch_entries<'a>(
     header[8..12].copy_from_slice(&batch_length.to_be_bytes());
     header[12..16].copy_from_slice(&(-1i32).to_be_bytes()); // partitionLeaderEpoch: no leader
     header[MAGIC_AT] = MAGIC_V2 as u8;
-    header[21..23].copy_from_slice(&0i16.to_be_bytes()); // attributes: no compression, CreateTime
+    // attributes: the codec, CreateTime, not transactional, not a control batch
+    header[21..23].copy_from_slice(&codec.attribute_bits().to_be_bytes());
     header[23..27].copy_from_slice(&layout.last_offset_delta.to_be_bytes());
     header[27..35].copy_from_slice(&layout.base_timestamp.to_be_bytes());
     header[35..43].copy_from_slice(&max_timestamp.to_be_bytes());
@@ -243,21 +276,32 @@ fn put_record(out: &mut Vec<u8>, offset_delta: i32, timestamp_delta: i64, record
     }
 }
 
+/// The codec a stored batch's records section was written with.
+pub fn batch_codec(header: &BatchHeader) -> Result<Codec, DecodeError> {
+    Codec::from_attributes(header.attributes)
+}
+
 /// Decodes every record of one whole batch (CRC already checked by the caller or not needed).
-/// Keys, values and header values are zero-copy slices of `batch`.
+/// Keys, values and header values are zero-copy slices of `batch` (of the decompressed
+/// records section for a compressed batch).
 pub fn decode_records(batch: &Bytes) -> Result<Vec<FetchedRecord>, DecodeError> {
     let header = BatchHeader::parse(batch)?;
-    if header.attributes & COMPRESSION_MASK != 0 {
-        return Err(DecodeError::Compressed(
-            header.attributes & COMPRESSION_MASK,
-        ));
-    }
+    let codec = batch_codec(&header)?;
     let end = header.total_len();
     if batch.len() < end {
         return Err(DecodeError::Truncated { what: "batch" });
     }
+    let (batch, start, end) = match codec {
+        Codec::None => (batch.clone(), BATCH_HEADER_LEN, end),
+        Codec::Lz4 => {
+            let section = compression::decompress(codec, &batch[BATCH_HEADER_LEN..end])?;
+            let len = section.len();
+            (Bytes::from(section), 0, len)
+        }
+    };
+    let batch = &batch;
     let mut records = Vec::with_capacity(header.record_count.clamp(0, 4096) as usize);
-    let mut pos = BATCH_HEADER_LEN;
+    let mut pos = start;
     while pos < end {
         let (record, next) = decode_record(batch, pos, end, &header)?;
         records.push(record);

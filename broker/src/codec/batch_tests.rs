@@ -150,6 +150,25 @@ proptest! {
     }
 
     #[test]
+    fn lz4_batches_round_trip_with_the_same_header(records in proptest::collection::vec(arb_record(), 1..20), base in 0i64..1 << 40) {
+        let mut plain = Vec::new();
+        encode_batch(&mut plain, Offset(base), &records);
+        let mut packed = Vec::new();
+        encode_batch_with(&mut packed, Offset(base), &records, Codec::Lz4);
+        verify_crc(&packed).unwrap();
+        let (p, z) = (BatchHeader::parse(&plain).unwrap(), BatchHeader::parse(&packed).unwrap());
+        prop_assert_eq!(z.total_len(), packed.len());
+        prop_assert_eq!(z.attributes, 3);
+        prop_assert_eq!(
+            (z.base_offset, z.last_offset_delta, z.base_timestamp, z.max_timestamp, z.record_count),
+            (p.base_offset, p.last_offset_delta, p.base_timestamp, p.max_timestamp, p.record_count)
+        );
+        let decoded = decode_records(&Bytes::from(packed)).unwrap();
+        let plain_decoded = decode_records(&Bytes::from(plain)).unwrap();
+        prop_assert_eq!(decoded, plain_decoded);
+    }
+
+    #[test]
     fn decoding_garbage_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
         let _ = BatchHeader::parse(&bytes);
         let _ = decode_records(&Bytes::from(bytes));

@@ -3,8 +3,11 @@
 //!
 //! - [`varint`]: zigzag varints/varlongs used inside records.
 //! - [`batch`]: batch header layout, encoding, CRC-32C checking and record decoding.
+//! - [`compression`]: `compression.type` and the LZ4 codec of a batch's records section.
 
 pub mod batch;
+pub mod compression;
 pub mod varint;
 
 pub use batch::{BATCH_HEADER_LEN, BatchHeader, DecodeError, LOG_OVERHEAD};
+pub use compression::{Codec, CompressionType};

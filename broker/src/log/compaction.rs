@@ -16,7 +16,7 @@ use bytes::Bytes;
 use super::partition::PartitionLog;
 use super::segment::Segment;
 use super::{io_error, sync_dir};
-use crate::codec::batch::{BatchLayout, decode_records, encode_batch_entries};
+use crate::codec::batch::{BatchLayout, batch_codec, decode_records, encode_batch_entries_with};
 use crate::error::{Error, Result};
 use crate::types::{FetchedRecord, Offset};
 
@@ -165,7 +165,13 @@ fn rewrite_segment(
             let entries = kept
                 .iter()
                 .map(|r| ((r.offset.0 - header.base_offset.0) as i32, &r.record));
-            encode_batch_entries(&mut encoded, layout, entries);
+            // A rewritten batch keeps the codec it was written with.
+            let codec = batch_codec(header).map_err(|source| Error::Corrupt {
+                path: log_path.clone(),
+                position: batch.position,
+                source,
+            })?;
+            encode_batch_entries_with(&mut encoded, layout, entries, codec);
             &encoded
         };
         out.write_all(bytes)

@@ -36,6 +36,8 @@ pub struct LogConfig {
     pub index_interval_bytes: u64,
     pub fsync: FsyncPolicy,
     pub max_batch_bytes: usize,
+    /// How this log's appended batches store their records (the topic's `compression.type`).
+    pub codec: crate::codec::Codec,
 }
 
 /// Maps an `io::Error` to [`Error::Io`] with a description of what was being done.

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 
 use super::segment::Segment;
 use super::{LogConfig, io_error, sync_dir};
-use crate::codec::batch::{encode_batch, set_base_offset};
+use crate::codec::batch::{encode_batch_with, set_base_offset};
 use crate::codec::{BATCH_HEADER_LEN, BatchHeader, DecodeError};
 use crate::config::FsyncPolicy;
 use crate::error::{Error, Result};
@@ -179,7 +179,7 @@ impl PartitionLog {
             return Err(Error::EmptyBatch);
         }
         let mut batch = Vec::with_capacity(encoded_size_hint(records));
-        encode_batch(&mut batch, Offset(0), records);
+        encode_batch_with(&mut batch, Offset(0), records, self.config.codec);
         if batch.len() > self.config.max_batch_bytes {
             return Err(Error::BatchTooLarge {
                 size: batch.len(),

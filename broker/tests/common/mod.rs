@@ -16,6 +16,7 @@ pub fn log_config(segment_bytes: u64) -> LogConfig {
         index_interval_bytes: 256,
         fsync: FsyncPolicy::EveryAppend,
         max_batch_bytes: 1 << 20,
+        codec: sluice_broker::Codec::None,
     }
 }
 
