@@ -215,7 +215,7 @@ impl TableEnvelope {
             Some(t) => Value::Struct(Struct::from_trusted_values(
                 self.transaction.clone(),
                 vec![
-                    Value::String(t.id.clone()),
+                    Value::String(t.id.as_str().into()),
                     Value::Int64(t.total_order),
                     Value::Int64(t.data_collection_order),
                 ],
@@ -227,7 +227,7 @@ impl TableEnvelope {
             before.map_or(Value::Null, Value::Struct),
             after.map_or(Value::Null, Value::Struct),
             Value::Struct(source),
-            Value::String(op.code().to_string()),
+            Value::String(op.code().into()),
             Value::Int64(nanos.div_euclid(1_000_000)),
             Value::Int64(nanos.div_euclid(1_000)),
             Value::Int64(nanos),

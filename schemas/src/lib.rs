@@ -4,6 +4,8 @@
 //!
 //! - [`schema`]: Connect schemas (`Schema`, `SchemaBuilder`, `Field`, ready-made primitives).
 //! - [`value`]: Connect values (`Value`, `Struct`) and validation against a schema.
+//! - [`text`]: `Text`, the immutable string of `Value::String` (inline when short, shared when
+//!   long: cloning never allocates).
 //! - [`logical`]: logical/semantic type names and schema constructors (Kafka Decimal/Date/…,
 //!   `io.debezium.time.*`, `io.debezium.data.*`).
 //! - [`source`]: the `source` block of change events (common fields, MySQL/Postgres builders,
@@ -30,8 +32,10 @@ pub mod registry;
 pub mod schema;
 pub mod source;
 pub mod temporal;
+pub mod text;
 pub mod value;
 
 pub use error::{Error, Result};
 pub use schema::{Field, Schema, SchemaBuilder, SchemaRef, SchemaType};
+pub use text::Text;
 pub use value::{Struct, Value};

@@ -190,7 +190,12 @@ pub struct SchemaChangeSchemas {
 }
 
 fn strings(items: &[String]) -> Value {
-    Value::Array(items.iter().map(|s| Value::String(s.clone())).collect())
+    Value::Array(
+        items
+            .iter()
+            .map(|s| Value::String(s.as_str().into()))
+            .collect(),
+    )
 }
 
 impl SchemaChangeSchemas {

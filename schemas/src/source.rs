@@ -9,6 +9,7 @@ use crate::schema::{
     INT32_SCHEMA, INT64_SCHEMA, OPTIONAL_INT64_SCHEMA, OPTIONAL_STRING_SCHEMA, STRING_SCHEMA,
     SchemaBuilder, SchemaRef,
 };
+use crate::text::Text;
 use crate::value::{Struct, Value};
 
 /// The schema name of the MySQL connector's source block.
@@ -69,7 +70,9 @@ impl SnapshotMarker {
 pub fn snapshot_schema() -> SchemaRef {
     let allowed: Vec<&str> = SnapshotMarker::ALL.iter().map(|m| m.as_str()).collect();
     logical::enumeration(&allowed)
-        .default_value(Value::String(SnapshotMarker::False.as_str().to_string()))
+        .default_value(Value::String(Text::from_static(
+            SnapshotMarker::False.as_str(),
+        )))
         .optional()
         .build()
 }
@@ -134,21 +137,22 @@ impl SourceSchemaBuilder {
     }
 }
 
-/// The values of the common source fields.
+/// The values of the common source fields (as [`Text`], so a builder that keeps them clones them
+/// without allocating).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceCommon {
     /// Sluice's version, in the place of Debezium's.
-    pub version: String,
+    pub version: Text,
     /// `mysql`, `postgresql`, …
-    pub connector: String,
+    pub connector: Text,
     /// The logical server name (`topic.prefix`).
-    pub name: String,
+    pub name: Text,
     /// When the change happened in the database, microseconds since the epoch; written as
     /// `ts_ms`, `ts_us` and `ts_ns`.
     pub event_time_micros: i64,
     pub snapshot: SnapshotMarker,
-    pub db: String,
-    pub sequence: Option<String>,
+    pub db: Text,
+    pub sequence: Option<Text>,
 }
 
 impl SourceCommon {
@@ -164,7 +168,7 @@ impl SourceCommon {
         values.push(Value::String(self.connector.clone()));
         values.push(Value::String(self.name.clone()));
         values.push(Value::Int64(self.event_time_micros.div_euclid(1000)));
-        values.push(Value::String(self.snapshot.as_str().to_string()));
+        values.push(Value::String(Text::from_static(self.snapshot.as_str())));
         values.push(Value::String(self.db.clone()));
         values.push(self.sequence.clone().into());
         values.push(Value::Int64(self.event_time_micros));

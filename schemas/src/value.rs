@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::schema::{Schema, SchemaRef, SchemaType};
+use crate::text::Text;
 
 /// One Connect value.
 #[derive(Debug, Clone, PartialEq)]
@@ -21,7 +22,7 @@ pub enum Value {
     Float32(f32),
     Float64(f64),
     Boolean(bool),
-    String(String),
+    String(Text),
     Bytes(Vec<u8>),
     Array(Vec<Value>),
     /// Entries in insertion order; keys are unique by the producer's contract.
@@ -96,7 +97,7 @@ macro_rules! value_from {
 }
 
 value_from!(i8 => Int8, i16 => Int16, i32 => Int32, i64 => Int64, f32 => Float32, f64 => Float64,
-    bool => Boolean, String => String, &str => String, Vec<u8> => Bytes, Struct => Struct);
+    bool => Boolean, String => String, &str => String, &String => String, Text => String, Vec<u8> => Bytes, Struct => Struct);
 
 impl<T: Into<Value>> From<Option<T>> for Value {
     fn from(v: Option<T>) -> Value {

@@ -51,10 +51,10 @@ prop_compose! {
     ) -> Vec<Value> {
         vec![
             Value::Int8(i8v), Value::Int16(i16v), Value::Int32(i32v), Value::Int64(i64v),
-            Value::Float32(f32v), Value::Float64(f64v), Value::Boolean(flag), Value::String(text),
+            Value::Float32(f32v), Value::Float64(f64v), Value::Boolean(flag), Value::String(text.into()),
             Value::Bytes(blob), maybe.map_or(Value::Null, Value::Int64),
-            Value::Array(list.into_iter().map(|s| s.map_or(Value::Null, Value::String)).collect()),
-            Value::Map(by_name.into_iter().map(|(k, v)| (Value::String(k), Value::Int32(v))).collect()),
+            Value::Array(list.into_iter().map(|s| s.map_or(Value::Null, Value::from)).collect()),
+            Value::Map(by_name.into_iter().map(|(k, v)| (Value::String(k.into()), Value::Int32(v))).collect()),
             Value::Map(by_id.into_iter().map(|(k, v)| (Value::Int64(k), Value::Boolean(v))).collect()),
         ]
     }

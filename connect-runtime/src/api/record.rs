@@ -109,7 +109,11 @@ impl Headers {
     /// Appends a string header (schema `string`).
     pub fn add_string(&mut self, key: impl Into<String>, text: impl Into<String>) -> &mut Self {
         let schema = sluice_schemas::schema::STRING_SCHEMA.clone();
-        self.add(key, Some(schema), Value::String(text.into()))
+        self.add(
+            key,
+            Some(schema),
+            Value::String(Into::<String>::into(text).into()),
+        )
     }
 
     /// Appends a raw-bytes header.

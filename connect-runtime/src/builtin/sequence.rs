@@ -10,7 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use serde_json::json;
 use sluice_schemas::schema::{INT64_SCHEMA, STRING_SCHEMA};
-use sluice_schemas::{SchemaBuilder, SchemaRef, Struct, Value};
+use sluice_schemas::{SchemaBuilder, SchemaRef, Struct, Text, Value};
 
 use crate::api::{
     CommittedOffset, OffsetMap, SchemaAndValue, SourceConnector, SourcePosition, SourceRecord,
@@ -100,7 +100,7 @@ struct SequenceTask {
     count: i64,
     batch: i64,
     interval: Duration,
-    payload: String,
+    payload: Text,
     partition: OffsetMap,
     polled_once: bool,
 }
@@ -117,7 +117,7 @@ impl SourceTask for SequenceTask {
         self.count = parsed.integer("sequence.count")?;
         self.batch = parsed.integer("sequence.batch.size")?;
         self.interval = Duration::from_millis(parsed.integer("sequence.interval.ms")? as u64);
-        self.payload = "x".repeat(parsed.integer("sequence.payload.bytes")? as usize);
+        self.payload = Text::from("x".repeat(parsed.integer("sequence.payload.bytes")? as usize));
         self.partition = json!({"sequence": self.topic})
             .as_object()
             .cloned()

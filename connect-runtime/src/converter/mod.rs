@@ -392,7 +392,7 @@ impl Converter for Text {
                 &format!("invalid UTF-8 after byte {}", err.valid_up_to()),
             )
         })?;
-        Ok(SchemaAndValue::new(schema, Value::String(text.to_string())))
+        Ok(SchemaAndValue::new(schema, Value::String(text.into())))
     }
 }
 

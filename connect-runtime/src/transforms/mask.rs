@@ -5,7 +5,7 @@
 //! stays null: there is nothing to hide. A listed field the record lacks is an error, as in
 //! Kafka; use a predicate to apply the transform to the right topics.
 
-use sluice_schemas::{SchemaRef, SchemaType, Struct, Value, logical};
+use sluice_schemas::{SchemaRef, SchemaType, Struct, Text, Value, logical};
 
 use super::config::TransformConfig;
 use super::{Transform, record_error, schema_error};
@@ -132,7 +132,7 @@ fn neutral(value: &Value, decimal: bool) -> Option<Value> {
         Value::Float32(_) => Value::Float32(0.0),
         Value::Float64(_) => Value::Float64(0.0),
         Value::Boolean(_) => Value::Boolean(false),
-        Value::String(_) => Value::String(String::new()),
+        Value::String(_) => Value::String(Text::default()),
         // A Decimal's unscaled value zero is the single byte 0.
         Value::Bytes(_) if decimal => Value::Bytes(vec![0]),
         Value::Bytes(_) => Value::Bytes(Vec::new()),
@@ -152,7 +152,7 @@ fn replace(value: &Value, text: &str) -> Option<Value> {
         Value::Int64(_) => Value::Int64(trimmed.parse().ok()?),
         Value::Float32(_) => Value::Float32(trimmed.parse().ok()?),
         Value::Float64(_) => Value::Float64(trimmed.parse().ok()?),
-        Value::String(_) => Value::String(text.to_string()),
+        Value::String(_) => Value::String(text.into()),
         _ => return None,
     })
 }

@@ -28,7 +28,7 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 use sluice_schemas::schema::OPTIONAL_STRING_SCHEMA;
-use sluice_schemas::{SchemaBuilder, SchemaRef, SchemaType, Struct, Value};
+use sluice_schemas::{SchemaBuilder, SchemaRef, SchemaType, Struct, Text, Value};
 
 use super::config::TransformConfig;
 use super::{Transform, record_error, schema_error};
@@ -280,7 +280,11 @@ impl ExtractNewRecordState {
         values.extend_from_slice(row.values());
         values.extend(layout.fields.iter().map(|located| located.value(envelope)));
         if self.rewrites() {
-            values.push(Value::String(deleted.to_string()));
+            values.push(Value::String(Text::from_static(if deleted {
+                "true"
+            } else {
+                "false"
+            })));
         }
         let flattened = Struct::from_values(layout.output.clone(), values).map_err(|source| {
             schema_error(

@@ -282,7 +282,7 @@ pub async fn wait_for_sink(shared: &Shared, what: &str, check: impl Fn(&SinkStat
 }
 
 pub fn string(text: &str) -> Value {
-    Value::String(text.to_string())
+    Value::String(text.into())
 }
 
 /// The task state of task 0 in a `/status` answer.

@@ -346,7 +346,7 @@ mod tests {
             SchemaAndValue::null(),
             SchemaAndValue {
                 schema: None,
-                value: Value::String(text.to_owned()),
+                value: Value::String(text.into()),
             },
         )
     }

@@ -2,7 +2,7 @@
 //! `table, server_id, gtid, file, pos, row, thread, query`.
 
 use sluice_schemas::source::{SnapshotMarker, SourceCommon};
-use sluice_schemas::{SchemaRef, Struct, Value};
+use sluice_schemas::{SchemaRef, Struct, Text, Value};
 
 use crate::error::{Error, Result};
 use crate::flavour::ConnectorVariant;
@@ -28,8 +28,10 @@ pub struct SourceInfo<'a> {
 #[derive(Debug, Clone)]
 pub struct SourceBuilder {
     schema: SchemaRef,
-    connector: &'static str,
-    name: String,
+    /// The source block's `connector` and `name`, the same in every event: [`Text`] so each
+    /// event clones them without allocating.
+    connector: Text,
+    name: Text,
     /// Where `row` and `snapshot` sit in the schema: the fields that change between the
     /// rows of one rows event (or of one snapshot).
     row_field: usize,
@@ -43,8 +45,8 @@ impl SourceBuilder {
         Self {
             row_field: index("row"),
             snapshot_field: index("snapshot"),
-            connector: variant.connector_name(),
-            name: topic_prefix.to_owned(),
+            connector: Text::from_static(variant.connector_name()),
+            name: Text::new(topic_prefix),
             schema,
         }
     }
@@ -63,7 +65,7 @@ impl SourceBuilder {
         self.set(
             &mut source,
             self.snapshot_field,
-            Value::String(marker.as_str().to_owned()),
+            Value::String(Text::from_static(marker.as_str())),
         )?;
         Ok(source)
     }
@@ -73,7 +75,7 @@ impl SourceBuilder {
             .put_at(index, value)
             .map(|_| ())
             .map_err(|source| Error::Schema {
-                table: self.name.clone(),
+                table: self.name.to_string(),
                 source,
             })
     }
@@ -85,23 +87,23 @@ impl SourceBuilder {
 
     pub fn build(&self, info: &SourceInfo<'_>) -> Result<Struct> {
         let common = SourceCommon {
-            version: env!("CARGO_PKG_VERSION").to_owned(),
-            connector: self.connector.to_owned(),
+            version: Text::from_static(env!("CARGO_PKG_VERSION")),
+            connector: self.connector.clone(),
             name: self.name.clone(),
             event_time_micros: info.event_time_micros,
             snapshot: info.snapshot,
-            db: info.db.to_owned(),
+            db: info.db.into(),
             sequence: None,
         };
         let extra = [
-            ("table", info.table.map(str::to_owned).into()),
+            ("table", info.table.into()),
             ("server_id", Value::Int64(i64::from(info.server_id))),
-            ("gtid", info.gtid.map(str::to_owned).into()),
-            ("file", Value::String(info.file.to_owned())),
+            ("gtid", info.gtid.into()),
+            ("file", Value::String(info.file.into())),
             ("pos", Value::Int64(info.pos as i64)),
             ("row", Value::Int32(info.row as i32)),
             ("thread", info.thread.map(i64::from).into()),
-            ("query", info.query.map(str::to_owned).into()),
+            ("query", info.query.into()),
         ];
         common
             .to_struct(&self.schema, extra)

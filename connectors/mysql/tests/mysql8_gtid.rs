@@ -115,7 +115,7 @@ fn summary(records: &[SourceRecord]) -> Vec<(String, String, String)> {
                 return ("tombstone".into(), gtids, String::new());
             };
             let text = |value: Option<&Value>| match value {
-                Some(Value::String(text)) => text.clone(),
+                Some(Value::String(text)) => text.to_string(),
                 other => format!("{other:?}"),
             };
             let gtid = match envelope.get("source") {

@@ -8,7 +8,7 @@ use sluice_connect::api::{OffsetMap, SchemaAndValue, SourcePosition, SourceRecor
 use sluice_schemas::envelope::{EpochNanos, Op, TransactionBlock};
 use sluice_schemas::records::{KeyedRecord, TransactionSchemas, heartbeat};
 use sluice_schemas::source::{SnapshotMarker, SourceSchemaBuilder};
-use sluice_schemas::{SchemaRef, Struct, Value};
+use sluice_schemas::{SchemaRef, Struct, Text, Value};
 
 use crate::config::PostgresConfig;
 use crate::error::{Error, Result};
@@ -54,9 +54,11 @@ pub struct Placement {
 /// Makes the records of one connector.
 #[derive(Debug, Clone)]
 pub struct EventFactory {
-    prefix: String,
-    db: String,
-    version: String,
+    /// The source block's `name`, `db` and `version`, the same in every event: kept as [`Text`]
+    /// so each event clones them without allocating.
+    prefix: Text,
+    db: Text,
+    version: Text,
     source_schema: SchemaRef,
     partition: OffsetMap,
     transactions: TransactionSchemas,
@@ -67,9 +69,9 @@ pub struct EventFactory {
 impl EventFactory {
     pub fn new(config: &PostgresConfig) -> Self {
         Self {
-            prefix: config.topic_prefix.clone(),
-            db: config.dbname.clone(),
-            version: env!("CARGO_PKG_VERSION").to_string(),
+            prefix: Text::new(&config.topic_prefix),
+            db: Text::new(&config.dbname),
+            version: Text::from_static(env!("CARGO_PKG_VERSION")),
             source_schema: SourceSchemaBuilder::postgres(),
             partition: config.source_partition(),
             transactions: TransactionSchemas::new(),
@@ -90,18 +92,18 @@ impl EventFactory {
         let micros = facts.event_micros;
         let values = vec![
             Value::String(self.version.clone()),
-            Value::String(CONNECTOR.to_string()),
+            Value::String(Text::from_static(CONNECTOR)),
             Value::String(self.prefix.clone()),
             Value::Int64(micros.div_euclid(1000)),
-            Value::String(facts.snapshot.as_str().to_string()),
+            Value::String(Text::from_static(facts.snapshot.as_str())),
             Value::String(self.db.clone()),
             facts.lsn.map_or(Value::Null, |lsn| {
-                Value::String(sequence(facts.last_commit, lsn))
+                Value::String(sequence(facts.last_commit, lsn).into())
             }),
             Value::Int64(micros),
             Value::Int64(micros.saturating_mul(1000)),
-            Value::String(facts.schema.to_string()),
-            Value::String(facts.table.to_string()),
+            Value::String(facts.schema.into()),
+            Value::String(facts.table.into()),
             facts.tx_id.map_or(Value::Null, Value::Int64),
             facts.lsn.map_or(Value::Null, |l| Value::Int64(l.0 as i64)),
             facts.xmin.map_or(Value::Null, Value::Int64),
@@ -369,14 +371,14 @@ mod tests {
             };
             let common = SourceCommon {
                 version: factory.version.clone(),
-                connector: CONNECTOR.to_string(),
+                connector: CONNECTOR.into(),
                 name: factory.prefix.clone(),
                 event_time_micros: facts.event_micros,
                 snapshot: facts.snapshot,
                 db: factory.db.clone(),
                 sequence: lsn.map(|lsn| {
                     let last = last_commit.map(|l| format!("\"{}\"", l.0));
-                    format!("[{},\"{}\"]", last.as_deref().unwrap_or("null"), lsn.0)
+                    format!("[{},\"{}\"]", last.as_deref().unwrap_or("null"), lsn.0).into()
                 }),
             };
             let expected = common

@@ -220,7 +220,10 @@ mod tests {
         let Some(Value::Struct(source)) = value.get("source") else {
             panic!("a source block")
         };
-        assert_eq!(source.get("table"), Some(&Value::String(String::new())));
+        assert_eq!(
+            source.get("table"),
+            Some(&Value::String(String::new().into()))
+        );
         assert_eq!(source.get("txId"), Some(&Value::Int64(7)));
         assert_eq!(value.get("transaction"), Some(&Value::Null));
     }

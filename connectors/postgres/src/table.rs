@@ -322,7 +322,7 @@ fn with_field_schema(value: Value, schema: &SchemaRef) -> Value {
 /// `None` for types that cannot carry it.
 fn placeholder_value(schema: &Schema, placeholder: &str) -> Option<Value> {
     match schema.schema_type() {
-        SchemaType::String => Some(Value::String(placeholder.to_string())),
+        SchemaType::String => Some(Value::String(placeholder.into())),
         SchemaType::Bytes if schema.name() != Some(logical::DECIMAL) => {
             Some(Value::Bytes(placeholder.as_bytes().to_vec()))
         }
@@ -343,8 +343,8 @@ fn placeholder_value(schema: &Schema, placeholder: &str) -> Option<Value> {
         }
         // An hstore in map mode: {placeholder: placeholder}.
         SchemaType::Map => Some(Value::Map(vec![(
-            Value::String(placeholder.to_string()),
-            Value::String(placeholder.to_string()),
+            Value::String(placeholder.into()),
+            Value::String(placeholder.into()),
         )])),
         _ => None,
     }
@@ -360,7 +360,7 @@ fn zero_value(schema: &Schema) -> Value {
         SchemaType::Float32 => Value::Float32(0.0),
         SchemaType::Float64 => Value::Float64(0.0),
         SchemaType::Boolean => Value::Boolean(false),
-        SchemaType::String => Value::String(String::new()),
+        SchemaType::String => Value::String(Default::default()),
         SchemaType::Bytes if schema.name() == Some(logical::DECIMAL) => Value::Bytes(vec![0]),
         SchemaType::Bytes => Value::Bytes(Vec::new()),
         SchemaType::Array => Value::Array(Vec::new()),

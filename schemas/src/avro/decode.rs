@@ -150,7 +150,7 @@ impl Node {
                 let bytes = reader.bytes()?;
                 let text = std::str::from_utf8(bytes)
                     .map_err(|e| reader.malformed(format!("string is not UTF-8: {e}")))?;
-                Value::String(text.to_owned())
+                Value::String(text.into())
             }
             Node::Fixed(size) => Value::Bytes(reader.take(*size)?.to_vec()),
             Node::Enum(symbols) => {
@@ -161,7 +161,8 @@ impl Node {
                         .ok_or_else(|| {
                             reader.malformed(format!("enum index {index} out of range"))
                         })?
-                        .clone(),
+                        .as_str()
+                        .into(),
                 )
             }
             Node::Array(item) => Value::Array(read_blocks(reader, |r| item.decode(r))?),

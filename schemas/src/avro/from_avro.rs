@@ -443,7 +443,7 @@ fn json_default(schema_type: SchemaType, json: &Json) -> Result<Option<Value>> {
         SchemaType::Float32 => Value::Float32(json.as_f64().ok_or_else(bad)? as f32),
         SchemaType::Float64 => Value::Float64(json.as_f64().ok_or_else(bad)?),
         SchemaType::Boolean => Value::Boolean(json.as_bool().ok_or_else(bad)?),
-        SchemaType::String => Value::String(json.as_str().ok_or_else(bad)?.to_owned()),
+        SchemaType::String => Value::String(json.as_str().ok_or_else(bad)?.into()),
         SchemaType::Bytes => Value::Bytes(
             json.as_str()
                 .ok_or_else(bad)?

@@ -328,7 +328,7 @@ pub fn default_json(schema: &Schema, value: &Value) -> Json {
         Value::Float32(v) => json!(v),
         Value::Float64(v) => json!(v),
         Value::Boolean(v) => json!(v),
-        Value::String(v) => json!(v),
+        Value::String(v) => json!(v.as_str()),
         Value::Bytes(bytes) => json!(bytes.iter().map(|b| char::from(*b)).collect::<String>()),
         Value::Array(items) => {
             let item_schema = schema.value_schema();

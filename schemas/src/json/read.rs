@@ -170,7 +170,7 @@ pub fn read_value(schema: Option<&SchemaRef>, node: &JsonNode, path: &str) -> Re
             _ => return Err(mismatch(path, schema, node)),
         },
         SchemaType::String => match node {
-            JsonNode::String(s) => Value::String(s.clone()),
+            JsonNode::String(s) => Value::String(s.as_str().into()),
             _ => return Err(mismatch(path, schema, node)),
         },
         SchemaType::Bytes => match node {
@@ -219,7 +219,7 @@ fn read_map(schema: &SchemaRef, node: &JsonNode, path: &str) -> Result<Value> {
         JsonNode::Object(members) if string_keys => {
             for (k, v) in members {
                 entries.push((
-                    Value::String(k.clone()),
+                    Value::String(k.as_str().into()),
                     read_value(value_schema, v, &join(path, k))?,
                 ));
             }
@@ -269,12 +269,12 @@ fn read_schemaless(node: &JsonNode) -> Value {
             Ok(i) => Value::Int64(i),
             Err(_) => Value::Float64(text.parse().unwrap_or(f64::NAN)),
         },
-        JsonNode::String(s) => Value::String(s.clone()),
+        JsonNode::String(s) => Value::String(s.as_str().into()),
         JsonNode::Array(items) => Value::Array(items.iter().map(read_schemaless).collect()),
         JsonNode::Object(members) => Value::Map(
             members
                 .iter()
-                .map(|(k, v)| (Value::String(k.clone()), read_schemaless(v)))
+                .map(|(k, v)| (Value::String(k.as_str().into()), read_schemaless(v)))
                 .collect(),
         ),
     }

@@ -251,7 +251,7 @@ fn primitive_case() -> impl Strategy<Value = (SchemaRef, Value)> {
             .prop_filter("NaN != NaN", |v| !v.is_nan())
             .prop_map(|v| (FLOAT64_SCHEMA.clone(), Value::Float64(v))),
         any::<bool>().prop_map(|v| (BOOLEAN_SCHEMA.clone(), Value::Boolean(v))),
-        any::<String>().prop_map(|v| (STRING_SCHEMA.clone(), Value::String(v))),
+        any::<String>().prop_map(|v| (STRING_SCHEMA.clone(), Value::String(v.into()))),
         proptest::collection::vec(any::<u8>(), 0..40)
             .prop_map(|v| (BYTES_SCHEMA.clone(), Value::Bytes(v))),
     ]
@@ -347,7 +347,7 @@ fn value_of(shape: &Shape, schema: &SchemaRef) -> BoxedStrategy<Value> {
                 4 => proptest::num::f32::NORMAL.prop_map(Value::Float32).boxed(),
                 5 => proptest::num::f64::NORMAL.prop_map(Value::Float64).boxed(),
                 6 => any::<bool>().prop_map(Value::Boolean).boxed(),
-                7 => any::<String>().prop_map(Value::String).boxed(),
+                7 => any::<String>().prop_map(Value::from).boxed(),
                 _ => any::<i64>()
                     .prop_map(|v| Value::Bytes(crate::decimal::encode_unscaled(v.into())))
                     .boxed(),
@@ -369,7 +369,7 @@ fn value_of(shape: &Shape, schema: &SchemaRef) -> BoxedStrategy<Value> {
             let key = if *int_keys {
                 any::<i32>().prop_map(Value::Int32).boxed()
             } else {
-                "[a-z]{0,4}".prop_map(Value::String).boxed()
+                "[a-z]{0,4}".prop_map(Value::from).boxed()
             };
             proptest::collection::vec((key, value_of(values, &value_schema)), 0..3)
                 .prop_map(Value::Map)

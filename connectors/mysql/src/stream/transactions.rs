@@ -153,7 +153,7 @@ impl OpenTransaction {
                     Struct::from_values(
                         field.schema().clone(),
                         vec![
-                            Value::String(self.id.clone()),
+                            Value::String(self.id.as_str().into()),
                             Value::Int64(self.total),
                             Value::Int64(data_collection_order),
                         ],

@@ -112,7 +112,7 @@ proptest! {
         let streamed = ty.binlog_value(&Cell::Timestamp { seconds, micros }, &opts).unwrap();
         prop_assert_eq!(&streamed, &ty.snapshot_value(&My::Bytes(text.clone().into_bytes()), &opts).unwrap());
         // ZonedTimestamp is the same text with T, the fsp digits and Z.
-        prop_assert_eq!(streamed, Value::String(format!("{}Z", text.replace(' ', "T"))));
+        prop_assert_eq!(streamed, Value::String(format!("{}Z", text.replace(' ', "T")).into()));
     }
 
     #[test]

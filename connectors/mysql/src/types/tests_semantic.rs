@@ -177,7 +177,7 @@ fn enums_sets_json_and_geometry() {
     );
     assert_eq!(
         e.binlog_value(&Cell::Enum(0), &o).unwrap(),
-        Value::String(String::new())
+        Value::String(Default::default())
     );
     assert!(e.binlog_value(&Cell::Enum(3), &o).is_err());
     assert_eq!(

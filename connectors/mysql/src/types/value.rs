@@ -147,7 +147,7 @@ impl ColumnType {
                         column: String::new(),
                         source,
                     })?;
-                Value::String(decode_decimal(&bytes, scale as i32))
+                Value::String(decode_decimal(&bytes, scale as i32).into())
             }
         })
     }
@@ -196,10 +196,10 @@ impl ColumnType {
                 Ok(binary_value(bytes, opts.binary))
             }
             TypeKind::FixedString { .. } | TypeKind::VarString { .. } | TypeKind::Lob { .. } => {
-                Ok(Value::String(text_charset.decode_owned(bytes)))
+                Ok(Value::String(text_charset.decode_owned(bytes).into()))
             }
             TypeKind::Enum { .. } | TypeKind::Set { .. } => {
-                Ok(Value::String(text_charset.decode_owned(bytes)))
+                Ok(Value::String(text_charset.decode_owned(bytes).into()))
             }
             TypeKind::Json => json_text_value(&bytes),
             TypeKind::Geometry(kind) => super::geometry::geometry_value(&bytes, *kind),
@@ -245,7 +245,7 @@ impl ColumnType {
             TypeKind::Timestamp { fsp } => fsp,
             _ => 0,
         };
-        Value::String(format_zoned_timestamp(epoch_micros, fsp))
+        Value::String(format_zoned_timestamp(epoch_micros, fsp).into())
     }
 
     /// TIME as a signed duration in microseconds (it may be negative or above 24 hours).
@@ -268,11 +268,11 @@ impl ColumnType {
             return Err(self.mismatch("an ENUM index"));
         };
         if index == 0 {
-            return Ok(Value::String(String::new()));
+            return Ok(Value::String(Default::default()));
         }
         values
             .get(usize::from(index) - 1)
-            .map(|v| Value::String(v.clone()))
+            .map(|v| Value::String(v.as_str().into()))
             .ok_or_else(|| {
                 bad(format!(
                     "ENUM index {index} is beyond the {} known members (is \
@@ -303,13 +303,15 @@ impl ColumnType {
             }
             out.push_str(member);
         }
-        Ok(Value::String(out))
+        Ok(Value::String(out.into()))
     }
 
     /// A parsed JSON document as compact text, object keys in MySQL's order.
     pub(crate) fn json_value(&self, json: &serde_json::Value) -> Result<Value> {
         match self.kind {
-            TypeKind::Json => Ok(Value::String(canonical_json(json.clone()).to_string())),
+            TypeKind::Json => Ok(Value::String(
+                canonical_json(json.clone()).to_string().into(),
+            )),
             _ => Err(self.mismatch("a JSON document")),
         }
     }
@@ -339,15 +341,23 @@ fn utf8(bytes: &[u8]) -> Result<String> {
 fn binary_value(bytes: Vec<u8>, mode: BinaryHandlingMode) -> Value {
     match mode {
         BinaryHandlingMode::Bytes => Value::Bytes(bytes),
-        BinaryHandlingMode::Base64 => {
-            Value::String(base64::engine::general_purpose::STANDARD.encode(bytes))
-        }
-        BinaryHandlingMode::Base64UrlSafe => {
-            Value::String(base64::engine::general_purpose::URL_SAFE.encode(bytes))
-        }
-        BinaryHandlingMode::Hex => {
-            Value::String(bytes.iter().map(|b| format!("{b:02x}")).collect())
-        }
+        BinaryHandlingMode::Base64 => Value::String(
+            base64::engine::general_purpose::STANDARD
+                .encode(bytes)
+                .into(),
+        ),
+        BinaryHandlingMode::Base64UrlSafe => Value::String(
+            base64::engine::general_purpose::URL_SAFE
+                .encode(bytes)
+                .into(),
+        ),
+        BinaryHandlingMode::Hex => Value::String(
+            bytes
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+                .into(),
+        ),
     }
 }
 
@@ -356,7 +366,7 @@ fn binary_value(bytes: Vec<u8>, mode: BinaryHandlingMode) -> Value {
 fn json_text_value(bytes: &[u8]) -> Result<Value> {
     let json: serde_json::Value = serde_json::from_slice(bytes)
         .map_err(|e| bad(format!("the JSON column holds invalid JSON: {e}")))?;
-    Ok(Value::String(canonical_json(json).to_string()))
+    Ok(Value::String(canonical_json(json).to_string().into()))
 }
 
 /// MySQL keeps (and prints) object keys sorted by length, then bytewise; Debezium's binlog

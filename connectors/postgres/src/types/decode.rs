@@ -46,7 +46,7 @@ impl ColumnType {
             | TypeKind::Xml
             | TypeKind::Json
             | TypeKind::Uuid
-            | TypeKind::Enum { .. } => Value::String(text.to_string()),
+            | TypeKind::Enum { .. } => Value::String(text.into()),
             TypeKind::Bytea => binary(parse_bytea(text)?, opts.binary),
             TypeKind::Date => Value::Int32(match parse_date(text)? {
                 Moment::At(days) => days,
@@ -61,7 +61,7 @@ impl ColumnType {
                     _ => Value::Int32((micros / 1000) as i32),
                 }
             }
-            TypeKind::TimeTz => Value::String(format_zoned_time(parse_time_tz(text)?)),
+            TypeKind::TimeTz => Value::String(format_zoned_time(parse_time_tz(text)?).into()),
             TypeKind::Timestamp { precision } => {
                 let micros = match parse_timestamp(text)? {
                     Moment::At(micros) => micros,
@@ -76,15 +76,15 @@ impl ColumnType {
                 })
             }
             TypeKind::TimestampTz { precision } => Value::String(match parse_timestamp_tz(text)? {
-                Moment::At(micros) => format_zoned_timestamp(micros, *precision),
-                Moment::PositiveInfinity => "infinity".to_string(),
-                Moment::NegativeInfinity => "-infinity".to_string(),
+                Moment::At(micros) => format_zoned_timestamp(micros, *precision).into(),
+                Moment::PositiveInfinity => "infinity".into(),
+                Moment::NegativeInfinity => "-infinity".into(),
             }),
             TypeKind::Interval => {
                 let fields = parse_interval(text)?;
                 match opts.interval {
                     IntervalHandlingMode::Numeric => Value::Int64(fields.micro_duration()),
-                    IntervalHandlingMode::String => Value::String(fields.iso_string()),
+                    IntervalHandlingMode::String => Value::String(fields.iso_string().into()),
                 }
             }
             TypeKind::Numeric { scale, .. } => fixed_numeric(text, *scale, opts.decimal)?,
@@ -95,7 +95,7 @@ impl ColumnType {
             TypeKind::Hstore => {
                 let pairs = parse_hstore(text)?;
                 match opts.hstore {
-                    HstoreHandlingMode::Json => Value::String(hstore_json(&pairs)),
+                    HstoreHandlingMode::Json => Value::String(hstore_json(&pairs).into()),
                     HstoreHandlingMode::Map => hstore_map(pairs),
                 }
             }
@@ -184,11 +184,15 @@ fn parse_bytea(text: &str) -> Result<Vec<u8>, String> {
 pub(crate) fn binary(bytes: Vec<u8>, mode: BinaryHandlingMode) -> Value {
     match mode {
         BinaryHandlingMode::Bytes => Value::Bytes(bytes),
-        BinaryHandlingMode::Base64 => Value::String(STANDARD.encode(bytes)),
-        BinaryHandlingMode::Base64UrlSafe => Value::String(URL_SAFE.encode(bytes)),
-        BinaryHandlingMode::Hex => {
-            Value::String(bytes.iter().map(|b| format!("{b:02x}")).collect())
-        }
+        BinaryHandlingMode::Base64 => Value::String(STANDARD.encode(bytes).into()),
+        BinaryHandlingMode::Base64UrlSafe => Value::String(URL_SAFE.encode(bytes).into()),
+        BinaryHandlingMode::Hex => Value::String(
+            bytes
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+                .into(),
+        ),
     }
 }
 

@@ -70,7 +70,7 @@ pub fn hstore_map(pairs: Vec<(String, Option<String>)>) -> Value {
     Value::Map(
         pairs
             .into_iter()
-            .map(|(k, v)| (Value::String(k), v.map_or(Value::Null, Value::String)))
+            .map(|(k, v)| (Value::String(k.into()), v.map_or(Value::Null, Value::from)))
             .collect(),
     )
 }

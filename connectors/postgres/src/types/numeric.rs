@@ -41,7 +41,7 @@ pub fn fixed_numeric(
         return match mode {
             DecimalHandlingMode::Precise => Err(special_in_precise_mode(text)),
             DecimalHandlingMode::Double => Ok(Value::Float64(double)),
-            DecimalHandlingMode::String => Ok(Value::String(name.to_string())),
+            DecimalHandlingMode::String => Ok(Value::String(name.into())),
         };
     }
     match mode {
@@ -52,7 +52,7 @@ pub fn fixed_numeric(
                 .map_err(|e| e.to_string()),
         },
         DecimalHandlingMode::Double => parse_f64(text).map(Value::Float64),
-        DecimalHandlingMode::String => Ok(Value::String(text.to_string())),
+        DecimalHandlingMode::String => Ok(Value::String(text.into())),
     }
 }
 
@@ -138,7 +138,9 @@ pub fn money(
             .map_err(|e| e.to_string()),
         DecimalHandlingMode::Double => parse_f64(&plain).map(Value::Float64),
         // Debezium prints the driver's double: `1234.5`, not `1234.50`.
-        DecimalHandlingMode::String => parse_f64(&plain).map(|v| Value::String(v.to_string())),
+        DecimalHandlingMode::String => {
+            parse_f64(&plain).map(|v| Value::String(v.to_string().into()))
+        }
     }
 }
 
