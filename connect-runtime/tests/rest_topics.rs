@@ -21,6 +21,32 @@ async fn topic_lifecycle_and_records() {
     let body: Value = created.json().await.unwrap();
     assert_eq!(body["partitions"].as_array().unwrap().len(), 2);
     assert_eq!(body["config"]["retention.ms"], 60000);
+    assert_eq!(
+        body["config"]["compression.type"], "lz4",
+        "new topics take the worker's compression default"
+    );
+    let plain: Value = http
+        .post(url("/topics"))
+        .json(&json!({"name": "plain", "config": {"compression.type": "uncompressed"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(plain["config"]["compression.type"], "uncompressed");
+    let gzip = http
+        .post(url("/topics"))
+        .json(&json!({"name": "gz", "config": {"compression.type": "gzip"}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(gzip.status(), 400);
+    let error: Value = gzip.json().await.unwrap();
+    assert!(
+        error["message"].as_str().unwrap().contains("gzip"),
+        "{error}"
+    );
 
     let again = http
         .post(url("/topics"))
@@ -97,7 +123,7 @@ async fn topic_lifecycle_and_records() {
         .json()
         .await
         .unwrap();
-    assert_eq!(listed, ["orders"]);
+    assert_eq!(listed, ["orders", "plain"]);
     let missing = http.get(url("/topics/nope")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
     assert_eq!(

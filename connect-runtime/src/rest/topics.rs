@@ -87,7 +87,15 @@ pub async fn create(
     body: Result<Json<CreateTopic>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<JsonValue>), ApiError> {
     let Json(request) = body.map_err(|rejection| ApiError::bad_request(rejection.body_text()))?;
-    let config = topic_config(request.partitions, &request.config)?;
+    let mut config = topic_config(request.partitions, &request.config)?;
+    // Like Kafka's broker-level compression.type, the worker's setting is every new topic's
+    // default, not only of those created on first use.
+    if !request.config.contains_key("compression.type")
+        && let sluice_broker::AutoCreateTopics::Enabled(defaults) =
+            &state.broker.config().auto_create_topics
+    {
+        config.compression_type = defaults.compression_type;
+    }
     state.broker.create_topic(&request.name, config).await?;
     let description = state.broker.describe_topic(&request.name)?;
     Ok((StatusCode::CREATED, Json(description_json(&description))))

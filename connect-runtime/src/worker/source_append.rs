@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sluice_broker::topic::Topic;
 use sluice_broker::{Broker, PartitionChoice, PartitionId, Record};
@@ -82,7 +82,9 @@ impl Appender {
         committed: mpsc::UnboundedSender<Vec<CommittedOffset>>,
     ) -> Result<()> {
         let mut pending = PendingOffsets::default();
-        let mut last_commit: Option<Instant> = None;
+        // Tokio's clock, the one `timeout` below waits on (they must agree, also when a test
+        // pauses time).
+        let mut last_commit: Option<tokio::time::Instant> = None;
         let spacing = MIN_COMMIT_SPACING.min(self.offset_flush_interval);
         loop {
             let received = if pending.is_empty() {
@@ -94,7 +96,7 @@ impl Appender {
                     Ok(received) => received,
                     Err(_elapsed) => {
                         self.commit(&mut pending, &committed).await?;
-                        last_commit = Some(Instant::now());
+                        last_commit = Some(tokio::time::Instant::now());
                         continue;
                     }
                 }
@@ -111,7 +113,7 @@ impl Appender {
             self.append(batch, &mut pending).await?;
             if last_commit.is_some_and(|at| at.elapsed() >= self.offset_flush_interval) {
                 self.commit(&mut pending, &committed).await?;
-                last_commit = Some(Instant::now());
+                last_commit = Some(tokio::time::Instant::now());
             }
         }
         self.commit(&mut pending, &committed).await
@@ -483,8 +485,11 @@ mod tests {
         );
 
         queue.send(batch(3..5)).await.unwrap();
+        // Wait for the append without moving the paused clock (a tokio sleep would let it
+        // run ahead while the append's blocking write is slow).
         while log.high_watermark() < Offset(5) {
-            tokio::time::sleep(Duration::from_millis(1)).await;
+            tokio::task::yield_now().await;
+            std::thread::sleep(Duration::from_millis(1));
         }
         assert!(acked.try_recv().is_err(), "no commit right after an append");
         queue.send(batch(5..8)).await.unwrap();

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use sluice_broker::{Broker, BrokerConfig};
+use sluice_broker::Broker;
 use sluice_connect::registry::ConnectorRegistry;
 use sluice_connect::rest::{RestState, router};
 use sluice_connect::stores::schemas::open_schema_registry;
 use sluice_connect::worker::Worker;
-use sluice_connect::worker_config::RuntimeSettings;
+use sluice_connect::worker_config::{RuntimeSettings, WorkerConfig};
 
 pub struct TestWorker {
     pub base: String,
@@ -39,7 +39,8 @@ impl TestWorker {
         dir: Arc<tempfile::TempDir>,
         registry: ConnectorRegistry,
     ) -> TestWorker {
-        let broker = Broker::open(dir.path(), BrokerConfig::default())
+        // The broker as `sluice serve` configures it by default.
+        let broker = Broker::open(dir.path(), WorkerConfig::default().broker_config())
             .await
             .unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
