@@ -1,5 +1,6 @@
 //! The public value types of the broker: offsets, partition ids, records and headers.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use bytes::Bytes;
@@ -33,9 +34,12 @@ impl fmt::Display for PartitionId {
 }
 
 /// A record header: a UTF-8 key and an optional (nullable) value.
+///
+/// The key is a `Cow` so the constant keys a producer stamps on every record (`"x".into()`
+/// from a `&'static str`) cost no allocation; keys read back from the log are owned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Header {
-    pub key: String,
+    pub key: Cow<'static, str>,
     pub value: Option<Bytes>,
 }
 

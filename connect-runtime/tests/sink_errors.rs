@@ -167,12 +167,7 @@ async fn without_context_headers_the_dead_letter_copy_is_the_original_record() {
     }))
     .await;
     let dead = dead_letters(&worker, 1).await;
-    let headers: Vec<_> = dead[0]
-        .record
-        .headers
-        .iter()
-        .map(|h| h.key.as_str())
-        .collect();
+    let headers: Vec<_> = dead[0].record.headers.iter().map(|h| &*h.key).collect();
     assert_eq!(headers, ["h"]);
     worker.shutdown().await;
 }

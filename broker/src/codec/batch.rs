@@ -11,6 +11,7 @@
 
 use bytes::Bytes;
 
+use super::batch_buf::{BatchBuf, VectoredBatch};
 use super::compression::{self, Codec};
 use super::varint::{get_varint, get_varlong, put_varint, put_varlong, varint_len, varlong_len};
 use crate::types::{FetchedRecord, Header, Offset, Record};
@@ -172,6 +173,33 @@ pub fn encode_batch_with(out: &mut Vec<u8>, base_offset: Offset, records: &[Reco
     );
 }
 
+/// Encodes one batch holding `records` at consecutive offsets from `base_offset` for a
+/// vectored write: uncompressed, keys and values of
+/// [`BY_REFERENCE_MIN`](super::batch_buf::BY_REFERENCE_MIN) bytes or more stay in the records'
+/// buffers (a compressed records section is all framing). Its bytes equal
+/// [`encode_batch_with`]'s. `None` for an empty slice.
+pub fn encode_batch_vectored(
+    base_offset: Offset,
+    records: &[Record],
+    codec: Codec,
+    framing_capacity: usize,
+) -> Option<VectoredBatch<'_>> {
+    let first = records.first()?;
+    let layout = BatchLayout {
+        base_offset,
+        base_timestamp: first.timestamp_ms,
+        last_offset_delta: (records.len() - 1) as i32,
+    };
+    let mut out = VectoredBatch::with_capacity(framing_capacity);
+    encode_into(
+        &mut out,
+        layout,
+        records.iter().enumerate().map(|(i, r)| (i as i32, r)),
+        codec,
+    );
+    Some(out)
+}
+
 /// Appends one uncompressed batch of `(offset_delta, record)` entries.
 pub fn encode_batch_entries<'a>(
     out: &mut Vec<u8>,
@@ -189,32 +217,33 @@ pub fn encode_batch_entries_with<'a>(
     entries: impl Iterator<Item = (i32, &'a Record)>,
     codec: Codec,
 ) {
-    let start = out.len();
-    out.resize(start + BATCH_HEADER_LEN, 0);
-    let mut count: i32 = 0;
-    let mut max_timestamp = layout.base_timestamp;
+    encode_into(out, layout, entries, codec);
+}
+
+/// Encodes one batch at the end of `out`: header placeholder, records (compressed with
+/// `codec`), then the header with the counts and finally the CRC over attributes..end.
+fn encode_into<'a>(
+    out: &mut impl BatchBuf<'a>,
+    layout: BatchLayout,
+    entries: impl Iterator<Item = (i32, &'a Record)>,
+    codec: Codec,
+) {
+    let start = out.encoded_len();
+    let header_at = out.framing().len();
+    out.framing().resize(header_at + BATCH_HEADER_LEN, 0);
     // Uncompressed records go straight after the header; compressed ones are encoded aside
     // first, then compressed in after it.
-    let mut plain = Vec::new();
-    let records_out = match codec {
-        Codec::None => &mut *out,
-        Codec::Lz4 => &mut plain,
+    let (count, max_timestamp) = match codec {
+        Codec::None => put_records(out, &layout, entries),
+        Codec::Lz4 => {
+            let mut plain = Vec::new();
+            let counted = put_records(&mut plain, &layout, entries);
+            compression::compress_lz4(&plain, out.framing());
+            counted
+        }
     };
-    for (offset_delta, record) in entries {
-        max_timestamp = max_timestamp.max(record.timestamp_ms);
-        put_record(
-            records_out,
-            offset_delta,
-            record.timestamp_ms - layout.base_timestamp,
-            record,
-        );
-        count += 1;
-    }
-    if codec == Codec::Lz4 {
-        compression::compress_lz4(&plain, out);
-    }
-    let batch_length = (out.len() - start - LOG_OVERHEAD) as i32;
-    let header = &mut out[start..start + BATCH_HEADER_LEN];
+    let batch_length = (out.encoded_len() - start - LOG_OVERHEAD) as i32;
+    let header = &mut out.framing()[header_at..header_at + BATCH_HEADER_LEN];
     header[0..8].copy_from_slice(&layout.base_offset.0.to_be_bytes());
     header[8..12].copy_from_slice(&batch_length.to_be_bytes());
     header[12..16].copy_from_slice(&(-1i32).to_be_bytes()); // partitionLeaderEpoch: no leader
@@ -228,8 +257,29 @@ pub fn encode_batch_entries_with<'a>(
     header[51..53].copy_from_slice(&(-1i16).to_be_bytes());
     header[53..57].copy_from_slice(&(-1i32).to_be_bytes());
     header[57..61].copy_from_slice(&count.to_be_bytes());
-    let crc = crc32c::crc32c(&out[start + ATTRIBUTES_AT..]);
-    out[start + CRC_AT..start + CRC_AT + 4].copy_from_slice(&crc.to_be_bytes());
+    let crc = out.crc_from(header_at + ATTRIBUTES_AT);
+    out.framing()[header_at + CRC_AT..header_at + CRC_AT + 4].copy_from_slice(&crc.to_be_bytes());
+}
+
+/// Encodes the records of a batch; returns their count and largest timestamp.
+fn put_records<'a>(
+    out: &mut impl BatchBuf<'a>,
+    layout: &BatchLayout,
+    entries: impl Iterator<Item = (i32, &'a Record)>,
+) -> (i32, i64) {
+    let mut count: i32 = 0;
+    let mut max_timestamp = layout.base_timestamp;
+    for (offset_delta, record) in entries {
+        max_timestamp = max_timestamp.max(record.timestamp_ms);
+        put_record(
+            out,
+            offset_delta,
+            record.timestamp_ms - layout.base_timestamp,
+            record,
+        );
+        count += 1;
+    }
+    (count, max_timestamp)
 }
 
 fn nullable_len(bytes: Option<&[u8]>) -> usize {
@@ -239,17 +289,22 @@ fn nullable_len(bytes: Option<&[u8]>) -> usize {
     }
 }
 
-fn put_nullable(out: &mut Vec<u8>, bytes: Option<&[u8]>) {
+fn put_nullable<'a>(out: &mut impl BatchBuf<'a>, bytes: Option<&'a [u8]>) {
     match bytes {
         Some(b) => {
-            put_varint(out, b.len() as i32);
-            out.extend_from_slice(b);
+            put_varint(out.framing(), b.len() as i32);
+            out.payload(b);
         }
-        None => put_varint(out, -1),
+        None => put_varint(out.framing(), -1),
     }
 }
 
-fn put_record(out: &mut Vec<u8>, offset_delta: i32, timestamp_delta: i64, record: &Record) {
+fn put_record<'a>(
+    out: &mut impl BatchBuf<'a>,
+    offset_delta: i32,
+    timestamp_delta: i64,
+    record: &'a Record,
+) {
     let headers_len: usize = record
         .headers
         .iter()
@@ -262,14 +317,15 @@ fn put_record(out: &mut Vec<u8>, offset_delta: i32, timestamp_delta: i64, record
         + nullable_len(record.value.as_deref())
         + varint_len(record.headers.len() as i32)
         + headers_len;
-    out.reserve(body_len + 5);
-    put_varint(out, body_len as i32);
-    out.push(0); // record attributes: unused in v2
-    put_varlong(out, timestamp_delta);
-    put_varint(out, offset_delta);
+    let framing = out.framing();
+    framing.reserve(body_len + 5);
+    put_varint(framing, body_len as i32);
+    framing.push(0); // record attributes: unused in v2
+    put_varlong(framing, timestamp_delta);
+    put_varint(framing, offset_delta);
     put_nullable(out, record.key.as_deref());
     put_nullable(out, record.value.as_deref());
-    put_varint(out, record.headers.len() as i32);
+    put_varint(out.framing(), record.headers.len() as i32);
     for header in &record.headers {
         put_nullable(out, Some(header.key.as_bytes()));
         put_nullable(out, header.value.as_deref());
@@ -358,7 +414,8 @@ fn decode_record(
         )?;
         let key = std::str::from_utf8(&key)
             .map_err(DecodeError::HeaderKey)?
-            .to_owned();
+            .to_owned()
+            .into();
         let value = take_nullable(batch, body_end, &mut cursor, "header value")?;
         headers.push(Header { key, value });
     }

@@ -101,8 +101,10 @@ fn arb_bytes() -> impl Strategy<Value = Option<Bytes>> {
 }
 
 fn arb_record() -> impl Strategy<Value = Record> {
-    let header =
-        ("[a-zA-Z0-9_.é]{0,20}", arb_bytes()).prop_map(|(key, value)| Header { key, value });
+    let header = ("[a-zA-Z0-9_.é]{0,20}", arb_bytes()).prop_map(|(key, value)| Header {
+        key: key.into(),
+        value,
+    });
     (
         arb_bytes(),
         arb_bytes(),

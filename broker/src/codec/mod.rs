@@ -3,11 +3,15 @@
 //!
 //! - [`varint`]: zigzag varints/varlongs used inside records.
 //! - [`batch`]: batch header layout, encoding, CRC-32C checking and record decoding.
+//! - [`batch_buf`]: where the encoder writes: a contiguous buffer, or framing plus references
+//!   to large fields for a vectored write ([`VectoredBatch`]).
 //! - [`compression`]: `compression.type` and the LZ4 codec of a batch's records section.
 
 pub mod batch;
+pub mod batch_buf;
 pub mod compression;
 pub mod varint;
 
 pub use batch::{BATCH_HEADER_LEN, BatchHeader, DecodeError, LOG_OVERHEAD};
+pub use batch_buf::VectoredBatch;
 pub use compression::{Codec, CompressionType};

@@ -14,8 +14,9 @@ use tokio::sync::watch;
 
 use super::segment::Segment;
 use super::{LogConfig, io_error, sync_dir};
-use crate::codec::batch::{encode_batch_with, set_base_offset};
-use crate::codec::{BATCH_HEADER_LEN, BatchHeader, DecodeError};
+use crate::codec::batch::encode_batch_vectored;
+use crate::codec::batch_buf::framed_len;
+use crate::codec::{BATCH_HEADER_LEN, Codec, DecodeError, VectoredBatch};
 use crate::config::FsyncPolicy;
 use crate::error::{Error, Result};
 use crate::types::{Offset, Record};
@@ -175,11 +176,15 @@ impl PartitionLog {
     /// Appends `records` as one batch at the next offsets and returns once the batch is
     /// durable per the fsync policy.
     pub fn append(&self, records: &[Record]) -> Result<AppendInfo> {
-        if records.is_empty() {
+        // Large uncompressed keys and values go from the records' buffers straight to the file.
+        let codec = self.config.codec;
+        let framing_hint = match codec {
+            Codec::None => encoded_size_hint(records, framed_len),
+            Codec::Lz4 => encoded_size_hint(records, |len| len),
+        };
+        let Some(mut batch) = encode_batch_vectored(Offset(0), records, codec, framing_hint) else {
             return Err(Error::EmptyBatch);
-        }
-        let mut batch = Vec::with_capacity(encoded_size_hint(records));
-        encode_batch_with(&mut batch, Offset(0), records, self.config.codec);
+        };
         if batch.len() > self.config.max_batch_bytes {
             return Err(Error::BatchTooLarge {
                 size: batch.len(),
@@ -203,7 +208,7 @@ impl PartitionLog {
     }
 
     /// Writes an encoded batch at the next offset (not yet synced).
-    fn write(&self, batch: &mut [u8]) -> Result<(AppendInfo, Offset)> {
+    fn write(&self, batch: &mut VectoredBatch<'_>) -> Result<(AppendInfo, Offset)> {
         let mut state = self.appends.lock();
         if state.failed {
             return Err(self.failed_error());
@@ -215,9 +220,12 @@ impl PartitionLog {
             return Err(e);
         }
         let base_offset = state.next_offset;
-        set_base_offset(batch, base_offset);
-        let header = BatchHeader::parse(batch).expect("a batch encoded by this crate parses");
-        if let Err(e) = state.active.append(batch, &header) {
+        batch.set_base_offset(base_offset);
+        let header = batch.header();
+        if let Err(e) = state
+            .active
+            .append_vectored(&mut batch.io_slices(), &header)
+        {
             state.failed = true;
             return Err(e);
         }
@@ -311,9 +319,10 @@ impl PartitionLog {
     }
 }
 
-/// A close upper estimate of a batch's encoded size, so encoding allocates once.
-fn encoded_size_hint(records: &[Record]) -> usize {
-    let field = |b: Option<&[u8]>| b.map_or(0, <[u8]>::len) + 5;
+/// A close upper estimate of a batch's encoded size (framing size of a vectored batch), so
+/// encoding allocates once; `field_len` says what a field of `len` bytes adds.
+fn encoded_size_hint(records: &[Record], field_len: fn(usize) -> usize) -> usize {
+    let field = |b: Option<&[u8]>| b.map_or(0, |b| field_len(b.len())) + 5;
     BATCH_HEADER_LEN
         + records
             .iter()

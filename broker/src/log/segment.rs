@@ -3,7 +3,7 @@
 //! positioned and need no lock on the file. Opening existing files is in [`super::recovery`].
 
 use std::fs::{File, OpenOptions};
-use std::os::unix::fs::FileExt;
+use std::io::{self, IoSlice, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -117,8 +117,16 @@ impl Segment {
     /// Appends one encoded batch at the end of the file (not yet synced). On failure the file
     /// is cut back to its previous length so no partial batch stays behind.
     pub fn append(&self, batch: &[u8], header: &BatchHeader) -> Result<()> {
+        self.append_vectored(&mut [IoSlice::new(batch)], header)
+    }
+
+    /// [`Self::append`] for a batch given as consecutive slices (its `header` describes them
+    /// all), written with vectored writes so the slices need not be copied together first.
+    /// Callers serialise appends (the partition's append lock): the write goes through the
+    /// file's own position, set to the end of the segment first.
+    pub fn append_vectored(&self, batch: &mut [IoSlice<'_>], header: &BatchHeader) -> Result<()> {
         let position = self.state.lock().size;
-        if let Err(source) = self.file.write_all_at(batch, position) {
+        if let Err(source) = write_all_vectored_at(&self.file, batch, position) {
             let _ = self.file.set_len(position);
             return Err(Error::Io {
                 context: format!("appending to {}", self.log_path.display()),
@@ -263,4 +271,24 @@ impl Segment {
                 .map(|r| r.map_err(|e| self.cursor_error(e)))
         })
     }
+}
+
+/// Writes every byte of `slices` at `position` through the file's position (std has no
+/// stable positioned vectored write); retries short writes and interrupts.
+fn write_all_vectored_at(
+    mut file: &File,
+    mut slices: &mut [IoSlice<'_>],
+    position: u64,
+) -> io::Result<()> {
+    file.seek(SeekFrom::Start(position))?;
+    IoSlice::advance_slices(&mut slices, 0);
+    while !slices.is_empty() {
+        match file.write_vectored(slices) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(written) => IoSlice::advance_slices(&mut slices, written),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
 }

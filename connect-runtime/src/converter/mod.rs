@@ -217,7 +217,7 @@ impl RecordConverters {
             .headers
             .iter()
             .map(|header| Header {
-                key: header.key.clone(),
+                key: header.key.to_string(),
                 value: match &header.value {
                     Some(bytes) => HeaderValue::Raw(bytes.clone()),
                     None => HeaderValue::Typed {

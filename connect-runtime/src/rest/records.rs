@@ -48,7 +48,12 @@ pub fn render(
         headers: record
             .headers
             .iter()
-            .map(|header| (header.key.clone(), render_bytes(header.value.as_ref(), how)))
+            .map(|header| {
+                (
+                    header.key.to_string(),
+                    render_bytes(header.value.as_ref(), how),
+                )
+            })
             .collect(),
     }
 }
@@ -93,7 +98,7 @@ impl RecordToProduce {
             .headers
             .into_iter()
             .map(|(key, value)| Header {
-                key,
+                key: key.into(),
                 value: value.map(Bytes::from),
             })
             .collect();

@@ -149,8 +149,8 @@ impl ErrantRecords {
     fn dead_letter_record(&self, failure: Failure<'_>, error: &Error) -> Record {
         let mut record = failure.original.record.clone();
         if self.policy.context_headers == ContextHeaders::Included {
-            let text = |key: &str, value: String| Header {
-                key: key.to_string(),
+            let text = |key: &'static str, value: String| Header {
+                key: key.into(),
                 value: Some(Bytes::from(value)),
             };
             record.headers.extend([

@@ -77,7 +77,11 @@ impl SourcePipeline {
         record: SourceRecord,
         task: &Bytes,
     ) -> Result<Option<PreparedRecord>> {
-        let position = record.position.clone();
+        // Copied once, straight into the header's bytes (the record moves through the chain).
+        let position = record
+            .position
+            .as_ref()
+            .map(|position| Bytes::copy_from_slice(position.as_bytes()));
         let Some(record) = self.inner.transforms.apply(record)? else {
             return Ok(None);
         };
@@ -103,7 +107,7 @@ impl SourcePipeline {
         stored.headers.reserve(record.headers.len() + 2);
         for header in record.headers.iter() {
             stored.headers.push(BrokerHeader {
-                key: header.key.clone(),
+                key: header.key.clone().into(),
                 value: header_bytes(header),
             });
         }
@@ -111,10 +115,11 @@ impl SourcePipeline {
             key: TASK_HEADER.into(),
             value: Some(task.clone()),
         });
-        if let Some(position) = &position {
+        if let Some(position) = position {
+            // The constant keys are borrowed `&'static str`s: no allocation per record.
             stored.headers.push(BrokerHeader {
                 key: POSITION_HEADER.into(),
-                value: Some(Bytes::copy_from_slice(position.as_bytes())),
+                value: Some(position),
             });
         }
         Ok(Some(PreparedRecord {

@@ -33,7 +33,7 @@ pub async fn to_sink_record(
         .headers
         .iter()
         .map(|header| Header {
-            key: header.key.clone(),
+            key: header.key.to_string(),
             value: match &header.value {
                 Some(bytes) => HeaderValue::Raw(bytes.clone()),
                 None => HeaderValue::Typed {
