@@ -129,6 +129,7 @@ impl Appender {
     async fn append_records(&mut self, batch: Batch, pending: &mut PendingOffsets) -> Result<()> {
         let mut groups: Vec<TargetGroup> = Vec::new();
         let (mut delivered, mut bytes) = (0u64, 0u64);
+        let polled = batch.records.len();
         let mut last_topic: Option<Arc<Topic>> = None;
         for (prepared, position) in batch.records {
             let partition = match prepared.partition {
@@ -146,12 +147,15 @@ impl Appender {
                         .newest_stored(&self.broker, &prepared.topic, partition)
                         .await?
                         .cloned();
+                    // Most batches target one partition: its group is sized for the whole
+                    // batch at once instead of growing (and moving every record) by doubling.
+                    let capacity = if groups.is_empty() { polled } else { 0 };
                     groups.push(TargetGroup {
                         topic: prepared.topic,
                         partition,
                         stored_before,
                         newest: None,
-                        records: Vec::new(),
+                        records: Vec::with_capacity(capacity),
                     });
                     groups.last_mut().expect("just pushed")
                 }
@@ -267,6 +271,14 @@ struct TargetGroup {
 /// goes alone), so one merged batch never exceeds the broker's batch size limit; the runs are
 /// appended in order. The limit leaves room for the batch's own framing.
 fn split_by_bytes(records: Vec<Record>, limit: usize) -> Vec<Vec<Record>> {
+    let total: usize = records
+        .iter()
+        .map(|record| record_bytes(record) + RECORD_FRAMING_BYTES)
+        .sum();
+    if total <= limit {
+        // The usual case: one run, the records stay where they are.
+        return vec![records];
+    }
     let mut runs = Vec::new();
     let mut run = Vec::new();
     let mut run_bytes = 0usize;
