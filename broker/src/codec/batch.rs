@@ -11,8 +11,8 @@
 
 use bytes::Bytes;
 
-use super::batch_buf::{BatchBuf, VectoredBatch};
-use super::compression::{self, Codec};
+use super::batch_buf::{BatchBuf, RecordSink, VectoredBatch};
+use super::compression::{self, Codec, Lz4Section};
 use super::varint::{get_varint, get_varlong, put_varint, put_varlong, varint_len, varlong_len};
 use crate::types::{FetchedRecord, Header, Offset, Record};
 
@@ -236,9 +236,9 @@ fn encode_into<'a>(
     let (count, max_timestamp) = match codec {
         Codec::None => put_records(out, &layout, entries),
         Codec::Lz4 => {
-            let mut plain = Vec::new();
-            let counted = put_records(&mut plain, &layout, entries);
-            compression::compress_lz4(&plain, out.framing());
+            let mut section = Lz4Section::new(std::mem::take(out.framing()));
+            let counted = put_records(&mut section, &layout, entries);
+            *out.framing() = section.finish();
             counted
         }
     };
@@ -263,7 +263,7 @@ fn encode_into<'a>(
 
 /// Encodes the records of a batch; returns their count and largest timestamp.
 fn put_records<'a>(
-    out: &mut impl BatchBuf<'a>,
+    out: &mut impl RecordSink<'a>,
     layout: &BatchLayout,
     entries: impl Iterator<Item = (i32, &'a Record)>,
 ) -> (i32, i64) {
@@ -289,7 +289,7 @@ fn nullable_len(bytes: Option<&[u8]>) -> usize {
     }
 }
 
-fn put_nullable<'a>(out: &mut impl BatchBuf<'a>, bytes: Option<&'a [u8]>) {
+fn put_nullable<'a>(out: &mut impl RecordSink<'a>, bytes: Option<&'a [u8]>) {
     match bytes {
         Some(b) => {
             put_varint(out.framing(), b.len() as i32);
@@ -300,7 +300,7 @@ fn put_nullable<'a>(out: &mut impl BatchBuf<'a>, bytes: Option<&'a [u8]>) {
 }
 
 fn put_record<'a>(
-    out: &mut impl BatchBuf<'a>,
+    out: &mut impl RecordSink<'a>,
     offset_delta: i32,
     timestamp_delta: i64,
     record: &'a Record,

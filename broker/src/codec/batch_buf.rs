@@ -13,12 +13,16 @@ use crate::types::Offset;
 /// copied into the framing, where they cost less than an I/O vector entry of their own.
 pub const BY_REFERENCE_MIN: usize = 512;
 
-/// The destination of the encoder; `'a` is the lifetime of the records being encoded.
-pub(crate) trait BatchBuf<'a> {
-    /// The buffer framing bytes (batch header, varints, short fields) are appended to.
+/// Where encoded records go; `'a` is the lifetime of the records being encoded.
+pub(crate) trait RecordSink<'a> {
+    /// The buffer framing bytes (varints, short fields) are appended to.
     fn framing(&mut self) -> &mut Vec<u8>;
     /// Appends the bytes of a key, value or header value.
     fn payload(&mut self, bytes: &'a [u8]);
+}
+
+/// The destination of a whole batch: records plus its header and CRC.
+pub(crate) trait BatchBuf<'a>: RecordSink<'a> {
     /// Bytes encoded so far, payloads included.
     fn encoded_len(&self) -> usize;
     /// CRC-32C of the bytes from framing position `from` to the end, payloads included;
@@ -26,7 +30,7 @@ pub(crate) trait BatchBuf<'a> {
     fn crc_from(&self, from: usize) -> u32;
 }
 
-impl<'a> BatchBuf<'a> for Vec<u8> {
+impl<'a> RecordSink<'a> for Vec<u8> {
     fn framing(&mut self) -> &mut Vec<u8> {
         self
     }
@@ -34,7 +38,9 @@ impl<'a> BatchBuf<'a> for Vec<u8> {
     fn payload(&mut self, bytes: &'a [u8]) {
         self.extend_from_slice(bytes);
     }
+}
 
+impl<'a> BatchBuf<'a> for Vec<u8> {
     fn encoded_len(&self) -> usize {
         self.len()
     }
@@ -110,7 +116,7 @@ impl<'a> VectoredBatch<'a> {
     }
 }
 
-impl<'a> BatchBuf<'a> for VectoredBatch<'a> {
+impl<'a> RecordSink<'a> for VectoredBatch<'a> {
     fn framing(&mut self) -> &mut Vec<u8> {
         &mut self.framing
     }
@@ -123,7 +129,9 @@ impl<'a> BatchBuf<'a> for VectoredBatch<'a> {
             self.framing.extend_from_slice(bytes);
         }
     }
+}
 
+impl<'a> BatchBuf<'a> for VectoredBatch<'a> {
     fn encoded_len(&self) -> usize {
         self.len()
     }

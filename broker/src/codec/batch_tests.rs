@@ -176,3 +176,45 @@ proptest! {
         let _ = decode_records(&Bytes::from(bytes));
     }
 }
+
+/// The LZ4 section is compressed while the records are encoded, in pieces: the frame must be
+/// byte for byte the one compressing the whole uncompressed section at once gives (fields
+/// below and above the staging limit, frames of several 64 KiB blocks).
+#[test]
+fn streamed_lz4_sections_equal_one_shot_compression() {
+    let records: Vec<Record> = (0..400)
+        .map(|i| {
+            let len = match i % 7 {
+                0 => 40_000,
+                1 => 16 << 10,
+                2 => 600,
+                _ => 30 + i % 50,
+            };
+            let text: String = (0..len)
+                .map(|j| (b'a' + ((i + j / 7) % 26) as u8) as char)
+                .collect();
+            let mut r = record(Some(&format!("key-{i}")), Some(&text), 1_000 + i as i64);
+            r.headers.push(Header {
+                key: "__sluice.task".into(),
+                value: Some(Bytes::from_static(b"c-0@0")),
+            });
+            r
+        })
+        .collect();
+    let mut plain = Vec::new();
+    encode_batch(&mut plain, Offset(7), &records);
+    let mut one_shot = plain[..BATCH_HEADER_LEN].to_vec();
+    crate::codec::compression::compress_lz4(&plain[BATCH_HEADER_LEN..], &mut one_shot);
+    let mut streamed = Vec::new();
+    encode_batch_with(&mut streamed, Offset(7), &records, Codec::Lz4);
+    assert!(plain.len() > 8 * (64 << 10), "several LZ4 blocks");
+    assert_eq!(streamed.len(), one_shot.len());
+    assert!(
+        streamed[BATCH_HEADER_LEN..] == one_shot[BATCH_HEADER_LEN..],
+        "the streamed frame differs"
+    );
+    verify_crc(&streamed).unwrap();
+    let decoded = decode_records(&Bytes::from(streamed)).unwrap();
+    assert_eq!(decoded.len(), records.len());
+    assert!(decoded.iter().zip(&records).all(|(d, r)| d.record == *r));
+}

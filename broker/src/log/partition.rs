@@ -16,7 +16,7 @@ use super::segment::Segment;
 use super::{LogConfig, io_error, sync_dir};
 use crate::codec::batch::encode_batch_vectored;
 use crate::codec::batch_buf::framed_len;
-use crate::codec::{BATCH_HEADER_LEN, Codec, DecodeError, VectoredBatch};
+use crate::codec::{BATCH_HEADER_LEN, DecodeError, VectoredBatch};
 use crate::config::FsyncPolicy;
 use crate::error::{Error, Result};
 use crate::types::{Offset, Record};
@@ -177,12 +177,11 @@ impl PartitionLog {
     /// durable per the fsync policy.
     pub fn append(&self, records: &[Record]) -> Result<AppendInfo> {
         // Large uncompressed keys and values go from the records' buffers straight to the file.
-        let codec = self.config.codec;
-        let framing_hint = match codec {
-            Codec::None => encoded_size_hint(records, framed_len),
-            Codec::Lz4 => encoded_size_hint(records, |len| len),
-        };
-        let Some(mut batch) = encode_batch_vectored(Offset(0), records, codec, framing_hint) else {
+        // A compressed records section goes into the framing too (growing it if needed).
+        let framing_hint = framing_size_hint(records);
+        let Some(mut batch) =
+            encode_batch_vectored(Offset(0), records, self.config.codec, framing_hint)
+        else {
             return Err(Error::EmptyBatch);
         };
         if batch.len() > self.config.max_batch_bytes {
@@ -319,10 +318,9 @@ impl PartitionLog {
     }
 }
 
-/// A close upper estimate of a batch's encoded size (framing size of a vectored batch), so
-/// encoding allocates once; `field_len` says what a field of `len` bytes adds.
-fn encoded_size_hint(records: &[Record], field_len: fn(usize) -> usize) -> usize {
-    let field = |b: Option<&[u8]>| b.map_or(0, |b| field_len(b.len())) + 5;
+/// A close upper estimate of a vectored batch's framing size, so encoding allocates once.
+fn framing_size_hint(records: &[Record]) -> usize {
+    let field = |b: Option<&[u8]>| b.map_or(0, |b| framed_len(b.len())) + 5;
     BATCH_HEADER_LEN
         + records
             .iter()
