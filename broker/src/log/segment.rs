@@ -4,6 +4,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, IoSlice, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
@@ -273,13 +274,18 @@ impl Segment {
     }
 }
 
-/// Writes every byte of `slices` at `position` through the file's position (std has no
-/// stable positioned vectored write); retries short writes and interrupts.
+/// Writes every byte of `slices` at `position`: several slices go through the file's
+/// position (std has no stable positioned vectored write); retries short writes and
+/// interrupts.
 fn write_all_vectored_at(
     mut file: &File,
     mut slices: &mut [IoSlice<'_>],
     position: u64,
 ) -> io::Result<()> {
+    if let [whole] = slices {
+        // One slice (no field written by reference): one positioned write, no seek.
+        return file.write_all_at(whole, position);
+    }
     file.seek(SeekFrom::Start(position))?;
     IoSlice::advance_slices(&mut slices, 0);
     while !slices.is_empty() {
