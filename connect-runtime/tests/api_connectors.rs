@@ -227,11 +227,11 @@ async fn drive(
             source_partition: last.source_partition.clone(),
             source_offset: last.source_offset.clone(),
         };
-        let key = serde_json::Value::Object(committed.source_partition.clone()).to_string();
+        let key = serde_json::Value::Object(committed.source_partition.to_map()).to_string();
         offsets
             .lock()
             .unwrap()
-            .insert(key, committed.source_offset.clone());
+            .insert(key, committed.source_offset.to_map());
         task.commit(&[committed]).await.unwrap();
         written.extend(batch);
     }

@@ -3,7 +3,7 @@
 mod transforms_support;
 
 use sluice_broker::{Offset, PartitionId};
-use sluice_connect::api::{SchemaAndValue, SinkRecord, SourceRecord};
+use sluice_connect::api::{SchemaAndValue, SharedOffsetMap, SinkRecord, SourceRecord};
 use sluice_connect::transforms::TransformChain;
 use sluice_schemas::envelope::Op;
 use sluice_schemas::schema::{INT32_SCHEMA, STRING_SCHEMA};
@@ -46,14 +46,14 @@ fn unwrap_then_route_in_order() {
     ]);
     assert_eq!(chain.aliases().collect::<Vec<_>>(), ["unwrap", "route"]);
     let out = chain.apply(customers.insert(1, "a")).unwrap().unwrap();
-    assert_eq!(out.topic, "warehouse.customers");
+    assert_eq!(&*out.topic, "warehouse.customers");
     assert_eq!(
         value_struct(&out).get("first_name"),
         Some(&Value::from("a"))
     );
     let mut other = customers.insert(2, "b");
     other.topic = "elsewhere".into();
-    assert_eq!(chain.apply(other).unwrap().unwrap().topic, "elsewhere");
+    assert_eq!(&*chain.apply(other).unwrap().unwrap().topic, "elsewhere");
 }
 
 #[test]
@@ -118,7 +118,7 @@ fn predicates_gate_transforms() {
     ]);
     assert!(by_topic.apply(customers.insert(1, "a")).unwrap().is_none());
     let mut other = customers.insert(1, "a");
-    other.topic = format!("x.{TOPIC}");
+    other.topic = format!("x.{TOPIC}").into();
     assert!(by_topic.apply(other).unwrap().is_some());
 
     let by_header = chain(&[
@@ -364,8 +364,8 @@ fn mask_field_types_and_errors() {
         .with("s", "x")
         .unwrap();
     let record = SourceRecord::new(
-        Default::default(),
-        Default::default(),
+        SharedOffsetMap::empty(),
+        SharedOffsetMap::empty(),
         "t",
         SchemaAndValue::null(),
         SchemaAndValue::with_schema(schema, row),

@@ -43,7 +43,7 @@ fn inserts_and_updates_become_their_after_row() {
         Some(&Value::from("Sally"))
     );
     // Key, topic and offsets are untouched.
-    assert_eq!(out.topic, transforms_support::TOPIC);
+    assert_eq!(&*out.topic, transforms_support::TOPIC);
     assert_eq!(
         out.key.value.as_struct().unwrap().get("id"),
         Some(&Value::Int32(1001))
@@ -258,7 +258,7 @@ fn prefixes_routing_truncates_and_foreign_records() {
     let out = chain.apply(customers.insert(5, "routed")).unwrap().unwrap();
     assert_eq!(value_struct(&out).get("meta_op"), Some(&Value::from("c")));
     assert!(out.headers.contains("h_op"));
-    assert_eq!(out.topic, "routed");
+    assert_eq!(&*out.topic, "routed");
 
     let truncate = customers.event(Op::Truncate, None, None, None);
     assert!(chain.apply(truncate).unwrap().is_none());

@@ -2,7 +2,9 @@
 //! them. The traits are object-safe (`Box<dyn SourceTask>`), async through `async-trait`,
 //! and each documents its ordering, duplicate and cancellation rules.
 //!
-//! - [`record`]: source and sink records, Connect headers, source positions.
+//! - [`record`]: source and sink records, Connect headers.
+//! - [`offset_map`]: source partitions and offsets, shared copy-on-write ([`SharedOffsetMap`]).
+//! - [`position`]: the totally ordered [`SourcePosition`] of a source record (inline bytes).
 //! - [`source`]: `SourceConnector`, `SourceTask`, `SourceTaskContext`.
 //! - [`sink`]: `SinkConnector`, `SinkTask`, `SinkTaskContext`.
 //!
@@ -55,6 +57,8 @@
 //! assert_eq!(tasks.len(), 1);
 //! ```
 
+pub mod offset_map;
+pub mod position;
 pub mod record;
 pub mod sink;
 pub mod source;
@@ -63,7 +67,7 @@ use std::fmt;
 
 pub use record::{
     ConnectRecord, Header, HeaderValue, Headers, OffsetMap, POSITION_HEADER, SchemaAndValue,
-    SinkRecord, SourcePosition, SourceRecord, TopicPartition,
+    SharedOffsetMap, SinkRecord, SourcePosition, SourceRecord, TopicPartition,
 };
 pub use sink::{PartitionOffsets, SinkConnector, SinkTask, SinkTaskContext};
 pub use source::{

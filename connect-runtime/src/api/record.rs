@@ -1,21 +1,22 @@
 //! The records connectors exchange with the runtime: [`SourceRecord`] (what a source task
 //! produces) and [`SinkRecord`] (what a sink task receives), their Connect headers, the
-//! totally ordered [`SourcePosition`] the runtime uses to drop replayed records, and
-//! [`ConnectRecord`], the view of either that transforms work on.
+//! [`ConnectRecord`], the view of either that transforms work on. The bookkeeping types a
+//! source record carries live beside it: [`SharedOffsetMap`] (`offset_map`) and
+//! [`SourcePosition`] (`position`), re-exported here.
 //!
 //! Keys and values are a schema plus a [`Value`]; `Value::Null` is a null key or value (a
 //! value-less record is a tombstone). This is the shape the converters of `sluice-schemas`
 //! produce and consume, so no `Option<Value>` wraps a second kind of null.
 
 use std::fmt;
+use std::sync::Arc;
 
 use bytes::Bytes;
 use sluice_broker::{Offset, PartitionId};
 use sluice_schemas::{SchemaRef, Value};
 
-/// A Kafka Connect source partition or source offset: a JSON object, as `Map<String, ?>` is in
-/// Kafka Connect (e.g. `{"server": "dbserver1"}` and `{"lsn": 24023128, "txId": 555}`).
-pub type OffsetMap = serde_json::Map<String, serde_json::Value>;
+pub use super::offset_map::{OffsetMap, SharedOffsetMap};
+pub use super::position::{POSITION_HEADER, SourcePosition};
 
 /// A Connect schema (absent for schemaless data) and a value.
 #[derive(Debug, Clone, PartialEq)]
@@ -171,68 +172,22 @@ impl FromIterator<Header> for Headers {
     }
 }
 
-/// The header in which the runtime stores a record's [`SourcePosition`] in the log.
-pub const POSITION_HEADER: &str = "__sluice.position";
-
-/// Where a record comes from in its source's change stream, as bytes whose lexicographic order
-/// is the stream's order.
-///
-/// The runtime stores it with each record (in [`POSITION_HEADER`]) and, after a restart,
-/// reads the newest position already in each target topic partition; a replayed record whose
-/// position is not greater than that is dropped instead of written twice. For this to be
-/// exact, positions must **strictly increase** over all records one task returns — across
-/// polls and across restarts — so two records never share one (include the event's index
-/// within its transaction or binlog event). Build positions from fixed-width parts with
-/// [`SourcePosition::from_parts`]; a record without a position is never de-duplicated.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
-pub struct SourcePosition(Vec<u8>);
-
-impl SourcePosition {
-    /// A position from bytes already encoded in stream order.
-    pub fn from_bytes(bytes: impl Into<Vec<u8>>) -> Self {
-        Self(bytes.into())
-    }
-
-    /// A position from integer parts, most significant first (e.g. `[commit_lsn,
-    /// event_index]` or `[binlog_file_number, position, row]`): each is written as 8 big-endian
-    /// bytes, so byte order equals the order of the tuples.
-    pub fn from_parts(parts: &[u64]) -> Self {
-        let mut bytes = Vec::with_capacity(parts.len() * 8);
-        for part in parts {
-            bytes.extend_from_slice(&part.to_be_bytes());
-        }
-        Self(bytes)
-    }
-
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.0
-    }
-
-    pub fn into_bytes(self) -> Vec<u8> {
-        self.0
-    }
-}
-
-impl fmt::Debug for SourcePosition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("SourcePosition(")?;
-        for byte in &self.0 {
-            write!(f, "{byte:02x}")?;
-        }
-        f.write_str(")")
-    }
-}
-
 /// A record produced by a source task.
+///
+/// Its bookkeeping is cheap to make and clone per record: the source partition and offset
+/// are [`SharedOffsetMap`]s (clone a connector's or table's template: a reference count, not
+/// a copy), the topic is a shared string (clone the table's), and a position of up to
+/// [`SourcePosition::INLINE_CAPACITY`] bytes is stored inline.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceRecord {
     /// Which part of the source this record comes from (e.g. `{"server": "dbserver1"}`).
-    pub source_partition: OffsetMap,
-    /// Where to resume that part of the source once this record is durable.
-    pub source_offset: OffsetMap,
+    pub source_partition: SharedOffsetMap,
+    /// Where to resume that part of the source once this record is durable; empty when the
+    /// record carries no offset (a later record of the same event does).
+    pub source_offset: SharedOffsetMap,
     /// The record's place in the task's totally ordered stream (see [`SourcePosition`]).
     pub position: Option<SourcePosition>,
-    pub topic: String,
+    pub topic: Arc<str>,
     /// The target partition; `None` lets the runtime partition by key.
     pub kafka_partition: Option<i32>,
     pub key: SchemaAndValue,
@@ -243,17 +198,19 @@ pub struct SourceRecord {
 }
 
 impl SourceRecord {
-    /// A record with no partition choice, headers or timestamp.
+    /// A record with no partition choice, headers or timestamp. Pass shared values (a cloned
+    /// template [`SharedOffsetMap`], an `Arc<str>` topic) on hot paths; plain maps and strings
+    /// are converted.
     pub fn new(
-        source_partition: OffsetMap,
-        source_offset: OffsetMap,
-        topic: impl Into<String>,
+        source_partition: impl Into<SharedOffsetMap>,
+        source_offset: impl Into<SharedOffsetMap>,
+        topic: impl Into<Arc<str>>,
         key: SchemaAndValue,
         value: SchemaAndValue,
     ) -> Self {
         Self {
-            source_partition,
-            source_offset,
+            source_partition: source_partition.into(),
+            source_offset: source_offset.into(),
             position: None,
             topic: topic.into(),
             kafka_partition: None,
@@ -343,7 +300,7 @@ macro_rules! connect_record {
                 &self.topic
             }
             fn set_topic(&mut self, topic: String) {
-                self.topic = topic;
+                self.topic = topic.into();
             }
             fn key(&self) -> &SchemaAndValue {
                 &self.key
@@ -373,18 +330,6 @@ connect_record!(SinkRecord);
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn positions_order_like_their_parts() {
-        let a = SourcePosition::from_parts(&[1, u64::MAX]);
-        let b = SourcePosition::from_parts(&[2, 0]);
-        let c = SourcePosition::from_parts(&[2, 1]);
-        assert!(a < b && b < c);
-        assert_eq!(
-            format!("{:?}", SourcePosition::from_bytes(vec![0xab, 1])),
-            "SourcePosition(ab01)"
-        );
-    }
 
     #[test]
     fn headers_keep_order_and_find_the_last() {

@@ -31,7 +31,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::record::{OffsetMap, SchemaAndValue, SourcePosition, SourceRecord};
+use super::record::{OffsetMap, SchemaAndValue, SharedOffsetMap, SourcePosition, SourceRecord};
 use super::{ConnectorTaskId, TaskConfig};
 use crate::config::def::ValidationReport;
 use crate::config::{ConfigDef, Props};
@@ -99,11 +99,11 @@ pub trait SourceTask: Send + fmt::Debug {
     async fn stop(&mut self) -> Result<()>;
 }
 
-/// The stored offset of one source partition.
+/// The stored offset of one source partition (the maps of the record it came from, shared).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CommittedOffset {
-    pub source_partition: OffsetMap,
-    pub source_offset: OffsetMap,
+    pub source_partition: SharedOffsetMap,
+    pub source_offset: SharedOffsetMap,
 }
 
 /// How far the snapshot of one table has got, for `/metrics` and

@@ -13,8 +13,8 @@ use sluice_schemas::schema::{INT64_SCHEMA, STRING_SCHEMA};
 use sluice_schemas::{SchemaBuilder, SchemaRef, Struct, Text, Value};
 
 use crate::api::{
-    CommittedOffset, OffsetMap, SchemaAndValue, SourceConnector, SourcePosition, SourceRecord,
-    SourceTask, SourceTaskContext, TaskConfig,
+    CommittedOffset, SchemaAndValue, SharedOffsetMap, SourceConnector, SourcePosition,
+    SourceRecord, SourceTask, SourceTaskContext, TaskConfig,
 };
 use crate::config::{ConfigDef, ConfigKey, Props};
 use crate::error::{Error, Result};
@@ -95,13 +95,13 @@ impl SourceConnector for SequenceSource {
 
 #[derive(Debug, Default)]
 struct SequenceTask {
-    topic: String,
+    topic: Arc<str>,
     next: i64,
     count: i64,
     batch: i64,
     interval: Duration,
     payload: Text,
-    partition: OffsetMap,
+    partition: SharedOffsetMap,
     polled_once: bool,
 }
 
@@ -113,15 +113,16 @@ impl SourceTask for SequenceTask {
         config: &TaskConfig,
     ) -> Result<()> {
         let parsed = config_def().parse(config)?;
-        self.topic = parsed.required_string("topic")?.to_string();
+        self.topic = parsed.required_string("topic")?.into();
         self.count = parsed.integer("sequence.count")?;
         self.batch = parsed.integer("sequence.batch.size")?;
         self.interval = Duration::from_millis(parsed.integer("sequence.interval.ms")? as u64);
         self.payload = Text::from("x".repeat(parsed.integer("sequence.payload.bytes")? as usize));
-        self.partition = json!({"sequence": self.topic})
+        self.partition = json!({"sequence": &*self.topic})
             .as_object()
             .cloned()
-            .unwrap_or_default();
+            .unwrap_or_default()
+            .into();
         self.next =
             match context.stored_offset(&self.partition).await? {
                 Some(offset) => offset.get("next").and_then(|n| n.as_i64()).ok_or_else(|| {

@@ -130,7 +130,7 @@ impl PositionFilter {
                         .find(|h| h.key == POSITION_HEADER)
                         .and_then(|h| h.value.as_ref())
                     {
-                        newest = Some(SourcePosition::from_bytes(position.to_vec()));
+                        newest = Some(SourcePosition::from_bytes(position));
                     }
                 }
                 if fetched.next_offset <= offset {

@@ -21,7 +21,7 @@ use crate::transforms::TransformChain;
 /// A source record made ready for the broker.
 #[derive(Debug)]
 pub struct PreparedRecord {
-    pub topic: String,
+    pub topic: Arc<str>,
     /// The partition the connector (or a transform) chose, if any; else the key decides.
     pub partition: Option<PartitionId>,
     pub record: Record,

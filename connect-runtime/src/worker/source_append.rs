@@ -13,7 +13,7 @@ use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use super::dedup::PositionFilter;
 use super::metrics::TaskMetrics;
 use super::pipeline::PreparedRecord;
-use crate::api::{CommittedOffset, ConnectorTaskId, OffsetMap, SourcePosition};
+use crate::api::{CommittedOffset, ConnectorTaskId, SharedOffsetMap, SourcePosition};
 use crate::error::{Error, Result};
 use crate::stores::OffsetStore;
 
@@ -211,7 +211,7 @@ impl Appender {
         last_topic: &mut Option<Arc<Topic>>,
     ) -> Result<PartitionId> {
         let topic = match last_topic {
-            Some(topic) if topic.name() == prepared.topic => topic.clone(),
+            Some(topic) if topic.name() == &*prepared.topic => topic.clone(),
             _ => {
                 let topic =
                     self.broker
@@ -244,7 +244,7 @@ impl Appender {
         }
         let writes: Vec<_> = offsets
             .iter()
-            .map(|c| (c.source_partition.clone(), Some(c.source_offset.clone())))
+            .map(|c| (c.source_partition.to_map(), Some(c.source_offset.to_map())))
             .collect();
         self.offsets.put(&self.id.connector, &writes).await?;
         // The poller acknowledges them to the source between polls; if it is gone, the
@@ -257,7 +257,7 @@ impl Appender {
 /// The records of one batch bound for one topic partition.
 #[derive(Debug)]
 struct TargetGroup {
-    topic: String,
+    topic: Arc<str>,
     partition: PartitionId,
     /// The newest position this task had stored there before the batch; records at or
     /// before it are replays and are dropped.
@@ -319,12 +319,12 @@ pub struct PendingOffsets {
 
 impl PendingOffsets {
     pub fn note(&mut self, offset: CommittedOffset) {
-        let key = serde_json::Value::Object(offset.source_partition.clone()).to_string();
+        let key = serde_json::Value::Object(offset.source_partition.to_map()).to_string();
         self.newest.insert(key, offset);
     }
 
     /// Notes an offset given as partition and offset maps.
-    pub fn note_maps(&mut self, partition: &OffsetMap, offset: &OffsetMap) {
+    pub fn note_maps(&mut self, partition: &SharedOffsetMap, offset: &SharedOffsetMap) {
         self.note(CommittedOffset {
             source_partition: partition.clone(),
             source_offset: offset.clone(),
@@ -367,8 +367,12 @@ mod tests {
         Batch {
             records,
             offsets: vec![CommittedOffset {
-                source_partition: partition,
-                source_offset: json!({"next": numbers.end}).as_object().cloned().unwrap(),
+                source_partition: partition.into(),
+                source_offset: json!({"next": numbers.end})
+                    .as_object()
+                    .cloned()
+                    .unwrap()
+                    .into(),
             }],
             newest_event_ms: None,
             permit: None,

@@ -324,7 +324,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::api::SchemaAndValue;
+    use crate::api::{SchemaAndValue, SharedOffsetMap};
 
     fn record(partition: &str, offset: serde_json::Value) -> SourceRecord {
         SourceRecord::new(
@@ -357,5 +357,26 @@ mod tests {
             .collect();
         assert_eq!(summary, [(json!("b"), json!(2)), (json!("a"), json!(3))]);
         assert!(newest_offsets(&[record("a", json!({}))]).is_empty());
+    }
+
+    /// The committed offset is the record's own maps, shared (no copy per batch), and
+    /// serializes exactly as the map the source built.
+    #[test]
+    fn committed_offsets_share_the_records_maps() {
+        let template = SharedOffsetMap::from(json!({"server": "s"}).as_object().cloned().unwrap());
+        let built = json!({"lsn": 7, "txId": 2}).as_object().cloned().unwrap();
+        let mut last = record("s", json!({}));
+        last.source_partition = template.clone();
+        last.source_offset = built.clone().into();
+        let mut first = last.clone();
+        first.source_offset = SharedOffsetMap::empty();
+        let newest = newest_offsets(&[first, last.clone()]);
+        assert_eq!(newest.len(), 1);
+        assert!(newest[0].source_partition.shares_with(&template));
+        assert!(newest[0].source_offset.shares_with(&last.source_offset));
+        assert_eq!(
+            serde_json::to_vec(&newest[0].source_offset).unwrap(),
+            serde_json::to_vec(&serde_json::Value::Object(built)).unwrap()
+        );
     }
 }

@@ -67,7 +67,7 @@ pub async fn read_partition(
                 .rev()
                 .find(|h| h.key == POSITION_HEADER)
                 .and_then(|h| h.value.as_ref())
-                .map(|bytes| SourcePosition::from_bytes(bytes.to_vec()));
+                .map(SourcePosition::from_bytes);
             out.push(TopicRecord {
                 offset: fetched_record.offset.0,
                 key,

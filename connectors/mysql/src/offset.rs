@@ -16,7 +16,7 @@
 //! was already stored.
 
 use serde_json::{Value as Json, json};
-use sluice_connect::api::{OffsetMap, SourcePosition};
+use sluice_connect::api::{OffsetMap, SharedOffsetMap, SourcePosition};
 
 use crate::error::{Error, Result};
 
@@ -116,11 +116,12 @@ impl SourceOffset {
         }
     }
 
-    /// The source partition of a connector: `{"server": <topic.prefix>}` as in Debezium.
-    pub fn partition(topic_prefix: &str) -> OffsetMap {
+    /// The source partition of a connector: `{"server": <topic.prefix>}` as in Debezium,
+    /// shared by every record the connector makes.
+    pub fn partition(topic_prefix: &str) -> SharedOffsetMap {
         let mut map = OffsetMap::new();
         map.insert("server".into(), Json::String(topic_prefix.to_owned()));
-        map
+        map.into()
     }
 
     pub fn row_key(&self) -> RowKey {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use mysql_async::Conn;
 use mysql_async::prelude::Queryable;
-use sluice_connect::api::{OffsetMap, SourceRecord, SourceTaskContext};
+use sluice_connect::api::{SharedOffsetMap, SourceRecord, SourceTaskContext};
 use sluice_schemas::envelope::{EpochNanos, Op};
 
 use crate::config::{SnapshotMode, SourceConfig};
@@ -62,7 +62,7 @@ pub struct Pipeline {
     pub gtid_sources: GtidSourceFilter,
     pub schema_changes: SchemaChanges,
     pub history: crate::history::SchemaHistory,
-    pub partition: OffsetMap,
+    pub partition: SharedOffsetMap,
     pub context: Arc<dyn SourceTaskContext>,
     pub plan: StartPlan,
 }

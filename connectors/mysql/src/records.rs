@@ -2,7 +2,7 @@
 //! delete, and the delete + tombstone + create triple (with Debezium's
 //! `__debezium.oldkey` / `__debezium.newkey` headers) when an update changes the key.
 
-use sluice_connect::api::{OffsetMap, SchemaAndValue, SourcePosition, SourceRecord};
+use sluice_connect::api::{SchemaAndValue, SharedOffsetMap, SourcePosition, SourceRecord};
 use sluice_schemas::envelope::{EpochNanos, Op};
 use sluice_schemas::{Struct, Value};
 
@@ -19,8 +19,8 @@ pub const OLD_KEY_HEADER: &str = "__debezium.oldkey";
 /// Where the records of one row go and how they are placed in the stream.
 #[derive(Debug)]
 pub struct RowOrigin<'a> {
-    pub partition: &'a OffsetMap,
-    pub offset: OffsetMap,
+    pub partition: &'a SharedOffsetMap,
+    pub offset: SharedOffsetMap,
     /// Where the row sits; its records are numbered from 0 within it.
     pub place: RowPlace<'a>,
     pub timestamp_ms: i64,
@@ -64,7 +64,7 @@ fn key_value(mapping: &TableMapping, key: Option<Struct>) -> SchemaAndValue {
 
 fn schema_error(mapping: &TableMapping, source: sluice_schemas::Error) -> Error {
     Error::Schema {
-        table: mapping.topic().to_owned(),
+        table: mapping.topic().to_string(),
         source,
     }
 }
@@ -90,8 +90,8 @@ pub fn push_change(
     let mut record = |key: SchemaAndValue, value: SchemaAndValue| {
         let record = SourceRecord::new(
             origin.partition.clone(),
-            OffsetMap::new(),
-            mapping.topic(),
+            SharedOffsetMap::empty(),
+            mapping.topic().clone(),
             key,
             value,
         )

@@ -4,7 +4,7 @@
 //! schema model ([`crate::history`]) as that DDL left it, not from the catalog as it is when
 //! the DDL is streamed (rows themselves are decoded from the TABLE_MAP).
 
-use sluice_connect::api::{OffsetMap, SchemaAndValue, SourceRecord};
+use sluice_connect::api::{SchemaAndValue, SharedOffsetMap, SourceRecord};
 use sluice_schemas::Value;
 use sluice_schemas::envelope::EpochNanos;
 use sluice_schemas::records::SchemaChangeSchemas;
@@ -21,7 +21,7 @@ use crate::stream::changes::DdlEvent;
 pub struct SchemaChanges {
     topic: String,
     schemas: SchemaChangeSchemas,
-    partition: OffsetMap,
+    partition: SharedOffsetMap,
 }
 
 impl SchemaChanges {
@@ -29,7 +29,7 @@ impl SchemaChanges {
         connector: &str,
         topic_prefix: &str,
         source: &SourceBuilder,
-        partition: OffsetMap,
+        partition: SharedOffsetMap,
     ) -> Self {
         Self {
             topic: topic_prefix.to_owned(),

@@ -57,7 +57,7 @@ impl<'a> Output<'a> {
         self.emitted += 1;
         if let Some((mut previous, offset)) = self.held.replace((record, offset)) {
             if self.batch.len() + 1 >= self.max_batch {
-                previous.source_offset = offset.to_map();
+                previous.source_offset = offset.to_map().into();
             }
             self.batch.push(previous);
         }
@@ -80,7 +80,8 @@ impl<'a> Output<'a> {
                 cursor: None,
                 ..offset
             }
-            .to_map();
+            .to_map()
+            .into();
             set_marker(&mut last, SnapshotMarker::Last)?;
             self.batch.push(last);
         }
@@ -99,7 +100,7 @@ fn set_marker(record: &mut SourceRecord, marker: SnapshotMarker) -> Result<()> {
             .map(|_| ())
             .and_then(|()| envelope.put("source", Value::Struct(source)).map(|_| ()));
         marked.map_err(|source| Error::Schema {
-            table: record.topic.clone(),
+            table: record.topic.to_string(),
             source,
         })?;
     }

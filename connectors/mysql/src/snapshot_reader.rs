@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, HashMap};
 use futures_util::StreamExt;
 use mysql_async::prelude::Queryable;
 use sluice_connect::api::{
-    OffsetMap, SnapshotPhase, SnapshotProgress, SourcePosition, SourceRecord,
+    SharedOffsetMap, SnapshotPhase, SnapshotProgress, SourcePosition, SourceRecord,
 };
 use sluice_schemas::envelope::EpochNanos;
 use sluice_schemas::source::SnapshotMarker;
@@ -112,7 +112,7 @@ impl Pipeline {
                         .iter()
                         .map(|read| {
                             let after = (read.sort_key() == from).then(|| cursor.after.clone());
-                            (read.mapping.topic().to_owned(), after)
+                            (read.mapping.topic().to_string(), after)
                         })
                         .collect();
                     let window = read_window(self, offset, &view.position, &wanted).await?;
@@ -354,7 +354,7 @@ impl Pipeline {
         };
         let origin = RowOrigin {
             partition: &self.partition,
-            offset: OffsetMap::new(),
+            offset: SharedOffsetMap::empty(),
             place: RowPlace::Snapshot(&position),
             timestamp_ms: run.started_micros / 1000,
         };
@@ -369,7 +369,7 @@ impl Pipeline {
             origin,
         )?;
         let record = one.pop().ok_or_else(|| Error::TableMapping {
-            table: read.mapping.topic().to_owned(),
+            table: read.mapping.topic().to_string(),
             reason: "a snapshot row made no record".into(),
         })?;
         Ok((record, offset))

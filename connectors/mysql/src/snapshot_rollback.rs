@@ -43,7 +43,7 @@ impl WindowStates {
     /// Notes one record of the window when its table and key are wanted and it is the
     /// first change of that key.
     fn note(&mut self, record: &SourceRecord, wanted: &HashMap<String, Option<Vec<i64>>>) {
-        let Some(after) = wanted.get(&record.topic) else {
+        let Some(after) = wanted.get(&*record.topic) else {
             return;
         };
         let (Value::Struct(envelope), Value::Struct(key)) =
@@ -65,7 +65,7 @@ impl WindowStates {
             },
         };
         self.tables
-            .entry(record.topic.clone())
+            .entry(record.topic.to_string())
             .or_default()
             .entry(integers)
             .or_insert(earlier);

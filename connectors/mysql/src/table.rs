@@ -11,6 +11,8 @@ pub mod message_key;
 pub use filter::ColumnFilter;
 pub use message_key::{MessageKeyColumns, parse_message_key_columns};
 
+use std::sync::Arc;
+
 use sluice_schemas::envelope::TableEnvelope;
 use sluice_schemas::{SchemaRef, Struct, Value};
 
@@ -83,7 +85,8 @@ struct MappedColumn {
 /// The record schemas of one table and the conversion of its rows.
 #[derive(Debug, Clone)]
 pub struct TableMapping {
-    topic: String,
+    /// Shared with every record of the table (cloning it is a reference count).
+    topic: Arc<str>,
     table: String,
     column_count: usize,
     opts: TypeOptions,
@@ -134,7 +137,7 @@ impl TableMapping {
         let envelope =
             TableEnvelope::new(&record_prefix, &pairs(&key), &pairs(&fields), source_schema);
         Ok(TableMapping {
-            topic: record_prefix,
+            topic: record_prefix.into(),
             table: qualified,
             column_count,
             opts: *opts,
@@ -173,7 +176,7 @@ impl TableMapping {
     }
 
     /// The data topic, `<prefix>.<db>.<table>`.
-    pub fn topic(&self) -> &str {
+    pub fn topic(&self) -> &Arc<str> {
         &self.topic
     }
 

@@ -5,7 +5,7 @@
 //! streamed; a table already dropped by then is skipped with a warning.
 
 use mysql_async::Conn;
-use sluice_connect::api::{OffsetMap, SchemaAndValue, SourceRecord};
+use sluice_connect::api::{SchemaAndValue, SharedOffsetMap, SourceRecord};
 use sluice_schemas::Value;
 use sluice_schemas::envelope::{EpochNanos, Op};
 use sluice_schemas::source::SnapshotMarker;
@@ -25,7 +25,7 @@ pub struct TruncateContext<'a> {
     pub filter: &'a TableFilter,
     pub tables: &'a TableFactory,
     pub source: &'a SourceBuilder,
-    pub partition: &'a OffsetMap,
+    pub partition: &'a SharedOffsetMap,
 }
 
 /// The truncate event of `truncate` (a TRUNCATE statement from the stream), or `None` when
@@ -70,7 +70,7 @@ pub async fn truncate_record(
     let value = envelope
         .value(Op::Truncate, None, None, source, EpochNanos::now(), None)
         .map_err(|source| Error::Schema {
-            table: mapping.topic().to_owned(),
+            table: mapping.topic().to_string(),
             source,
         })?;
     let value =
@@ -79,7 +79,7 @@ pub async fn truncate_record(
         SourceRecord::new(
             context.partition.clone(),
             truncate.offset.to_map(),
-            mapping.topic(),
+            mapping.topic().clone(),
             SchemaAndValue::null(),
             value,
         )

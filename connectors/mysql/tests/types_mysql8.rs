@@ -71,7 +71,7 @@ fn zongji_every_column_type_matches_debezium() {
     let (maps, rows) = read("zongji-mysql84-fullmeta.derived.binlog");
     let map = &maps[0];
     let table = mapping(map, &TypeOptions::default());
-    assert_eq!(table.topic(), "fx.zongji_fixture_capture.capture_types");
+    assert_eq!(&**table.topic(), "fx.zongji_fixture_capture.capture_types");
     let first = rows[0].rows[0].after.as_deref().expect("insert image");
     let row = to_json(&table.row_from_binlog(first).expect("row"));
     let expected = json!({

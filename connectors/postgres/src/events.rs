@@ -4,7 +4,9 @@
 //! [`TableMapping`](crate::table::TableMapping); this module adds the source block, the
 //! record's topic, key, offset, position and headers.
 
-use sluice_connect::api::{OffsetMap, SchemaAndValue, SourcePosition, SourceRecord};
+use std::sync::Arc;
+
+use sluice_connect::api::{SchemaAndValue, SharedOffsetMap, SourcePosition, SourceRecord};
 use sluice_schemas::envelope::{EpochNanos, Op, TransactionBlock};
 use sluice_schemas::records::{KeyedRecord, TransactionSchemas, heartbeat};
 use sluice_schemas::source::{SnapshotMarker, SourceSchemaBuilder};
@@ -47,7 +49,7 @@ pub struct Rows {
 /// Where a record goes in the task's stream.
 #[derive(Debug, Clone)]
 pub struct Placement {
-    pub offset: OffsetMap,
+    pub offset: SharedOffsetMap,
     pub position: SourcePosition,
 }
 
@@ -60,10 +62,11 @@ pub struct EventFactory {
     db: Text,
     version: Text,
     source_schema: SchemaRef,
-    partition: OffsetMap,
+    /// The source partition every record shares.
+    partition: SharedOffsetMap,
     transactions: TransactionSchemas,
-    transaction_topic: String,
-    heartbeat_topic: String,
+    transaction_topic: Arc<str>,
+    heartbeat_topic: Arc<str>,
 }
 
 impl EventFactory {
@@ -73,10 +76,10 @@ impl EventFactory {
             db: Text::new(&config.dbname),
             version: Text::from_static(env!("CARGO_PKG_VERSION")),
             source_schema: SourceSchemaBuilder::postgres(),
-            partition: config.source_partition(),
+            partition: config.source_partition().into(),
             transactions: TransactionSchemas::new(),
-            transaction_topic: format!("{}.transaction", config.topic_prefix),
-            heartbeat_topic: format!("__debezium-heartbeat.{}", config.topic_prefix),
+            transaction_topic: format!("{}.transaction", config.topic_prefix).into(),
+            heartbeat_topic: format!("__debezium-heartbeat.{}", config.topic_prefix).into(),
         }
     }
 
@@ -221,12 +224,7 @@ impl EventFactory {
             .transactions
             .begin(id, ts_ms)
             .map_err(|source| event_error(&self.transaction_topic, source))?;
-        Ok(self.keyed(
-            &self.transaction_topic.clone(),
-            keyed,
-            placement,
-            ts_ms * 1000,
-        ))
+        Ok(self.keyed(&self.transaction_topic, keyed, placement, ts_ms * 1000))
     }
 
     /// The END record with the number of events per table (`schema.table`).
@@ -241,22 +239,17 @@ impl EventFactory {
             .transactions
             .end(id, per_table, ts_ms)
             .map_err(|source| event_error(&self.transaction_topic, source))?;
-        Ok(self.keyed(
-            &self.transaction_topic.clone(),
-            keyed,
-            placement,
-            ts_ms * 1000,
-        ))
+        Ok(self.keyed(&self.transaction_topic, keyed, placement, ts_ms * 1000))
     }
 
     /// A heartbeat on `__debezium-heartbeat.<prefix>`, carrying `offset` (no position: a
     /// heartbeat repeated after a restart is harmless).
-    pub fn heartbeat(&self, offset: OffsetMap) -> Result<SourceRecord> {
+    pub fn heartbeat(&self, offset: SharedOffsetMap) -> Result<SourceRecord> {
         let now_ms = EpochNanos::now().0 / 1_000_000;
         let keyed = heartbeat(&self.prefix, now_ms)
             .map_err(|source| event_error(&self.heartbeat_topic, source))?;
         let mut record = self.keyed(
-            &self.heartbeat_topic.clone(),
+            &self.heartbeat_topic,
             keyed,
             Placement {
                 offset,
@@ -270,7 +263,7 @@ impl EventFactory {
 
     fn keyed(
         &self,
-        topic: &str,
+        topic: &Arc<str>,
         keyed: KeyedRecord,
         placement: Placement,
         micros: i64,
@@ -287,7 +280,7 @@ impl EventFactory {
     /// A record of this connector (partition, timestamp, position) on `topic`.
     pub(crate) fn record(
         &self,
-        topic: &str,
+        topic: &Arc<str>,
         key: SchemaAndValue,
         value: SchemaAndValue,
         placement: Placement,
@@ -296,7 +289,7 @@ impl EventFactory {
         SourceRecord::new(
             self.partition.clone(),
             placement.offset,
-            topic.to_string(),
+            topic.clone(),
             key,
             value,
         )

@@ -7,6 +7,8 @@
 //! Which prefixes are emitted is chosen by `logical.decoding.message.prefix.include.list` /
 //! `.exclude.list` (regular expressions matched against the whole prefix).
 
+use std::sync::Arc;
+
 use regex::Regex;
 use sluice_connect::api::{SchemaAndValue, SourceRecord};
 use sluice_schemas::envelope::{EpochNanos, Op, TransactionBlock, transaction_block_schema};
@@ -29,7 +31,7 @@ pub struct LogicalMessages {
     include: Vec<Regex>,
     exclude: Vec<Regex>,
     binary: BinaryHandlingMode,
-    topic: String,
+    topic: Arc<str>,
     key_schema: SchemaRef,
     block_schema: SchemaRef,
     value_schema: SchemaRef,
@@ -88,7 +90,7 @@ impl LogicalMessages {
                 &config.message_prefix_exclude,
             )?,
             binary,
-            topic: format!("{}.message", config.topic_prefix),
+            topic: format!("{}.message", config.topic_prefix).into(),
             key_schema,
             block_schema,
             value_schema,
@@ -113,7 +115,7 @@ impl LogicalMessages {
         placement: Placement,
     ) -> Result<SourceRecord> {
         let error = |source| Error::Event {
-            table: self.topic.clone(),
+            table: self.topic.to_string(),
             source: Box::new(source),
         };
         let source = factory.source(facts)?;
@@ -207,7 +209,7 @@ mod tests {
         let record = messages
             .record(&factory, "audit", b"\x01\xff", &facts(), None, placement)
             .unwrap();
-        assert_eq!(record.topic, "dbserver1.message");
+        assert_eq!(&*record.topic, "dbserver1.message");
         let Value::Struct(value) = &record.value.value else {
             panic!("a struct value")
         };

@@ -14,7 +14,7 @@
 //! and across restarts.
 
 use serde_json::{Map, Value};
-use sluice_connect::api::{OffsetMap, SourcePosition};
+use sluice_connect::api::{OffsetMap, SharedOffsetMap, SourcePosition};
 
 use crate::lsn::Lsn;
 
@@ -67,10 +67,10 @@ impl SnapshotOffsets {
     }
 
     /// The offset of row `row` (not the snapshot's last record).
-    pub fn row(&self, row: u64) -> OffsetMap {
+    pub fn row(&self, row: u64) -> SharedOffsetMap {
         let mut offset = self.template.clone();
         set_field(&mut offset, "snapshot_row", Value::from(row));
-        offset
+        offset.into()
     }
 }
 
@@ -91,7 +91,7 @@ impl StreamOffsets {
 
     /// The offset of `point`, a record of this transaction (same commit, xid, time and
     /// flushable LSN).
-    pub fn at(&self, point: &StreamPoint) -> OffsetMap {
+    pub fn at(&self, point: &StreamPoint) -> SharedOffsetMap {
         debug_assert_eq!(
             (
                 self.template.get("lsn_commit"),
@@ -106,7 +106,7 @@ impl StreamOffsets {
         let mut offset = self.template.clone();
         set_field(&mut offset, "lsn", Value::from(point.change_lsn.0));
         set_field(&mut offset, "event_index", Value::from(point.event_index));
-        offset
+        offset.into()
     }
 }
 

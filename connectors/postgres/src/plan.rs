@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use sluice_connect::api::OffsetMap;
+use sluice_connect::api::{OffsetMap, SharedOffsetMap};
 use tokio_postgres::Client;
 
 use crate::config::{PostgresConfig, SnapshotMode};
@@ -67,7 +67,7 @@ pub async fn plan_start(
                 stream: streams.then(|| StreamStart {
                     lsn: slot_lsn,
                     skip_through: None,
-                    last_offset: stored.cloned(),
+                    last_offset: stored.cloned().map(SharedOffsetMap::from),
                 }),
                 confirmed: slot_lsn,
             })
@@ -82,7 +82,7 @@ pub async fn plan_start(
             stream: streams.then(|| StreamStart {
                 lsn: slot_lsn,
                 skip_through: Some(snapshot_position(slot_lsn, table, row)),
-                last_offset: stored.cloned(),
+                last_offset: stored.cloned().map(SharedOffsetMap::from),
             }),
             confirmed: slot_lsn,
         }),
@@ -104,7 +104,7 @@ pub async fn plan_start(
                 stream: streams.then(|| StreamStart {
                     lsn: commit,
                     skip_through: Some(point.position()),
-                    last_offset: stored.cloned(),
+                    last_offset: stored.cloned().map(SharedOffsetMap::from),
                 }),
                 confirmed: flushable,
             })
@@ -162,7 +162,7 @@ pub async fn plan_start(
                 stream: streams.then(|| StreamStart {
                     lsn: confirmed,
                     skip_through: None,
-                    last_offset: stored.cloned(),
+                    last_offset: stored.cloned().map(SharedOffsetMap::from),
                 }),
                 confirmed,
             })

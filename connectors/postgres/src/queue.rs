@@ -200,12 +200,12 @@ impl QueueReceiver {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use sluice_connect::api::SchemaAndValue;
+    use sluice_connect::api::{SchemaAndValue, SharedOffsetMap};
 
     fn record(n: usize) -> SourceRecord {
         SourceRecord::new(
-            Default::default(),
-            Default::default(),
+            SharedOffsetMap::empty(),
+            SharedOffsetMap::empty(),
             format!("t{n}"),
             SchemaAndValue::null(),
             SchemaAndValue::null(),
@@ -227,10 +227,7 @@ mod tests {
         sender.send(vec![record(1), record(2)], 300).await.unwrap();
         let first = receiver.take(1, Duration::from_millis(10)).await.unwrap();
         let second = receiver.take(5, Duration::from_millis(10)).await.unwrap();
-        assert_eq!(
-            (first[0].topic.as_str(), second[0].topic.as_str()),
-            ("t1", "t2")
-        );
+        assert_eq!((&*first[0].topic, &*second[0].topic), ("t1", "t2"));
         sender.fail(Error::CopyFormat {
             table: "t".into(),
             reason: "x".into(),

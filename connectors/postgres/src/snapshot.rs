@@ -288,7 +288,8 @@ impl Writer<'_, '_> {
                 last.row,
                 true,
                 self.started_micros,
-            );
+            )
+            .into();
             self.chunk_bytes += last.bytes;
             self.chunk.push(last.record);
         }

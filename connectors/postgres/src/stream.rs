@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pgwire_replication::{ReplicationClient, ReplicationEvent};
-use sluice_connect::api::{OffsetMap, SourcePosition, SourceRecord};
+use sluice_connect::api::{SharedOffsetMap, SourcePosition, SourceRecord};
 use sluice_schemas::envelope::{EpochNanos, Op, TransactionBlock};
 use sluice_schemas::source::SnapshotMarker;
 use sluice_schemas::{Struct, Value};
@@ -61,7 +61,7 @@ pub struct StreamStart {
     /// Records at or before this position were queued (or stored) already.
     pub skip_through: Option<SourcePosition>,
     /// The offset of the newest stored record, carried by heartbeats until a new one exists.
-    pub last_offset: Option<OffsetMap>,
+    pub last_offset: Option<SharedOffsetMap>,
 }
 
 /// One captured relation of the session.
@@ -106,7 +106,7 @@ pub struct Streamer {
     relations: HashMap<u32, Arc<RelationState>>,
     resume_lsn: Lsn,
     last_queued: Option<SourcePosition>,
-    last_offset: Option<OffsetMap>,
+    last_offset: Option<SharedOffsetMap>,
     last_commit: Option<Lsn>,
     flushable: Lsn,
     transaction: Option<Transaction>,

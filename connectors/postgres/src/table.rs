@@ -2,6 +2,8 @@
 //! `.Value`, `.Envelope`) and the conversion of a row's cells — in the table's column order,
 //! as pgoutput tuples and snapshot rows give them — into the row and key structs.
 
+use std::sync::Arc;
+
 use sluice_schemas::envelope::TableEnvelope;
 use sluice_schemas::{Schema, SchemaRef, SchemaType, Struct, Value, logical};
 
@@ -97,7 +99,8 @@ struct MappedColumn {
 /// The schemas and value conversion of one captured table.
 #[derive(Debug, Clone)]
 pub struct TableMapping {
-    topic: String,
+    /// Shared with every record of the table (cloning it is a reference count).
+    topic: Arc<str>,
     table: String,
     envelope: TableEnvelope,
     value_columns: Vec<MappedColumn>,
@@ -153,7 +156,7 @@ impl TableMapping {
         let topic = format!("{topic_prefix}.{schema}.{table}");
         let envelope = build_envelope(&topic, &key_columns, &value_columns, source_schema);
         Ok(TableMapping {
-            topic,
+            topic: topic.into(),
             table: format!("{schema}.{table}"),
             envelope,
             value_columns,
@@ -169,8 +172,8 @@ impl TableMapping {
         &self.envelope
     }
 
-    /// `<prefix>.<schema>.<table>`.
-    pub fn topic(&self) -> &str {
+    /// `<prefix>.<schema>.<table>`, shared: records clone it instead of copying it.
+    pub fn topic(&self) -> &Arc<str> {
         &self.topic
     }
 

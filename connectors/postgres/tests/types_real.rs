@@ -273,7 +273,7 @@ async fn every_type_maps_like_debezium_from_snapshot_and_pgoutput() -> Result<()
     let columns = table_columns(&client, &mut catalog, "all_types").await?;
     let opts = TypeOptions::default();
     let all_types = mapping("all_types", columns.clone(), &opts)?;
-    assert_eq!(all_types.topic(), "dbserver1.public.all_types");
+    assert_eq!(&**all_types.topic(), "dbserver1.public.all_types");
     assert_eq!(all_types.key_column_names().collect::<Vec<_>>(), ["id"]);
 
     // Snapshot path: the text a simple query returns.

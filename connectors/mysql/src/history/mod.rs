@@ -37,7 +37,7 @@ use std::sync::{Arc, Mutex};
 use mysql_async::Conn;
 use mysql_async::prelude::Queryable;
 use serde_json::Value as Json;
-use sluice_connect::api::{OffsetMap, SourceRecord, SourceTaskContext};
+use sluice_connect::api::{OffsetMap, SharedOffsetMap, SourceRecord, SourceTaskContext};
 use sluice_schemas::records::TableChange;
 
 use crate::config::SourceConfig;
@@ -77,7 +77,7 @@ pub struct SchemaHistory {
     flavour: Flavour,
     /// The connector's source partition: each history record carries the offset of the
     /// record it goes with, so the offsets a user sees are Debezium's (one partition).
-    partition: OffsetMap,
+    partition: SharedOffsetMap,
     model: Mutex<SchemaModel>,
 }
 

@@ -9,7 +9,9 @@
 //! model — followed by one `CREATE` record per captured table.
 
 use serde_json::{Value as Json, json};
-use sluice_connect::api::{OffsetMap, SchemaAndValue, SourcePosition, SourceRecord};
+use sluice_connect::api::{
+    OffsetMap, SchemaAndValue, SharedOffsetMap, SourcePosition, SourceRecord,
+};
 use sluice_schemas::Value;
 use sluice_schemas::envelope::EpochNanos;
 use sluice_schemas::schema::STRING_SCHEMA;
@@ -34,7 +36,7 @@ impl HistoryEntry<'_> {
     pub fn into_record(
         self,
         topic: &str,
-        partition: &OffsetMap,
+        partition: &SharedOffsetMap,
         position: SourcePosition,
     ) -> SourceRecord {
         let text = json!({
@@ -109,9 +111,13 @@ mod tests {
             ddl: "ALTER TABLE t ADD c INT",
             changes: vec![json!({"type": "ALTER"})],
         }
-        .into_record("h", &OffsetMap::new(), SourcePosition::from_parts(&[1]));
+        .into_record(
+            "h",
+            &SharedOffsetMap::empty(),
+            SourcePosition::from_parts(&[1]),
+        );
         assert_eq!(record.kafka_partition, Some(0));
-        assert_eq!(record.topic, "h");
+        assert_eq!(&*record.topic, "h");
         let read = parse(&record.value.value).unwrap();
         assert_eq!(read.server, "shop");
         assert_eq!(read.ddl, "ALTER TABLE t ADD c INT");

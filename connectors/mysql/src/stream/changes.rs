@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use sluice_connect::api::{OffsetMap, SourceRecord};
+use sluice_connect::api::{SharedOffsetMap, SourceRecord};
 use sluice_schemas::envelope::Op;
 use sluice_schemas::source::SnapshotMarker;
 
@@ -81,7 +81,7 @@ pub enum Produced {
 /// Builds records from live events.
 #[derive(Debug)]
 pub struct ChangeBuilder {
-    partition: OffsetMap,
+    partition: SharedOffsetMap,
     tables: TableFactory,
     filter: TableFilter,
     source: SourceBuilder,
@@ -103,7 +103,7 @@ pub struct ChangeBuilder {
 impl ChangeBuilder {
     #[allow(clippy::too_many_arguments)]
     pub fn new(
-        partition: OffsetMap,
+        partition: SharedOffsetMap,
         tables: TableFactory,
         filter: TableFilter,
         source: SourceBuilder,
@@ -434,7 +434,7 @@ impl ChangeBuilder {
             };
             let origin = RowOrigin {
                 partition: &self.partition,
-                offset: OffsetMap::new(),
+                offset: SharedOffsetMap::empty(),
                 place: RowPlace::Stream(key),
                 timestamp_ms: i64::from(event.timestamp) * 1000,
             };
@@ -472,7 +472,10 @@ impl ChangeBuilder {
             last_emitted_row = Some(row_index);
         }
         if let (Some(row), Some(last)) = (last_emitted_row, out.last_mut()) {
-            last.source_offset = self.offset(&event.file, event, index, row as u64).to_map();
+            last.source_offset = self
+                .offset(&event.file, event, index, row as u64)
+                .to_map()
+                .into();
         }
         Ok(())
     }

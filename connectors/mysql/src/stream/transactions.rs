@@ -9,7 +9,9 @@
 //! crash numbers its events, BEGIN and END exactly as before (the runtime then drops the
 //! replayed ones by position). Tombstones carry no block and are not counted.
 
-use sluice_connect::api::{OffsetMap, SourceRecord};
+use std::sync::Arc;
+
+use sluice_connect::api::{OffsetMap, SharedOffsetMap, SourceRecord};
 use sluice_schemas::records::{KeyedRecord, TransactionSchemas};
 use sluice_schemas::{Struct, Value};
 
@@ -21,14 +23,14 @@ use crate::records::keyed_parts;
 #[derive(Debug, Clone)]
 pub struct TransactionTopic {
     schemas: TransactionSchemas,
-    topic: String,
+    topic: Arc<str>,
 }
 
 impl TransactionTopic {
     pub fn new(topic_prefix: &str) -> Self {
         Self {
             schemas: TransactionSchemas::new(),
-            topic: format!("{topic_prefix}.transaction"),
+            topic: format!("{topic_prefix}.transaction").into(),
         }
     }
 
@@ -39,13 +41,13 @@ impl TransactionTopic {
     fn record(
         &self,
         keyed: std::result::Result<KeyedRecord, sluice_schemas::Error>,
-        partition: &OffsetMap,
+        partition: &SharedOffsetMap,
         offset: OffsetMap,
         at: RowKey,
         ts_ms: i64,
     ) -> Result<SourceRecord> {
         let keyed = keyed.map_err(|source| Error::Schema {
-            table: self.topic.clone(),
+            table: self.topic.to_string(),
             source,
         })?;
         let (key, value) = keyed_parts(keyed);
@@ -104,7 +106,7 @@ impl OpenTransaction {
     pub fn begin_if_pending(
         &mut self,
         topic: &TransactionTopic,
-        partition: &OffsetMap,
+        partition: &SharedOffsetMap,
         offset: OffsetMap,
     ) -> Result<Option<SourceRecord>> {
         if self.opened == Opened::Written {
@@ -122,7 +124,7 @@ impl OpenTransaction {
     pub fn end(
         self,
         topic: &TransactionTopic,
-        partition: &OffsetMap,
+        partition: &SharedOffsetMap,
         offset: OffsetMap,
         ts_ms: i64,
     ) -> Result<Option<SourceRecord>> {
@@ -165,7 +167,7 @@ impl OpenTransaction {
                     None => Ok(()),
                 });
             block.map_err(|source| Error::Schema {
-                table: record.topic.clone(),
+                table: record.topic.to_string(),
                 source,
             })?;
         }
@@ -224,7 +226,7 @@ mod tests {
     fn begin_once_end_only_after_begin() {
         let topic = TransactionTopic::new("dbserver1");
         assert_eq!(topic.topic(), "dbserver1.transaction");
-        let partition = OffsetMap::new();
+        let partition = SharedOffsetMap::empty();
         let group = RowKey::default();
         let quiet = OpenTransaction::new("0-1-8".into(), 0, group);
         assert!(

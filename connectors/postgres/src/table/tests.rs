@@ -45,7 +45,7 @@ fn schemas_are_named_and_filtered() {
         regex::Regex::new("^(?:public.users.secret)$").unwrap(),
     ]);
     let m = mapping(columns(), &TypeOptions::default(), &filter);
-    assert_eq!(m.topic(), "dbserver1.public.users");
+    assert_eq!(&**m.topic(), "dbserver1.public.users");
     let envelope = m.envelope();
     assert_eq!(
         envelope.key_schema().unwrap().name(),
