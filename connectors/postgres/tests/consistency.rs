@@ -55,7 +55,8 @@ async fn writes_during_the_snapshot_appear_exactly_once() -> anyhow::Result<()> 
 async fn kill_9_mid_snapshot_and_mid_stream_loses_and_duplicates_nothing() -> anyhow::Result<()> {
     let pg = PostgresServer::start().await?;
     let db = pg.client().await?;
-    let rows = 8_000;
+    // Large enough that the kill lands mid-snapshot even when the snapshot runs fast.
+    let rows = 40_000;
     create_items(&db, rows).await?;
     let mut worker = SluiceProcess::start().await?;
     let keys = [
