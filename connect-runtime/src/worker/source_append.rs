@@ -111,7 +111,9 @@ impl Appender {
                 }
             }
             self.append(batch, &mut pending).await?;
-            if last_commit.is_some_and(|at| at.elapsed() >= self.offset_flush_interval) {
+            // The first commit follows the first append even when the queue never runs dry
+            // (a fast snapshot): a crash must find an offset to resume from, not start over.
+            if last_commit.is_none_or(|at| at.elapsed() >= self.offset_flush_interval) {
                 self.commit(&mut pending, &committed).await?;
                 last_commit = Some(tokio::time::Instant::now());
             }
@@ -477,6 +479,36 @@ mod tests {
             committed[0].source_offset["next"], 9,
             "the newest offset wins"
         );
+    }
+
+    /// A queue that never runs dry (a fast snapshot) still commits right after the first
+    /// append, so a crash soon after finds an offset; CI caught a kill -9 mid-snapshot that
+    /// restarted the snapshot and duplicated every row read so far.
+    #[tokio::test]
+    async fn a_queue_that_never_runs_dry_still_commits_after_the_first_append() {
+        let dir = tempfile::tempdir().unwrap();
+        let (_broker, appender) = appender_on(dir.path(), BrokerConfig::default()).await;
+        let (queue, queued) = mpsc::channel(16);
+        let (acks, mut acked) = mpsc::unbounded_channel();
+        let running = tokio::spawn(appender.run(queued, acks));
+        let producing = tokio::spawn(async move {
+            for n in 0..100 {
+                queue.send(batch(n * 3..n * 3 + 3)).await.unwrap();
+            }
+        });
+        let first = acked.recv().await.unwrap();
+        let next = first[0].source_offset["next"].as_u64().unwrap();
+        assert!(
+            next < 300,
+            "the first commit ({next}) came before the queue ran dry at 300"
+        );
+        producing.await.unwrap();
+        running.await.unwrap().unwrap();
+        let mut last = next;
+        while let Ok(committed) = acked.try_recv() {
+            last = committed[0].source_offset["next"].as_u64().unwrap();
+        }
+        assert_eq!(last, 300, "everything is committed at the end");
     }
 
     /// The first commit comes as soon as the queue runs dry; a later one waits until the
