@@ -4,6 +4,7 @@
 //!
 //! - [`schema`]: Connect schemas (`Schema`, `SchemaBuilder`, `Field`, ready-made primitives).
 //! - [`value`]: Connect values (`Value`, `Struct`) and validation against a schema.
+//! - [`binary`]: `binary.handling.mode`, how sources represent binary column values.
 //! - [`text`]: `Text`, the immutable string of `Value::String` (inline when short, shared when
 //!   long: cloning never allocates).
 //! - [`logical`]: logical/semantic type names and schema constructors (Kafka Decimal/Date/…,
@@ -22,6 +23,7 @@
 //! - [`error`]: the crate's error type and `Result` alias.
 
 pub mod avro;
+pub mod binary;
 pub mod decimal;
 pub mod envelope;
 pub mod error;

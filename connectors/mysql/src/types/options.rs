@@ -42,18 +42,7 @@ pub enum BigintUnsignedHandlingMode {
 }
 
 /// `binary.handling.mode`: how BINARY/VARBINARY/BLOB columns are represented.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum BinaryHandlingMode {
-    /// Raw bytes (the default).
-    #[default]
-    Bytes,
-    /// A base64 string (standard alphabet, padded).
-    Base64,
-    /// A base64 string with the URL-safe alphabet (padded, as Java's URL encoder writes it).
-    Base64UrlSafe,
-    /// A lowercase hex string.
-    Hex,
-}
+pub use sluice_schemas::binary::BinaryHandlingMode;
 
 /// The four representation settings, read once from the connector configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

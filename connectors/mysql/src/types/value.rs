@@ -5,7 +5,6 @@
 //! Zero dates (`0000-00-00`) come out as [`Value::Null`]; the table mapping replaces them
 //! with the epoch for NOT NULL columns, as Debezium does.
 
-use base64::Engine as _;
 use sluice_schemas::Value;
 use sluice_schemas::decimal::{decode_decimal, encode_decimal, encode_unscaled};
 use sluice_schemas::temporal::{days_from_civil, format_date};
@@ -339,26 +338,7 @@ fn utf8(bytes: &[u8]) -> Result<String> {
 }
 
 fn binary_value(bytes: Vec<u8>, mode: BinaryHandlingMode) -> Value {
-    match mode {
-        BinaryHandlingMode::Bytes => Value::Bytes(bytes),
-        BinaryHandlingMode::Base64 => Value::String(
-            base64::engine::general_purpose::STANDARD
-                .encode(bytes)
-                .into(),
-        ),
-        BinaryHandlingMode::Base64UrlSafe => Value::String(
-            base64::engine::general_purpose::URL_SAFE
-                .encode(bytes)
-                .into(),
-        ),
-        BinaryHandlingMode::Hex => Value::String(
-            bytes
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-                .into(),
-        ),
-    }
+    mode.value(bytes)
 }
 
 /// JSON text (snapshots; MySQL renders it with spaces) re-serialized compactly, so the

@@ -1,8 +1,6 @@
 //! Values in Postgres's text output format (what pgoutput sends and COPY / simple queries
 //! return) converted to Connect [`Value`]s matching [`ColumnType::schema`].
 
-use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use sluice_schemas::Value;
 
 use super::array::parse_array;
@@ -182,18 +180,7 @@ fn parse_bytea(text: &str) -> Result<Vec<u8>, String> {
 
 /// `bytea` bytes as `binary.handling.mode` represents them.
 pub(crate) fn binary(bytes: Vec<u8>, mode: BinaryHandlingMode) -> Value {
-    match mode {
-        BinaryHandlingMode::Bytes => Value::Bytes(bytes),
-        BinaryHandlingMode::Base64 => Value::String(STANDARD.encode(bytes).into()),
-        BinaryHandlingMode::Base64UrlSafe => Value::String(URL_SAFE.encode(bytes).into()),
-        BinaryHandlingMode::Hex => Value::String(
-            bytes
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-                .into(),
-        ),
-    }
+    mode.value(bytes)
 }
 
 /// `bit(n)` / `varbit(n)`: a boolean for one bit, else Debezium's `Bits` bytes — the bit

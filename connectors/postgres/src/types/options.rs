@@ -48,13 +48,7 @@ pub enum IntervalHandlingMode {
 }
 
 /// `binary.handling.mode`: how `bytea` (and included unknown types) are represented.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BinaryHandlingMode {
-    Bytes,
-    Base64,
-    Base64UrlSafe,
-    Hex,
-}
+pub use sluice_schemas::binary::BinaryHandlingMode;
 
 /// `hstore.handling.mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
