@@ -44,13 +44,32 @@ pub const BYTE_ARRAY_CONVERTER_CLASS: &str =
 #[async_trait]
 pub trait Converter: Send + Sync + fmt::Debug {
     /// Appends the bytes of `data` to `out` (a reused buffer); returns `false` and writes
-    /// nothing when the Kafka key or value is null (a null value: a tombstone).
+    /// nothing when the Kafka key or value is null (a null value: a tombstone). Converters
+    /// that never wait implement [`Converter::encode_now`] instead, which this calls.
     async fn encode_into(
         &self,
         topic: &str,
         data: &SchemaAndValue,
         out: &mut Vec<u8>,
-    ) -> Result<bool>;
+    ) -> Result<bool> {
+        self.encode_now(topic, data, out).unwrap_or_else(|| {
+            Err(Error::WrongConnectorState(format!(
+                "the {self:?} converter implements neither encode_into nor encode_now"
+            )))
+        })
+    }
+
+    /// [`Converter::encode_into`] for converters that never wait (JSON, string, bytes): the
+    /// same result without a boxed future per call; `None` when this converter has to be
+    /// awaited (Avro may ask the schema registry).
+    fn encode_now(
+        &self,
+        _topic: &str,
+        _data: &SchemaAndValue,
+        _out: &mut Vec<u8>,
+    ) -> Option<Result<bool>> {
+        None
+    }
 
     /// Connect data from a Kafka key or value (`None`: null). Kafka calls this
     /// `toConnectData`; `encode` is its `fromConnectData`.
@@ -264,15 +283,17 @@ struct Json {
 
 #[async_trait]
 impl Converter for Json {
-    async fn encode_into(
+    fn encode_now(
         &self,
         topic: &str,
         data: &SchemaAndValue,
         out: &mut Vec<u8>,
-    ) -> Result<bool> {
-        self.inner
-            .write(data.schema.as_ref(), &data.value, out)
-            .map_err(|source| conversion(topic, self.part, source))
+    ) -> Option<Result<bool>> {
+        Some(
+            self.inner
+                .write(data.schema.as_ref(), &data.value, out)
+                .map_err(|source| conversion(topic, self.part, source)),
+        )
     }
 
     async fn decode(&self, topic: &str, bytes: Option<&[u8]>) -> Result<SchemaAndValue> {
@@ -336,47 +357,51 @@ struct Text {
 
 #[async_trait]
 impl Converter for Text {
-    async fn encode_into(
+    fn encode_now(
         &self,
         topic: &str,
         data: &SchemaAndValue,
         out: &mut Vec<u8>,
-    ) -> Result<bool> {
-        use std::io::Write;
-        let written = match &data.value {
-            Value::Null => return Ok(false),
-            Value::String(text) => {
-                out.extend_from_slice(text.as_bytes());
-                Ok(())
-            }
-            Value::Int8(v) => write!(out, "{v}"),
-            Value::Int16(v) => write!(out, "{v}"),
-            Value::Int32(v) => write!(out, "{v}"),
-            Value::Int64(v) => write!(out, "{v}"),
-            // Java's Float/Double text, as Kafka writes them ("1.0", "1.0E10").
-            Value::Float32(v) => {
-                sluice_schemas::json::number::write_f32(out, *v);
-                Ok(())
-            }
-            Value::Float64(v) => {
-                sluice_schemas::json::number::write_f64(out, *v);
-                Ok(())
-            }
-            Value::Boolean(v) => write!(out, "{v}"),
-            other => {
-                return Err(mismatch(
-                    topic,
-                    self.part,
-                    "a string, number or boolean",
-                    other.kind(),
-                ));
-            }
+    ) -> Option<Result<bool>> {
+        // A closure so the body can return early with `?` and `return`.
+        let mut encode = || -> Result<bool> {
+            use std::io::Write;
+            let written = match &data.value {
+                Value::Null => return Ok(false),
+                Value::String(text) => {
+                    out.extend_from_slice(text.as_bytes());
+                    Ok(())
+                }
+                Value::Int8(v) => write!(out, "{v}"),
+                Value::Int16(v) => write!(out, "{v}"),
+                Value::Int32(v) => write!(out, "{v}"),
+                Value::Int64(v) => write!(out, "{v}"),
+                // Java's Float/Double text, as Kafka writes them ("1.0", "1.0E10").
+                Value::Float32(v) => {
+                    sluice_schemas::json::number::write_f32(out, *v);
+                    Ok(())
+                }
+                Value::Float64(v) => {
+                    sluice_schemas::json::number::write_f64(out, *v);
+                    Ok(())
+                }
+                Value::Boolean(v) => write!(out, "{v}"),
+                other => {
+                    return Err(mismatch(
+                        topic,
+                        self.part,
+                        "a string, number or boolean",
+                        other.kind(),
+                    ));
+                }
+            };
+            written.map_err(|source| Error::Io {
+                context: format!("writing the {} of a record of topic {topic:?}", self.part),
+                source,
+            })?;
+            Ok(true)
         };
-        written.map_err(|source| Error::Io {
-            context: format!("writing the {} of a record of topic {topic:?}", self.part),
-            source,
-        })?;
-        Ok(true)
+        Some(encode())
     }
 
     async fn decode(&self, topic: &str, bytes: Option<&[u8]>) -> Result<SchemaAndValue> {
@@ -404,30 +429,34 @@ struct RawBytes {
 
 #[async_trait]
 impl Converter for RawBytes {
-    async fn encode_into(
+    fn encode_now(
         &self,
         topic: &str,
         data: &SchemaAndValue,
         out: &mut Vec<u8>,
-    ) -> Result<bool> {
-        if let Some(schema) = &data.schema
-            && schema.schema_type() != SchemaType::Bytes
-        {
-            return Err(mismatch(
-                topic,
-                self.part,
-                "a bytes schema",
-                &schema.describe(),
-            ));
-        }
-        match &data.value {
-            Value::Null => Ok(false),
-            Value::Bytes(bytes) => {
-                out.extend_from_slice(bytes);
-                Ok(true)
+    ) -> Option<Result<bool>> {
+        // A closure so the body can return early with `?` and `return`.
+        let mut encode = || -> Result<bool> {
+            if let Some(schema) = &data.schema
+                && schema.schema_type() != SchemaType::Bytes
+            {
+                return Err(mismatch(
+                    topic,
+                    self.part,
+                    "a bytes schema",
+                    &schema.describe(),
+                ));
             }
-            other => Err(mismatch(topic, self.part, "bytes", other.kind())),
-        }
+            match &data.value {
+                Value::Null => Ok(false),
+                Value::Bytes(bytes) => {
+                    out.extend_from_slice(bytes);
+                    Ok(true)
+                }
+                other => Err(mismatch(topic, self.part, "bytes", other.kind())),
+            }
+        };
+        Some(encode())
     }
 
     async fn decode(&self, _topic: &str, bytes: Option<&[u8]>) -> Result<SchemaAndValue> {

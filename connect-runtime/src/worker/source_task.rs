@@ -18,7 +18,6 @@ use tokio::task::JoinHandle;
 use super::control::{TaskControl, TaskStateCell, error_trace, publish_task_state};
 use super::dedup::PositionFilter;
 use super::pipeline::SourcePipeline;
-use super::sink_settings::ErrorTolerance;
 use super::source_append::{Appender, Batch, record_bytes};
 use crate::api::{
     CommittedOffset, ConnectorTaskId, OffsetMap, SnapshotProgress, SourceRecord, SourceTask,
@@ -233,19 +232,14 @@ impl SourceTaskRun {
         let offsets = newest_offsets(&records);
         let newest_event_ms = records.iter().filter_map(|r| r.timestamp_ms).max();
         let task_header = bytes::Bytes::from(format!("{}@{}", self.id, self.epoch));
-        let mut prepared = Vec::with_capacity(records.len());
-        for record in records {
-            let position = record.position.clone();
-            match self.pipeline.prepare(record, &task_header).await {
-                Ok(Some(ready)) => prepared.push((ready, position)),
-                Ok(None) => {}
-                Err(error) if self.pipeline.tolerance() == ErrorTolerance::All => {
-                    self.metrics.error();
-                    tracing::warn!(task = %self.id, error = %error_trace(&error), "skipping a record that failed its transforms or conversion (errors.tolerance=all)");
-                }
-                Err(error) => return Err(error),
-            }
-        }
+        let (id, metrics) = (&self.id, &self.metrics);
+        let prepared = self
+            .pipeline
+            .prepare_batch(records, &task_header, |error| {
+                metrics.error();
+                tracing::warn!(task = %id, error = %error_trace(error), "skipping a record that failed its transforms or conversion (errors.tolerance=all)");
+            })
+            .await?;
         Ok(Batch {
             records: prepared,
             offsets,

@@ -149,30 +149,20 @@ pub async fn ensure_history_topic(broker: &Broker, topic: &str) -> Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use std::sync::Arc;
 
     use bytes::Bytes;
     use sluice_broker::{BrokerConfig, PartitionChoice};
     use sluice_schemas::Value;
-    use sluice_schemas::registry::SchemaRegistry;
     use sluice_schemas::schema::STRING_SCHEMA;
 
     use super::*;
     use crate::api::{OffsetMap, SchemaAndValue, SourceRecord};
-    use crate::config::Props;
     use crate::worker::pipeline::SourcePipeline;
-
-    fn pipeline(settings: &[(&str, &str)]) -> SourcePipeline {
-        let props: Props = settings
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        SourcePipeline::from_props(&props, &Arc::new(SchemaRegistry::in_memory())).unwrap()
-    }
+    use crate::worker::pipeline::tests::pipeline;
 
     /// Writes `texts` to `topic` exactly as a source task's records are stored.
     async fn write(broker: &Broker, pipeline: &SourcePipeline, topic: &str, texts: &[&str]) {
-        let mut stored = Vec::new();
+        let mut records = Vec::new();
         for (i, text) in texts.iter().enumerate() {
             let record = SourceRecord::new(
                 OffsetMap::new(),
@@ -182,10 +172,16 @@ mod tests {
                 SchemaAndValue::with_schema(STRING_SCHEMA.clone(), text.to_string()),
             )
             .with_position(SourcePosition::from_parts(&[7, i as u64]));
-            let task = Bytes::from_static(b"t-0@0");
-            let prepared = pipeline.prepare(record, &task).await.unwrap().unwrap();
-            stored.push(prepared.record);
+            records.push(record);
         }
+        let task = Bytes::from_static(b"t-0@0");
+        let stored = pipeline
+            .prepare_batch(records, &task, |error| panic!("{error}"))
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(prepared, _)| prepared.record)
+            .collect();
         broker
             .produce(topic, PartitionChoice::Explicit(PartitionId(0)), stored)
             .await
