@@ -28,6 +28,11 @@ use sluice_postgres::types::{ColumnFilter, TypeCatalog, TypeOptions};
 use sluice_schemas::envelope::Op;
 use sluice_schemas::source::SnapshotMarker;
 
+/// The allocator of the real binary (src/main.rs of the root crate): glibc malloc would
+/// distort the per-row figures, which are mostly small allocations.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The relation oid the Insert messages name.
 const RELATION: u32 = 16_384;
 
@@ -67,7 +72,7 @@ fn main() -> anyhow::Result<()> {
         started_micros: 1_700_000_000_000_000,
         transaction_id: 777,
     };
-    let builder = TableRows::new(&factory, &mapping, &table, place)?;
+    let mut builder = TableRows::new(&factory, &mapping, &table, place)?;
     let started = Instant::now();
     let mut records = Vec::with_capacity(lines.len());
     for (row, line) in lines.iter().enumerate() {

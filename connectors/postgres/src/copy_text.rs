@@ -26,7 +26,7 @@ pub fn split_row(line: &str) -> Result<Vec<Option<Cow<'_, str>>>, String> {
 /// Splits one row into `cells` (cleared first) without an intermediate list: fields without
 /// escapes borrow the line, escaped ones are unescaped into `unescaped` (which must be empty)
 /// and borrowed from there. A row without escapes (NULL's `\N` aside) allocates nothing
-/// beyond `cells`' growth.
+/// beyond `cells`' growth, and is read in one pass over its bytes.
 pub fn split_cells<'a>(
     line: &'a str,
     unescaped: &'a mut Vec<String>,
@@ -34,21 +34,56 @@ pub fn split_cells<'a>(
 ) -> Result<(), String> {
     debug_assert!(unescaped.is_empty());
     cells.clear();
-    let escaped = |raw: &str| raw != "\\N" && raw.contains('\\');
-    for raw in line.split('\t').filter(|raw| escaped(raw)) {
-        unescaped.push(unescape(raw)?);
-    }
-    let unescaped: &'a Vec<String> = unescaped;
-    let mut owned = unescaped.iter();
-    for raw in line.split('\t') {
-        let cell = if raw == "\\N" {
-            Cell::Null
-        } else if escaped(raw) {
-            Cell::Text(owned.next().expect("unescaped above").as_str())
-        } else {
+    // Tabs and backslashes are ASCII, so every cut below is at a character boundary.
+    let mut start = 0;
+    let mut backslash = false;
+    let mut escaped_fields = false;
+    let mut field = |end: usize, backslash: bool, cells: &mut Vec<Cell<'a>>| {
+        let raw = &line[start..end];
+        cells.push(if !backslash {
             Cell::Text(raw)
-        };
-        cells.push(cell);
+        } else if raw == "\\N" {
+            Cell::Null
+        } else {
+            escaped_fields = true;
+            // Unescaped below; until then the raw text marks the field.
+            Cell::UnchangedToast
+        });
+        start = end + 1;
+    };
+    for (at, byte) in line.bytes().enumerate() {
+        match byte {
+            b'\t' => {
+                field(at, backslash, cells);
+                backslash = false;
+            }
+            b'\\' => backslash = true,
+            _ => {}
+        }
+    }
+    field(line.len(), backslash, cells);
+    if escaped_fields {
+        unescape_fields(line, unescaped, cells)?;
+    }
+    Ok(())
+}
+
+/// Fills the fields `split_cells` marked as escaped (rare: text with tabs, newlines or
+/// backslashes), found again by splitting the line.
+fn unescape_fields<'a>(
+    line: &'a str,
+    unescaped: &'a mut Vec<String>,
+    cells: &mut [Cell<'a>],
+) -> Result<(), String> {
+    let escaped = |cell: &Cell<'_>| *cell == Cell::UnchangedToast;
+    for (raw, cell) in line.split('\t').zip(cells.iter()) {
+        if escaped(cell) {
+            unescaped.push(unescape(raw)?);
+        }
+    }
+    let mut owned = unescaped.iter();
+    for cell in cells.iter_mut().filter(|cell| escaped(cell)) {
+        *cell = Cell::Text(owned.next().expect("unescaped above").as_str());
     }
     Ok(())
 }

@@ -2,7 +2,9 @@
 //!
 //! Source partition: `{"server": <topic.prefix>}`. Source offset, as JSON numbers:
 //! - while snapshotting: `{"snapshot": true, "lsn": <slot consistent point>, "snapshot_table":
-//!   t, "snapshot_row": r, "last_snapshot_record": bool, "ts_usec"}`;
+//!   t, "snapshot_row": r, "last_snapshot_record": bool, "ts_usec"}` — carried only by the
+//!   last row of each queued chunk (the others have an empty offset, which the runtime never
+//!   stores in place of one);
 //! - while streaming: `{"lsn_commit": C, "lsn": <change LSN>, "txId", "ts_usec",
 //!   "event_index": i, "lsn_flushable": F}` where `i` counts the records of transaction `C` and
 //!   `F` is the end of the newest transaction known complete before this one (what the slot
@@ -48,30 +50,6 @@ pub fn snapshot_offset(slot_lsn: Lsn, table: u64, row: u64, last: bool, ts_usec:
         ("last_snapshot_record", Value::Bool(last)),
         ("ts_usec", Value::from(ts_usec)),
     ])
-}
-
-/// The offsets of one snapshot table's rows: the fields they share are built once per table
-/// (keys allocated, hashed and inserted once) and each row's offset is a copy with
-/// `snapshot_row` set — a per-row offset map is otherwise the costliest part of a record's
-/// bookkeeping.
-#[derive(Debug, Clone)]
-pub struct SnapshotOffsets {
-    template: OffsetMap,
-}
-
-impl SnapshotOffsets {
-    pub fn new(slot_lsn: Lsn, table: u64, ts_usec: i64) -> Self {
-        Self {
-            template: snapshot_offset(slot_lsn, table, 0, false, ts_usec),
-        }
-    }
-
-    /// The offset of row `row` (not the snapshot's last record).
-    pub fn row(&self, row: u64) -> SharedOffsetMap {
-        let mut offset = self.template.clone();
-        set_field(&mut offset, "snapshot_row", Value::from(row));
-        offset.into()
-    }
 }
 
 /// The offsets of one transaction's streamed records: everything but the change LSN and the
@@ -225,17 +203,10 @@ mod tests {
         assert_eq!(parse(&Map::new()), None);
     }
 
-    /// The per-table and per-transaction templates give exactly the offsets built field by
-    /// field (same keys in the same order, same values), so stored offsets do not change.
+    /// The per-transaction template gives exactly the offsets built field by field (same
+    /// keys in the same order, same values), so stored offsets do not change.
     #[test]
     fn templates_equal_offsets_built_field_by_field() {
-        let rows = SnapshotOffsets::new(Lsn(100), 3, 55);
-        for row in [0, 1, 999] {
-            let built = snapshot_offset(Lsn(100), 3, row, false, 55);
-            let copied = rows.row(row);
-            assert_eq!(copied, built);
-            assert!(copied.keys().eq(built.keys()));
-        }
         let first = StreamPoint {
             commit: Lsn(900),
             change_lsn: Lsn(800),

@@ -160,7 +160,14 @@ impl QueueReceiver {
         if self.pending.len() <= max {
             return Ok(std::mem::take(&mut self.pending));
         }
-        let rest = self.pending.split_off(max);
+        // End the batch at its last record with an offset (snapshot chunks carry one only on
+        // their last record): the runtime commits the newest offset of each batch, so a batch
+        // ending without one would leave its records' commit to the next batch.
+        let end = self.pending[..max]
+            .iter()
+            .rposition(|record| !record.source_offset.is_empty())
+            .map_or(max, |last| last + 1);
+        let rest = self.pending.split_off(end);
         Ok(std::mem::replace(&mut self.pending, rest))
     }
 
@@ -233,6 +240,30 @@ mod tests {
             reason: "x".into(),
         });
         assert!(receiver.take(5, Duration::from_millis(10)).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn a_split_batch_ends_at_a_record_with_an_offset() {
+        let (sender, mut receiver) = bounded(100, 100_000);
+        receiver.set_gather(Duration::ZERO);
+        let mut chunk: Vec<SourceRecord> = (0..5).map(record).collect();
+        for at in [2, 4] {
+            let mut offset = sluice_connect::api::OffsetMap::new();
+            offset.insert("row".into(), at.into());
+            chunk[at].source_offset = offset.into();
+        }
+        sender.send(chunk, 50).await.unwrap();
+        let topics = |records: Vec<SourceRecord>| -> Vec<String> {
+            records.iter().map(|r| r.topic.to_string()).collect()
+        };
+        let first = receiver.take(4, Duration::from_millis(10)).await.unwrap();
+        assert_eq!(topics(first), ["t0", "t1", "t2"]);
+        // No record with an offset among the first two: the batch is cut at the limit.
+        sender.send((5..8).map(record).collect(), 30).await.unwrap();
+        let second = receiver.take(1, Duration::from_millis(10)).await.unwrap();
+        assert_eq!(topics(second), ["t3"]);
+        let rest = receiver.take(10, Duration::from_millis(10)).await.unwrap();
+        assert_eq!(topics(rest), ["t4", "t5", "t6", "t7"]);
     }
 
     #[tokio::test]

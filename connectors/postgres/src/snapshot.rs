@@ -101,6 +101,7 @@ pub async fn run(
         held: None,
         chunk: Vec::with_capacity(CHUNK),
         chunk_bytes: 0,
+        chunk_last: None,
         emitted_any: false,
         started_micros,
     };
@@ -151,6 +152,8 @@ struct Writer<'a, 'p> {
     held: Option<Held>,
     chunk: Vec<SourceRecord>,
     chunk_bytes: usize,
+    /// The (table, row) of the chunk's last record, which gets the chunk's offset.
+    chunk_last: Option<(u64, u64)>,
     emitted_any: bool,
     started_micros: i64,
 }
@@ -175,7 +178,7 @@ impl Writer<'_, '_> {
         // so this normally stays empty and rows are read straight from the message).
         let mut carry: Vec<u8> = Vec::new();
         let mut row: u64 = 0;
-        let rows = TableRows::new(
+        let mut rows = TableRows::new(
             self.sinks.factory,
             mapping,
             table,
@@ -259,6 +262,7 @@ impl Writer<'_, '_> {
         if let Some(previous) = self.held.replace(held) {
             self.chunk_bytes += previous.bytes;
             self.chunk.push(previous.record);
+            self.chunk_last = Some((previous.table, previous.row));
             if self.chunk.len() >= CHUNK {
                 self.flush().await?;
             }
@@ -266,8 +270,18 @@ impl Writer<'_, '_> {
         Ok(())
     }
 
+    /// Queues the chunk, its last record carrying the offset of the whole chunk: the others
+    /// have none (building and storing an offset per row cost more than any other part of a
+    /// row's bookkeeping), and a record without an offset leaves the stored one in place.
+    /// `QueueReceiver::take` ends each batch at a record with an offset.
     async fn flush(&mut self) -> Result<()> {
-        let records = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
+        let mut records = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
+        if let (Some(last), Some((table, row))) = (records.last_mut(), self.chunk_last.take())
+            && last.source_offset.is_empty()
+        {
+            last.source_offset =
+                snapshot_offset(self.plan.slot_lsn, table, row, false, self.started_micros).into();
+        }
         if let Some(position) = records.last().and_then(|r| r.position.as_ref()) {
             self.sinks.tracker.emitted(position);
         }

@@ -1,9 +1,13 @@
 //! One snapshot table's rows as change events: each COPY text line becomes an `op` `r` record
-//! with its offset and position. What the rows of a table share — the `source` block, the
-//! offset's fields, the table's name — is built once per table ([`TableRows::new`]); per row
-//! only the cells, the row and key structs and the record itself are made.
+//! with its position. What the rows of a table share — the `source` block, the table's name,
+//! the cells' list — is built once per table ([`TableRows::new`]); per row only the row and
+//! key structs and the record itself are made.
+//!
+//! Records are built without a source offset: the snapshot gives one only to the last record
+//! of each chunk it queues, since the runtime commits the newest
+//! offset of each polled batch and a record without one never replaces a stored offset.
 
-use sluice_connect::api::SourceRecord;
+use sluice_connect::api::{SharedOffsetMap, SourceRecord};
 use sluice_schemas::Struct;
 use sluice_schemas::envelope::Op;
 use sluice_schemas::source::SnapshotMarker;
@@ -12,7 +16,7 @@ use crate::copy_text::split_cells;
 use crate::error::{Error, Result};
 use crate::events::{EventFactory, Placement, Rows, SourceFacts};
 use crate::lsn::Lsn;
-use crate::offsets::{SnapshotOffsets, snapshot_position};
+use crate::offsets::snapshot_position;
 use crate::table::{Cell, TableMapping};
 use crate::tables::CapturedTable;
 
@@ -39,7 +43,9 @@ pub struct TableRows<'a> {
     place: TablePlace,
     /// The `source` block every row of the table carries (`snapshot` = `true`).
     source: Struct,
-    offsets: SnapshotOffsets,
+    /// The cells' list, kept between rows so a row does not allocate one (empty between
+    /// calls; see [`recycle`]).
+    cells: Vec<Cell<'static>>,
 }
 
 impl<'a> TableRows<'a> {
@@ -63,28 +69,30 @@ impl<'a> TableRows<'a> {
             factory,
             mapping,
             name: table.qualified_name(),
-            offsets: SnapshotOffsets::new(place.slot_lsn, place.index, place.started_micros),
             place,
             source,
+            cells: Vec::with_capacity(mapping.column_count()),
         })
     }
 
     /// The record of row number `row` (from 0), whose COPY text (without its line end) is
-    /// `text`.
-    pub fn record(&self, row: u64, text: &str) -> Result<SourceRecord> {
+    /// `text`; it has no source offset (see the module doc).
+    pub fn record(&mut self, row: u64, text: &str) -> Result<SourceRecord> {
         let mut unescaped = Vec::new();
-        let mut cells: Vec<Cell<'_>> = Vec::with_capacity(self.mapping.column_count());
+        let mut cells = recycle(std::mem::take(&mut self.cells));
         split_cells(text, &mut unescaped, &mut cells).map_err(|reason| Error::CopyFormat {
             table: self.name.clone(),
             reason,
         })?;
+        let (after, key) = self.mapping.row_and_key(&cells)?;
+        self.cells = recycle(cells);
         let rows = Rows {
-            after: Some(self.mapping.row(&cells)?),
-            key: self.mapping.key(&cells)?,
+            after: Some(after),
+            key,
             before: None,
         };
         let placement = Placement {
-            offset: self.offsets.row(row),
+            offset: SharedOffsetMap::empty(),
             position: snapshot_position(self.place.slot_lsn, self.place.index, row),
         };
         self.factory.change_with_source(
@@ -96,5 +104,28 @@ impl<'a> TableRows<'a> {
             None,
             placement,
         )
+    }
+}
+
+/// An emptied list of cells, its allocation kept, for cells of another lifetime: the
+/// in-place `collect` of a vector into one of a same-sized type reuses its buffer.
+fn recycle<'b>(mut cells: Vec<Cell<'_>>) -> Vec<Cell<'b>> {
+    cells.clear();
+    cells.into_iter().map(|_| Cell::Null).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recycled_cells_keep_their_allocation() {
+        let mut cells = Vec::with_capacity(7);
+        cells.push(Cell::Text("x"));
+        let pointer = cells.as_ptr() as usize;
+        let recycled: Vec<Cell<'static>> = recycle(cells);
+        assert!(recycled.is_empty());
+        assert_eq!(recycled.capacity(), 7);
+        assert_eq!(recycled.as_ptr() as usize, pointer);
     }
 }

@@ -105,6 +105,9 @@ pub struct TableMapping {
     envelope: TableEnvelope,
     value_columns: Vec<MappedColumn>,
     key_columns: Vec<MappedColumn>,
+    /// Where each key column sits among the value columns (every key column is one), so a
+    /// key can be copied from a converted row instead of converting its cells again.
+    key_in_value: Vec<usize>,
     column_count: usize,
     options: TypeOptions,
     placeholder: String,
@@ -159,6 +162,7 @@ impl TableMapping {
             topic: topic.into(),
             table: format!("{schema}.{table}"),
             envelope,
+            key_in_value: key_positions(&key_columns, &value_columns),
             value_columns,
             key_columns,
             column_count,
@@ -213,6 +217,7 @@ impl TableMapping {
             &self.value_columns,
             self.envelope.source_schema().clone(),
         );
+        self.key_in_value = key_positions(&self.key_columns, &self.value_columns);
         Ok(self)
     }
 
@@ -243,6 +248,31 @@ impl TableMapping {
                 context: format!("building a key of table {}", self.table),
                 source,
             })
+    }
+
+    /// [`row`](Self::row) and [`key`](Self::key) of the same cells, converting each cell
+    /// once: the key's values are copies of the row's.
+    pub fn row_and_key(&self, cells: &[Cell]) -> Result<(Struct, Option<Struct>)> {
+        let values = self.convert(&self.value_columns, cells)?;
+        let key = match self.envelope.key_schema() {
+            None => None,
+            Some(_) => {
+                let key_values = self.key_in_value.iter().map(|&at| values[at].clone());
+                let key =
+                    self.envelope
+                        .key(key_values.collect())
+                        .map_err(|source| Error::Schema {
+                            context: format!("building a key of table {}", self.table),
+                            source,
+                        })?;
+                Some(key)
+            }
+        };
+        let row = self.envelope.row(values).map_err(|source| Error::Schema {
+            context: format!("building a row of table {}", self.table),
+            source,
+        })?;
+        Ok((row, key))
     }
 
     fn convert(&self, columns: &[MappedColumn], cells: &[Cell]) -> Result<Vec<Value>> {
@@ -306,6 +336,20 @@ fn build_envelope(
         &fields(value_columns),
         source_schema,
     )
+}
+
+/// The index among `value_columns` of each key column (a key column is always a value column:
+/// both lists keep the same filtered, typed columns).
+fn key_positions(key_columns: &[MappedColumn], value_columns: &[MappedColumn]) -> Vec<usize> {
+    key_columns
+        .iter()
+        .map(|key| {
+            value_columns
+                .iter()
+                .position(|value| value.index == key.index)
+                .expect("every key column is a value column")
+        })
+        .collect()
 }
 
 /// Struct values (VariableScaleDecimal, Point) are decoded with an optional schema; a NOT NULL

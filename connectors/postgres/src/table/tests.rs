@@ -197,6 +197,7 @@ fn keyless_tables_and_message_key_columns() {
         Cell::Text("0"),
     ];
     assert!(keyless.key(&cells).unwrap().is_none());
+    assert!(keyless.row_and_key(&cells).unwrap().1.is_none());
 
     let keys = parse_message_key_columns("public.users:name,id").unwrap();
     apply_message_key_columns(&keys, "public", "users", &mut cols).unwrap();
@@ -262,6 +263,10 @@ fn key_fields_follow_the_declared_key_order() {
     ];
     let key = m.key(&cells).unwrap().unwrap();
     assert_eq!(key.values(), &[Value::String("a".into()), Value::Int32(1)]);
+    // Converting once gives the same row and key as converting for each.
+    let (row, copied_key) = m.row_and_key(&cells).unwrap();
+    assert_eq!(row, m.row(&cells).unwrap());
+    assert_eq!(copied_key, Some(key));
     let err = mapping(columns(), &TypeOptions::default(), &ColumnFilter::All)
         .with_key_order(&["score".to_string()])
         .unwrap_err();

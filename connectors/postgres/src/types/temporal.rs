@@ -56,6 +56,21 @@ fn era(text: &str) -> (&str, bool) {
 /// `YYYY-MM-DD` (year may have more than 4 digits) as days since 1970-01-01; a BC year `y` is
 /// the proleptic year `1 - y`.
 fn parse_ymd(text: &str, before_christ: bool) -> Result<i32, &'static str> {
+    // `YYYY-MM-DD`, the common form, without splitting and parsing each part.
+    if let &[y1, y2, y3, y4, b'-', m1, m2, b'-', d1, d2] = text.as_bytes()
+        && let (Some(century), Some(year), Some(month), Some(day)) = (
+            two_digits(y1, y2),
+            two_digits(y3, y4),
+            two_digits(m1, m2),
+            two_digits(d1, d2),
+        )
+        && (1..=12).contains(&month)
+        && (1..=31).contains(&day)
+    {
+        let year = century * 100 + year;
+        let year = if before_christ { 1 - year } else { year };
+        return Ok(days_from_civil(year as i32, month as u32, day as u32));
+    }
     let mut parts = text.splitn(3, '-');
     let (Some(y), Some(m), Some(d)) = (parts.next(), parts.next(), parts.next()) else {
         return Err("expected YYYY-MM-DD");
@@ -80,8 +95,52 @@ pub fn parse_date(text: &str) -> Result<Moment<i32>, &'static str> {
 }
 
 /// A `time` value (`HH:MM:SS[.ffffff]`, up to `24:00:00`) as microseconds past midnight.
+/// The form Postgres prints is read byte by byte (every snapshot and streamed timestamp comes
+/// through here); anything else goes to the general parser, which accepts the same values.
 pub fn parse_time(text: &str) -> Result<i64, &'static str> {
+    if let Some(micros) = printed_clock(text.as_bytes()) {
+        return Ok(micros);
+    }
     parse_micro_time(text).map_err(|_| "expected HH:MM:SS with an optional fraction")
+}
+
+/// `HH:MM:SS` with an optional 1–9 digit fraction (digits past the sixth dropped, as the
+/// general parser does); `None` for any other form or out-of-range minutes or seconds.
+fn printed_clock(bytes: &[u8]) -> Option<i64> {
+    let (clock, fraction) = bytes.split_at_checked(8)?;
+    let &[h1, h2, b':', m1, m2, b':', s1, s2] = clock else {
+        return None;
+    };
+    let (hours, minutes, seconds) = (
+        two_digits(h1, h2)?,
+        two_digits(m1, m2)?,
+        two_digits(s1, s2)?,
+    );
+    if minutes > 59 || seconds > 60 {
+        return None;
+    }
+    let mut micros = 0;
+    match fraction {
+        [] => {}
+        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
+            let mut scale = 100_000;
+            for &byte in digits {
+                let digit = byte.wrapping_sub(b'0');
+                if digit > 9 {
+                    return None;
+                }
+                micros += i64::from(digit) * scale;
+                scale /= 10;
+            }
+        }
+        _ => return None,
+    }
+    Some(((hours * 60 + minutes) * 60 + seconds) * MICROS_PER_SECOND + micros)
+}
+
+fn two_digits(high: u8, low: u8) -> Option<i64> {
+    let (high, low) = (high.wrapping_sub(b'0'), low.wrapping_sub(b'0'));
+    (high < 10 && low < 10).then(|| i64::from(high * 10 + low))
 }
 
 /// Splits a UTC offset (`+02`, `-05:30`, `+00:53:28`) off the end of a time, in seconds east.
@@ -251,6 +310,46 @@ mod tests {
             date_negative_infinity_days() - date_positive_infinity_days(),
             1
         );
+    }
+
+    /// The byte-level reading of the printed form gives what the general parser gives, and
+    /// leaves every other form to it.
+    #[test]
+    fn printed_clocks_read_like_the_general_parser() {
+        for text in [
+            "00:00:00",
+            "13:51:30",
+            "24:00:00",
+            "23:59:60",
+            "13:51:30.1",
+            "13:51:30.123456",
+            "13:51:30.123456789",
+            "13:51:30.000001",
+        ] {
+            assert_eq!(
+                printed_clock(text.as_bytes()),
+                Some(parse_micro_time(text).unwrap()),
+                "{text}"
+            );
+        }
+        for text in [
+            "13:51",
+            "13:51:30.",
+            "13:60:00",
+            "13:51:61",
+            "1:51:30",
+            "13:51:30.1234567890",
+            "13:51:3x",
+            "13:51:30.12a",
+            "13-51-30",
+        ] {
+            assert_eq!(printed_clock(text.as_bytes()), None, "{text}");
+        }
+        assert_eq!(parse_time("13:51").unwrap(), 49_860_000_000);
+        assert!(parse_time("13:60:00").is_err());
+        assert_eq!(at(parse_date("0099-01-01")), days_from_civil(99, 1, 1));
+        assert!(parse_date("2016-00-10").is_err());
+        assert!(parse_date("2016-01-32").is_err());
     }
 
     #[test]
