@@ -8,7 +8,7 @@
 //! - (c) the runtime's JSON converter over those records, with and without schemas.
 //!
 //! `cargo run --release -p sluice-mysql --example binlog_stages_bench [rows]` (default 500000).
-//! - (c1) the runtime's conversion of polled batches (`SourcePipeline::prepare`, offsets);
+//! - (c1) the runtime's conversion of polled batches (`SourcePipeline::prepare_batch`, offsets);
 //! - (c2) the runtime's appender (dedup, durable broker append, offset commit).
 //!
 //! Each stage runs alone over the previous stage's output, so the sum is what one core
@@ -198,14 +198,15 @@ async fn main() -> anyhow::Result<()> {
     let mut records = records.into_iter().peekable();
     while records.peek().is_some() {
         let mut offsets = PendingOffsets::default();
-        let mut prepared = Vec::with_capacity(2048);
-        for record in records.by_ref().take(2048) {
+        let polled: Vec<SourceRecord> = records.by_ref().take(2048).collect();
+        for record in &polled {
             offsets.note_maps(&record.source_partition, &record.source_offset);
-            let position = record.position.clone();
-            if let Some(ready) = pipeline.prepare(record, &task_header).await? {
-                prepared.push((ready, position));
-            }
         }
+        let prepared = pipeline
+            .prepare_batch(polled, &task_header, |error| {
+                panic!("a record failed its conversion: {error}")
+            })
+            .await?;
         batches.push(Batch {
             records: prepared,
             offsets: offsets.take(),
@@ -215,7 +216,7 @@ async fn main() -> anyhow::Result<()> {
         });
     }
     report(
-        "(c1) runtime convert: offsets noted + SourcePipeline::prepare",
+        "(c1) runtime convert: offsets noted + SourcePipeline::prepare_batch",
         started.elapsed(),
         rows,
     );
