@@ -8,13 +8,40 @@
 //! so a batch's last offset is the only one ever stored — and turning a [`SourceOffset`] into
 //! its map (a dozen keys and strings) for every row was a large part of a snapshot row's cost.
 
+use std::sync::Arc;
+
 use sluice_connect::api::SourceRecord;
 use sluice_schemas::Value;
 use sluice_schemas::source::SnapshotMarker;
 
 use crate::error::{Error, Result};
-use crate::offset::{SnapshotState, SourceOffset};
+use crate::offset::{SnapshotCursor, SnapshotState, SourceOffset};
 use crate::queue::BatchSender;
+
+/// A snapshot row's offset as the output holds it: the part every row of its table shares
+/// (built once per table) and the row's own integer key. The full [`SourceOffset`] — binlog
+/// file, GTIDs, database and table names, each a string copy — is made only for the records
+/// that carry it, the last of each batch.
+#[derive(Debug, Clone)]
+pub(crate) struct RowOffset {
+    /// The table's offset, its cursor (when the table is read in key order) naming the
+    /// table with an empty key.
+    pub table: Arc<SourceOffset>,
+    /// The row's key, for tables read in key order; `None`: the offset has no cursor.
+    pub after: Option<Vec<i64>>,
+}
+
+impl RowOffset {
+    /// The table's offset with the row's key as its cursor.
+    pub fn into_offset(self) -> SourceOffset {
+        let mut offset = (*self.table).clone();
+        offset.cursor = match (offset.cursor.take(), self.after) {
+            (Some(cursor), Some(after)) => Some(SnapshotCursor { after, ..cursor }),
+            _ => None,
+        };
+        offset
+    }
+}
 
 /// Collects records into batches, holding the newest one back so the last record of the
 /// snapshot can be marked as such.
@@ -22,7 +49,7 @@ pub(crate) struct Output<'a> {
     sender: &'a BatchSender,
     batch: Vec<SourceRecord>,
     /// The newest record and its offset, not yet in the batch.
-    held: Option<(SourceRecord, SourceOffset)>,
+    held: Option<(SourceRecord, RowOffset)>,
     max_batch: usize,
     /// Whether the next record is the first of the whole snapshot (not of a resumed one).
     first: bool,
@@ -49,7 +76,7 @@ impl<'a> Output<'a> {
 
     /// Adds a record (whose own offset map is left empty) with its offset; `false` when the
     /// receiver is gone.
-    pub async fn push(&mut self, mut record: SourceRecord, offset: SourceOffset) -> Result<bool> {
+    pub async fn push(&mut self, mut record: SourceRecord, offset: RowOffset) -> Result<bool> {
         if self.first {
             set_marker(&mut record, SnapshotMarker::First)?;
             self.first = false;
@@ -57,7 +84,7 @@ impl<'a> Output<'a> {
         self.emitted += 1;
         if let Some((mut previous, offset)) = self.held.replace((record, offset)) {
             if self.batch.len() + 1 >= self.max_batch {
-                previous.source_offset = offset.to_map().into();
+                previous.source_offset = offset.into_offset().to_map().into();
             }
             self.batch.push(previous);
         }
@@ -78,7 +105,7 @@ impl<'a> Output<'a> {
             last.source_offset = SourceOffset {
                 snapshot: SnapshotState::Complete,
                 cursor: None,
-                ..offset
+                ..offset.into_offset()
             }
             .to_map()
             .into();
@@ -112,7 +139,7 @@ mod tests {
     use sluice_connect::api::{OffsetMap, SchemaAndValue};
 
     use super::*;
-    use crate::offset::{BinlogPosition, SnapshotCursor};
+    use crate::offset::BinlogPosition;
 
     fn offset(key: i64) -> SourceOffset {
         SourceOffset {
@@ -124,6 +151,27 @@ mod tests {
             }),
             ..SourceOffset::at(BinlogPosition::new("mysql-bin.000001", 4), None)
         }
+    }
+
+    fn row_offset(key: i64) -> RowOffset {
+        let mut table = offset(0);
+        if let Some(cursor) = &mut table.cursor {
+            cursor.after.clear();
+        }
+        RowOffset {
+            table: Arc::new(table),
+            after: Some(vec![key]),
+        }
+    }
+
+    #[test]
+    fn a_row_offset_is_its_tables_offset_with_the_rows_key() {
+        assert_eq!(row_offset(7).into_offset(), offset(7));
+        let unordered = RowOffset {
+            after: None,
+            ..row_offset(7)
+        };
+        assert_eq!(unordered.into_offset().cursor, None);
     }
 
     #[tokio::test]
@@ -138,7 +186,7 @@ mod tests {
                 SchemaAndValue::null(),
                 SchemaAndValue::null(),
             );
-            assert!(out.push(record, offset(key)).await.unwrap());
+            assert!(out.push(record, row_offset(key)).await.unwrap());
         }
         assert!(out.finish().await.unwrap());
         drop(sender);

@@ -11,6 +11,7 @@
 //! is still to be read, the snapshot starts over as before.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use futures_util::StreamExt;
 use mysql_async::prelude::Queryable;
@@ -31,7 +32,7 @@ use crate::pipeline::Pipeline;
 use crate::queue::BatchSender;
 use crate::records::{RowChange, RowOrigin, RowPlace, push_change};
 use crate::snapshot::{self, CapturedTable, SnapshotPoint, key_integers, key_is_ordered};
-use crate::snapshot_output::Output;
+use crate::snapshot_output::{Output, RowOffset};
 use crate::snapshot_rollback::{EarlierState, WindowStates, read_window};
 use crate::source_info::SourceInfo;
 use crate::table::TableMapping;
@@ -64,6 +65,8 @@ struct ReadContext<'a> {
     run: &'a RunContext<'a>,
     /// The source block of every row of the table.
     source: &'a Struct,
+    /// The offset every row of the table shares (see [`RowOffset`]).
+    offset: &'a Arc<SourceOffset>,
 }
 
 impl Pipeline {
@@ -198,10 +201,12 @@ impl Pipeline {
         let prefix = snapshot_table_prefix(&run.origin.position, &table.db, &table.table);
         // Every row of the table has the same source block: built once, copied per row.
         let source = self.source_block(read, run)?;
+        let offset = Arc::new(table_offset(read, run));
         let context = &ReadContext {
             read,
             run,
             source: &source,
+            offset: &offset,
         };
         let mut result = conn.query_iter(sql).await.map_err(read_error)?;
         let mut rows = result
@@ -219,8 +224,8 @@ impl Pipeline {
                 .into_iter()
                 .map(|v| v.unwrap_or(mysql_async::Value::NULL))
                 .collect();
-            let after = read.mapping.row_from_snapshot(&values)?;
             let key = read.mapping.key_from_snapshot(&values)?;
+            let after = read.mapping.row_from_snapshot_owned(values)?;
             rows_done += 1;
             if !read.ordered {
                 let position = snapshot_sequence_position(&prefix, &view.position, rows_done);
@@ -335,22 +340,16 @@ impl Pipeline {
         key: Option<Struct>,
         position: SourcePosition,
         integers: Option<Vec<i64>>,
-    ) -> Result<(SourceRecord, SourceOffset)> {
-        let ReadContext { read, run, source } = *context;
-        let point = &run.origin.position;
-        let offset = SourceOffset {
-            group: point.clone(),
-            event: 0,
-            row: 0,
-            gtids: run.origin.gtids.clone(),
-            server_id: 0,
-            ts_sec: (run.started_micros / 1_000_000) as u64,
-            snapshot: SnapshotState::InProgress,
-            cursor: integers.map(|after| SnapshotCursor {
-                db: read.table.db.clone(),
-                table: read.table.table.clone(),
-                after,
-            }),
+    ) -> Result<(SourceRecord, RowOffset)> {
+        let ReadContext {
+            read,
+            run,
+            source,
+            offset,
+        } = *context;
+        let offset = RowOffset {
+            table: offset.clone(),
+            after: integers,
         };
         let origin = RowOrigin {
             partition: &self.partition,
@@ -373,6 +372,24 @@ impl Pipeline {
             reason: "a snapshot row made no record".into(),
         })?;
         Ok((record, offset))
+    }
+}
+
+/// The offset of every row of a table, its cursor naming the table with an empty key.
+fn table_offset(read: &TableRead, run: &RunContext<'_>) -> SourceOffset {
+    SourceOffset {
+        group: run.origin.position.clone(),
+        event: 0,
+        row: 0,
+        gtids: run.origin.gtids.clone(),
+        server_id: 0,
+        ts_sec: (run.started_micros / 1_000_000) as u64,
+        snapshot: SnapshotState::InProgress,
+        cursor: Some(SnapshotCursor {
+            db: read.table.db.clone(),
+            table: read.table.table.clone(),
+            after: Vec::new(),
+        }),
     }
 }
 

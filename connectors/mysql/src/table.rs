@@ -240,13 +240,15 @@ impl TableMapping {
         convert: impl Fn(&ColumnType, &T, &TypeOptions) -> Result<Value>,
     ) -> Result<Vec<Value>> {
         self.check_width(row.len())?;
-        list.iter()
-            .map(|m| {
-                let value = convert(&m.column.ty, &row[m.source_index], &self.opts)
-                    .map_err(|e| e.in_column(&m.column.name))?;
-                self.fit(m, value)
-            })
-            .collect()
+        // Filled in a loop: collecting an iterator of results starts from an empty vector
+        // and grows it, a reallocation or two per row.
+        let mut values = Vec::with_capacity(list.len());
+        for m in list {
+            let value = convert(&m.column.ty, &row[m.source_index], &self.opts)
+                .map_err(|e| e.in_column(&m.column.name))?;
+            values.push(self.fit(m, value)?);
+        }
+        Ok(values)
     }
 
     fn binlog_values(&self, list: &[MappedColumn], cells: &[Cell]) -> Result<Vec<Value>> {
@@ -290,22 +292,30 @@ impl TableMapping {
 
     /// [`Self::row_from_binlog`] of an image the caller gives up: its byte strings become
     /// the row's strings without a copy.
-    pub fn row_from_binlog_image(&self, mut cells: Vec<Cell>) -> Result<Struct> {
-        self.check_width(cells.len())?;
-        let values = self
-            .fields
-            .iter()
-            .map(|m| {
-                // Each column is mapped at most once, so its cell is taken only once.
-                let cell = std::mem::replace(&mut cells[m.source_index], Cell::Absent);
-                let value = m
-                    .column
-                    .ty
-                    .binlog_value_owned(cell, &self.opts)
-                    .map_err(|e| e.in_column(&m.column.name))?;
-                self.fit(m, value)
-            })
-            .collect::<Result<Vec<Value>>>()?;
+    pub fn row_from_binlog_image(&self, cells: Vec<Cell>) -> Result<Struct> {
+        self.row_from_owned(cells, Cell::Absent, ColumnType::binlog_value_owned)
+    }
+
+    /// The row struct of a whole source row the caller gives up, each column's value moved
+    /// out (`taken` left in its place) and converted by `convert`.
+    fn row_from_owned<T>(
+        &self,
+        mut row: Vec<T>,
+        taken: T,
+        convert: impl Fn(&ColumnType, T, &TypeOptions) -> Result<Value>,
+    ) -> Result<Struct>
+    where
+        T: Clone,
+    {
+        self.check_width(row.len())?;
+        let mut values = Vec::with_capacity(self.fields.len());
+        for m in &self.fields {
+            // Each column is mapped at most once, so its value is taken only once.
+            let value = std::mem::replace(&mut row[m.source_index], taken.clone());
+            let value = convert(&m.column.ty, value, &self.opts)
+                .map_err(|e| e.in_column(&m.column.name))?;
+            values.push(self.fit(m, value)?);
+        }
         self.row_struct(values)
     }
 
@@ -344,6 +354,16 @@ impl TableMapping {
     /// The row struct of one snapshot row (all table columns, in order).
     pub fn row_from_snapshot(&self, row: &[mysql_async::Value]) -> Result<Struct> {
         self.row_struct(self.snapshot_values(&self.fields, row)?)
+    }
+
+    /// [`Self::row_from_snapshot`] of a row the caller gives up: its byte strings become the
+    /// row's strings and bytes without a copy.
+    pub fn row_from_snapshot_owned(&self, row: Vec<mysql_async::Value>) -> Result<Struct> {
+        self.row_from_owned(
+            row,
+            mysql_async::Value::NULL,
+            ColumnType::snapshot_value_owned,
+        )
     }
 
     /// The key struct of a binlog row image; `None` when the table has no key.

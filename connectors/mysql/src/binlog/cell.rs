@@ -171,9 +171,10 @@ impl Cell {
             (ColumnType::MYSQL_TYPE_ENUM, Value::Int(i)) => Cell::Enum(i as u16),
             (ColumnType::MYSQL_TYPE_SET, Value::Bytes(b)) => Cell::Set(le_number(&b)),
             (ColumnType::MYSQL_TYPE_BIT, Value::Bytes(b)) => Cell::Bit(be_number(&b)),
-            (ColumnType::MYSQL_TYPE_NEWDECIMAL, Value::Bytes(b)) => {
-                Cell::Decimal(ascii(&b, "DECIMAL")?)
-            }
+            // The decoded text is already an owned buffer: kept, not copied.
+            (ColumnType::MYSQL_TYPE_NEWDECIMAL, Value::Bytes(b)) => Cell::Decimal(
+                String::from_utf8(b).map_err(|e| decode_error("DECIMAL", e.to_string()))?,
+            ),
             (ColumnType::MYSQL_TYPE_YEAR, Value::Bytes(b)) => {
                 let text = ascii(&b, "YEAR")?;
                 Cell::Year(text.parse().map_err(|_| decode_error("YEAR", text))?)

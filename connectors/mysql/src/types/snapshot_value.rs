@@ -4,6 +4,8 @@
 //! binary protocol (`exec`) typed values; both are accepted. The snapshot connection must use
 //! utf8mb4 (mysql_async's default) and `SET time_zone = '+00:00'`, so TIMESTAMP text is UTC.
 
+use std::borrow::Cow;
+
 use mysql_async::Value as MyValue;
 use sluice_schemas::Value;
 
@@ -18,7 +20,7 @@ impl ColumnType {
     pub fn snapshot_value(&self, value: &MyValue, opts: &TypeOptions) -> Result<Value> {
         match value {
             MyValue::NULL => Ok(Value::Null),
-            MyValue::Bytes(bytes) => self.snapshot_bytes(bytes, opts),
+            MyValue::Bytes(bytes) => self.snapshot_bytes(Cow::Borrowed(bytes), opts),
             MyValue::Int(v) => self.integer_value(i128::from(*v), opts),
             MyValue::UInt(v) => self.integer_value(i128::from(*v), opts),
             MyValue::Float(v) => self.float_value(f64::from(*v)),
@@ -46,9 +48,18 @@ impl ColumnType {
         }
     }
 
+    /// [`Self::snapshot_value`] of a value the caller gives up: text and binary columns keep
+    /// its buffer instead of copying it.
+    pub fn snapshot_value_owned(&self, value: MyValue, opts: &TypeOptions) -> Result<Value> {
+        match value {
+            MyValue::Bytes(bytes) => self.snapshot_bytes(Cow::Owned(bytes), opts),
+            other => self.snapshot_value(&other, opts),
+        }
+    }
+
     /// A text-protocol value: parsed according to the column type.
-    fn snapshot_bytes(&self, bytes: &[u8], opts: &TypeOptions) -> Result<Value> {
-        let text = || std::str::from_utf8(bytes).map_err(|_| bad("the value is not UTF-8 text"));
+    fn snapshot_bytes(&self, bytes: Cow<'_, [u8]>, opts: &TypeOptions) -> Result<Value> {
+        let text = || std::str::from_utf8(&bytes).map_err(|_| bad("the value is not UTF-8 text"));
         match &self.kind {
             TypeKind::Integer { .. } | TypeKind::Year => {
                 let text = text()?;
@@ -84,7 +95,7 @@ impl ColumnType {
                 self.datetime_value(parse_datetime(text()?)?, opts)
             }
             TypeKind::Time { .. } => self.time_value(parse_time(text()?)?, opts),
-            _ => self.bytes_value(bytes.to_vec(), Charset::Utf8mb4, opts),
+            _ => self.bytes_value(bytes.into_owned(), Charset::Utf8mb4, opts),
         }
     }
 }
@@ -111,7 +122,11 @@ fn micros_of_fraction(fraction: &str, whole: &str) -> Result<u32> {
     if fraction.len() > 6 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad(format!("`{whole}` has a bad fraction")));
     }
-    number(&format!("{fraction:0<6}"), whole)
+    // Right-padded to six digits by arithmetic (every row of a DATETIME(n) column has one).
+    let digits = fraction
+        .bytes()
+        .fold(0u32, |acc, digit| acc * 10 + u32::from(digit - b'0'));
+    Ok(digits * 10u32.pow(6 - fraction.len() as u32))
 }
 
 /// `YYYY-MM-DD HH:MM:SS[.ffffff]`.
@@ -171,6 +186,11 @@ mod tests {
             (12, 34, 56, 789_000)
         );
         assert_eq!(parse_time("-01:02:03.500").unwrap(), -3_723_500_000);
+        assert_eq!(micros_of_fraction("5", "").unwrap(), 500_000);
+        assert_eq!(micros_of_fraction("000001", "").unwrap(), 1);
+        assert_eq!(micros_of_fraction("", "").unwrap(), 0);
+        assert!(micros_of_fraction("1234567", "").is_err());
+        assert!(micros_of_fraction("1a", "").is_err());
         assert_eq!(parse_time("838:59:59").unwrap(), 3_020_399_000_000);
         assert!(parse_time("12").is_err());
         assert!(parse_datetime("2024-06-15").is_err());
