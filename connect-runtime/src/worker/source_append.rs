@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use sluice_broker::topic::Topic;
 use sluice_broker::{Broker, PartitionChoice, PartitionId, Record};
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
@@ -132,11 +131,11 @@ impl Appender {
         let mut groups: Vec<TargetGroup> = Vec::new();
         let (mut delivered, mut bytes) = (0u64, 0u64);
         let polled = batch.records.len();
-        let mut last_topic: Option<Arc<Topic>> = None;
+        let mut route: Option<TopicRoute> = None;
         for (prepared, position) in batch.records {
             let partition = match prepared.partition {
                 Some(partition) => partition,
-                None => self.partition_for(&prepared, &mut last_topic).await?,
+                None => self.partition_for(&prepared, &mut route).await?,
             };
             let found = groups
                 .iter()
@@ -205,15 +204,17 @@ impl Appender {
         Ok(())
     }
 
-    /// Kafka's default partitioner on the key; keyless records go to partition 0. The topic
-    /// handle of the previous record is reused while records target the same topic.
+    /// Kafka's default partitioner on the key; keyless records go to partition 0. The route
+    /// of the previous record (its topic's partition count) is reused while records target
+    /// the same topic, so a batch reads it once; a one-partition topic needs no key hash.
     async fn partition_for(
         &self,
         prepared: &PreparedRecord,
-        last_topic: &mut Option<Arc<Topic>>,
+        route: &mut Option<TopicRoute>,
     ) -> Result<PartitionId> {
-        let topic = match last_topic {
-            Some(topic) if topic.name() == &*prepared.topic => topic.clone(),
+        let partitions = match route {
+            // `Arc<str>` equality compares the pointers first: records of one table share it.
+            Some(route) if route.topic == prepared.topic => route.partitions,
             _ => {
                 let topic =
                     self.broker
@@ -223,15 +224,19 @@ impl Appender {
                             context: format!("cannot create topic {}", prepared.topic),
                             source,
                         })?;
-                *last_topic = Some(topic.clone());
-                topic
+                let partitions = topic.partition_count();
+                *route = Some(TopicRoute {
+                    topic: prepared.topic.clone(),
+                    partitions,
+                });
+                partitions
             }
         };
         Ok(match &prepared.record.key {
-            Some(key) => {
-                sluice_broker::partitioner::partition_for_key(key, topic.partition_count())
+            Some(key) if partitions > 1 => {
+                sluice_broker::partitioner::partition_for_key(key, partitions)
             }
-            None => PartitionId(0),
+            _ => PartitionId(0),
         })
     }
 
@@ -254,6 +259,13 @@ impl Appender {
         let _ = committed.send(offsets);
         Ok(())
     }
+}
+
+/// The topic a batch's previous record went to, and its partition count then.
+#[derive(Debug)]
+struct TopicRoute {
+    topic: Arc<str>,
+    partitions: u32,
 }
 
 /// The records of one batch bound for one topic partition.
@@ -478,6 +490,77 @@ mod tests {
         assert_eq!(
             committed[0].source_offset["next"], 9,
             "the newest offset wins"
+        );
+    }
+
+    /// Keyed records without a chosen partition go where Kafka's partitioner puts them, also
+    /// when a batch alternates between a many-partition and a one-partition topic.
+    #[tokio::test]
+    async fn keyed_records_follow_the_partitioner_of_each_topic_they_alternate_between() {
+        let dir = tempfile::tempdir().unwrap();
+        let (broker, appender) = appender_on(dir.path(), BrokerConfig::default()).await;
+        let three = sluice_broker::TopicConfig {
+            partitions: 3,
+            ..sluice_broker::TopicConfig::default()
+        };
+        broker.create_topic("spread", three).await.unwrap();
+        let spread: Arc<str> = "spread".into();
+        let merged: Arc<str> = "merged".into();
+        let keys: Vec<Bytes> = (0..12)
+            .map(|n: u32| Bytes::from(format!("key-{n}")))
+            .collect();
+        let records = keys
+            .iter()
+            .enumerate()
+            .map(|(n, key)| {
+                let topic = if n % 2 == 0 { &spread } else { &merged };
+                let prepared = PreparedRecord {
+                    topic: topic.clone(),
+                    partition: None,
+                    record: Record::new(Some(key.clone()), Some(Bytes::from(n.to_string()))),
+                };
+                (prepared, Some(SourcePosition::from_parts(&[n as u64])))
+            })
+            .collect();
+        let (queue, queued) = mpsc::channel(1);
+        queue
+            .send(Batch {
+                records,
+                offsets: Vec::new(),
+                newest_event_ms: None,
+                permit: None,
+                bytes: 0,
+            })
+            .await
+            .unwrap();
+        drop(queue);
+        let (acks, _acked) = mpsc::unbounded_channel();
+        appender.run(queued, acks).await.unwrap();
+
+        let mut expected = [0i64; 3];
+        for key in keys.iter().step_by(2) {
+            let partition = sluice_broker::partitioner::partition_for_key(key, 3);
+            expected[partition.0 as usize] += 1;
+        }
+        assert!(
+            expected.iter().filter(|&&n| n > 0).count() > 1,
+            "{expected:?}"
+        );
+        for (partition, count) in expected.iter().enumerate() {
+            let log = broker
+                .partition_log("spread", PartitionId(partition as i32))
+                .unwrap();
+            assert_eq!(
+                log.high_watermark(),
+                Offset(*count),
+                "partition {partition}"
+            );
+        }
+        let one = broker.partition_log("merged", PartitionId(0)).unwrap();
+        assert_eq!(
+            one.high_watermark(),
+            Offset(6),
+            "the one-partition topic has the rest"
         );
     }
 
