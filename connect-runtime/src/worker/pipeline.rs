@@ -39,10 +39,9 @@ struct PipelineInner {
     transforms: TransformChain<SourceRecord>,
     converters: RecordConverters,
     tolerance: ErrorTolerance,
-    /// Recent encoded sizes of keys and values, so each output buffer is allocated once at
+    /// The bytes per record of the previous batch, so a batch's buffer is allocated once at
     /// about the right size instead of growing by reallocation.
-    key_size: SizeHint,
-    value_size: SizeHint,
+    record_size: SizeHint,
 }
 
 impl SourcePipeline {
@@ -54,8 +53,7 @@ impl SourcePipeline {
                 transforms: TransformChain::from_props(props)?,
                 converters: RecordConverters::from_props(props, Some(registry))?,
                 tolerance: tolerance(props)?,
-                key_size: SizeHint::default(),
-                value_size: SizeHint::default(),
+                record_size: SizeHint::default(),
             }),
         })
     }
@@ -83,10 +81,7 @@ impl SourcePipeline {
         mut skipped: impl FnMut(&Error),
     ) -> Result<Vec<(PreparedRecord, Option<SourcePosition>)>> {
         let inner = &*self.inner;
-        let mut arena = BatchArena::with_capacity(
-            records.len(),
-            inner.key_size.expected() + inner.value_size.expected(),
-        );
+        let mut arena = BatchArena::with_capacity(records.len(), inner.record_size.expected());
         let mut staged = Vec::with_capacity(records.len());
         for record in records {
             let mark = arena.bytes.len();
@@ -100,13 +95,10 @@ impl SourcePipeline {
                 Err(error) => return Err(error),
             }
         }
-        if let Some(last) = staged.last() {
-            inner.key_size.note(last.key.as_ref().map_or(0, Range::len));
-            inner
-                .value_size
-                .note(last.value.as_ref().map_or(0, Range::len));
+        if !staged.is_empty() {
+            inner.record_size.note(arena.bytes.len() / staged.len());
         }
-        let shared = Bytes::from(arena.bytes);
+        let shared = Bytes::from(trimmed(arena.bytes));
         let now = now_ms();
         Ok(staged
             .into_iter()
@@ -200,7 +192,20 @@ impl BatchArena {
 }
 
 /// The arena is reserved up front up to this size; a larger batch grows it as it goes.
-const MAX_ARENA_RESERVE: usize = 64 << 20;
+const MAX_ARENA_RESERVE: usize = 16 << 20;
+
+/// Unused room a batch's buffer may keep; more than this (and more than it holds) is given
+/// back before its records go to the queue, which counts only the records' bytes.
+const SLACK_KEPT: usize = 64 << 10;
+
+/// `bytes` without unused room beyond [`SLACK_KEPT`]: the buffer lives as long as any of its
+/// records, so its spare capacity would be held (uncounted by the queue) too.
+fn trimmed(mut bytes: Vec<u8>) -> Vec<u8> {
+    if bytes.capacity() > 2 * bytes.len() + SLACK_KEPT {
+        bytes.shrink_to_fit();
+    }
+    bytes
+}
 
 /// A converted record whose bytes are still ranges of the batch's arena.
 struct StagedRecord {
@@ -250,8 +255,8 @@ impl StagedRecord {
     }
 }
 
-/// The size the next encoded key or value is likely to need: the last one's. Shared by the
-/// connector's tasks; a stale value only costs a reallocation.
+/// The bytes the next batch's records are likely to need each: the last batch's average.
+/// Shared by the connector's tasks; a stale value only costs a reallocation or a shrink.
 #[derive(Debug, Default)]
 struct SizeHint(AtomicUsize);
 
@@ -421,6 +426,26 @@ pub(crate) mod tests {
                 SourcePosition::from_parts(&[3, 0]),
                 SourcePosition::from_parts(&[3, 2])
             ]
+        );
+    }
+
+    #[test]
+    fn a_batch_buffer_gives_back_room_it_did_not_use() {
+        let mut oversized = Vec::with_capacity(16 << 20);
+        oversized.extend_from_slice(&[7; 1000]);
+        let kept = trimmed(oversized);
+        assert_eq!(kept, vec![7; 1000]);
+        assert!(
+            kept.capacity() < 2 * 1000 + SLACK_KEPT,
+            "{}",
+            kept.capacity()
+        );
+        let mut nearly_full = Vec::with_capacity(300 << 10);
+        nearly_full.extend_from_slice(&[1; 200 << 10]);
+        assert_eq!(
+            trimmed(nearly_full).capacity(),
+            300 << 10,
+            "small slack is kept"
         );
     }
 
