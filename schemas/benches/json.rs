@@ -71,7 +71,7 @@ fn row(t: &TableEnvelope, quantity: i32, status: &str) -> Struct {
     .unwrap()
 }
 
-fn event(t: &TableEnvelope) -> Struct {
+fn source(t: &TableEnvelope) -> Struct {
     let common = SourceCommon {
         version: "0.1.0".into(),
         connector: "mysql".into(),
@@ -81,7 +81,7 @@ fn event(t: &TableEnvelope) -> Struct {
         db: "inventory".into(),
         sequence: None,
     };
-    let source = common
+    common
         .to_struct(
             t.source_schema(),
             [
@@ -93,7 +93,11 @@ fn event(t: &TableEnvelope) -> Struct {
                 ("thread", Value::Int64(7)),
             ],
         )
-        .unwrap();
+        .unwrap()
+}
+
+fn event(t: &TableEnvelope) -> Struct {
+    let source = source(t);
     let before = row(t, 1, "new");
     let after = row(t, 2, "paid");
     t.value(
@@ -192,9 +196,86 @@ fn bench(c: &mut Criterion<ThreadCpuTime>) {
     group.finish();
 }
 
+/// Writing events whose values are not in the CPU caches, as the converter thread finds the
+/// events a source thread built: 65,536 distinct snapshot events (~80 MiB, more than the last-level
+/// cache) written one after the other, so each event's structs, strings and bytes are fetched
+/// from memory.
+fn bench_cold(c: &mut Criterion<ThreadCpuTime>) {
+    const EVENTS: usize = 65_536;
+    let t = table();
+    let events: Vec<Value> = (0..EVENTS)
+        .map(|i| {
+            let after = row(&t, i as i32, "paid");
+            let event = t
+                .value(
+                    Op::Read,
+                    None,
+                    Some(after),
+                    source(&t),
+                    EpochNanos(1_700_000_000_500_000_000),
+                    None,
+                )
+                .unwrap();
+            Value::Struct(event)
+        })
+        .collect();
+    let schema = t.envelope_schema().clone();
+    let converter = JsonConverter::new(JsonConverterConfig {
+        schemas: SchemaEnvelope::PayloadOnly,
+        decimal_format: DecimalFormat::Base64,
+        ..Default::default()
+    });
+    let mut group = c.benchmark_group("json_cold_events");
+    group.throughput(Throughput::Elements(EVENTS as u64));
+    group.sample_size(10);
+    group.measurement_time(std::time::Duration::from_secs(6));
+    group.warm_up_time(std::time::Duration::from_secs(1));
+    let mut out = Vec::with_capacity(1024);
+    group.bench_function("payload_only_read_events", |b| {
+        b.iter(|| {
+            let mut bytes = 0;
+            for value in &events {
+                out.clear();
+                converter.write(Some(&schema), value, &mut out).unwrap();
+                bytes += out.len();
+            }
+            black_box(bytes)
+        })
+    });
+    group.finish();
+}
+
+/// What a snapshot does per row besides writing JSON: builds the row struct, clones the table's
+/// `source` block, wraps both in an envelope, and drops the event after conversion.
+fn bench_build(c: &mut Criterion<ThreadCpuTime>) {
+    let t = table();
+    let source = source(&t);
+    let mut group = c.benchmark_group("change_event_values");
+    group.throughput(Throughput::Elements(1));
+    group.measurement_time(std::time::Duration::from_secs(4));
+    group.warm_up_time(std::time::Duration::from_secs(1));
+    group.bench_function("build_and_drop_read_event", |b| {
+        b.iter(|| {
+            let after = row(black_box(&t), 2, "paid");
+            let event = t
+                .value(
+                    Op::Read,
+                    None,
+                    Some(after),
+                    black_box(&source).clone(),
+                    EpochNanos(1_700_000_000_500_000_000),
+                    None,
+                )
+                .unwrap();
+            drop(black_box(event));
+        })
+    });
+    group.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().with_measurement(ThreadCpuTime);
-    targets = bench
+    targets = bench, bench_build, bench_cold
 }
 criterion_main!(benches);

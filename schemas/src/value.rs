@@ -106,16 +106,20 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 }
 
 /// A struct value: one value per field of its struct schema, in field order.
+///
+/// The values are shared copy-on-write: cloning a struct (a connector's per-table `source`
+/// block, a row kept for `before`) is one reference-count increment and dropping a clone one
+/// decrement; [`Struct::put`] copies the values only while another clone still shares them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Struct {
     schema: SchemaRef,
-    values: Vec<Value>,
+    values: Arc<[Value]>,
 }
 
 impl Struct {
     /// A struct whose fields are all null; fill it with [`Struct::put`].
     pub fn new(schema: SchemaRef) -> Struct {
-        let values = vec![Value::Null; schema.fields().len()];
+        let values = std::iter::repeat_n(Value::Null, schema.fields().len()).collect();
         Struct { schema, values }
     }
 
@@ -142,14 +146,20 @@ impl Struct {
         for (field, value) in schema.fields().iter().zip(&values) {
             validate_value(field.schema(), value, field.name())?;
         }
-        Ok(Struct { schema, values })
+        Ok(Struct {
+            schema,
+            values: values.into(),
+        })
     }
 
     /// A struct from values its builder already knows to fit (field count and types), skipping
     /// validation: for code that makes many events from one schema it owns.
     pub(crate) fn from_trusted_values(schema: SchemaRef, values: Vec<Value>) -> Struct {
         debug_assert!(Struct::from_values(schema.clone(), values.clone()).is_ok());
-        Struct { schema, values }
+        Struct {
+            schema,
+            values: values.into(),
+        }
     }
 
     pub fn schema(&self) -> &SchemaRef {
@@ -163,7 +173,7 @@ impl Struct {
         };
         let value = value.into();
         validate_value(field.schema(), &value, name)?;
-        self.values[field.index()] = value;
+        Arc::make_mut(&mut self.values)[field.index()] = value;
         Ok(self)
     }
 
@@ -180,7 +190,7 @@ impl Struct {
         };
         let value = value.into();
         validate_value(field.schema(), &value, field.name())?;
-        self.values[index] = value;
+        Arc::make_mut(&mut self.values)[index] = value;
         Ok(self)
     }
 
@@ -204,7 +214,7 @@ impl Struct {
     }
 
     fn validate_at(&self, prefix: &str) -> Result<()> {
-        for (field, value) in self.schema.fields().iter().zip(&self.values) {
+        for (field, value) in self.schema.fields().iter().zip(self.values.iter()) {
             let path = join_path(prefix, field.name());
             let schema = field.schema();
             match value {
@@ -380,6 +390,30 @@ mod tests {
                 .contains("expected struct person, found struct other"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn clones_share_values_until_one_is_changed() {
+        let original =
+            Struct::from_values(person(), vec![1.into(), Value::Null, "e".into()]).unwrap();
+        let mut copy = original.clone();
+        assert!(std::ptr::eq(
+            original.values().as_ptr(),
+            copy.values().as_ptr()
+        ));
+        copy.put("name", "n").unwrap();
+        assert!(!std::ptr::eq(
+            original.values().as_ptr(),
+            copy.values().as_ptr()
+        ));
+        assert_eq!(original.get("name"), Some(&Value::Null));
+        assert_eq!(copy.get("name"), Some(&Value::String("n".into())));
+        assert_eq!(copy.get("email"), original.get("email"));
+        // The only owner changes its values in place.
+        let before = copy.values().as_ptr();
+        copy.put_at(0, 2).unwrap();
+        assert!(std::ptr::eq(before, copy.values().as_ptr()));
+        assert_eq!(copy.get("id"), Some(&Value::Int32(2)));
     }
 
     #[test]
