@@ -42,8 +42,41 @@ pub fn civil_from_days(days: i32) -> (i32, u32, u32) {
 
 /// `YYYY-MM-DD` for a day count.
 pub fn format_date(days: i32) -> String {
+    let mut out = String::with_capacity(10);
+    push_date(&mut out, days);
+    out
+}
+
+/// Appends `YYYY-MM-DD` (years outside 0..=9999 as Rust's `{:04}` writes them: `-001`, `10000`).
+fn push_date(out: &mut String, days: i32) {
     let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02}")
+    match u32::try_from(y) {
+        Ok(year) if year <= 9999 => {
+            push_two_digits(out, year / 100);
+            push_two_digits(out, year % 100);
+        }
+        _ => out.push_str(&format!("{y:04}")),
+    }
+    out.push('-');
+    push_two_digits(out, m);
+    out.push('-');
+    push_two_digits(out, d);
+}
+
+/// Appends `value` (below 100) as two digits.
+fn push_two_digits(out: &mut String, value: u32) {
+    out.push(char::from(b'0' + (value / 10 % 10) as u8));
+    out.push(char::from(b'0' + (value % 10) as u8));
+}
+
+/// Appends `HH:MM:SS` for seconds past midnight (below one day).
+fn push_clock(out: &mut String, secs: i64) {
+    let secs = secs as u32;
+    push_two_digits(out, secs / 3600);
+    out.push(':');
+    push_two_digits(out, secs / 60 % 60);
+    out.push(':');
+    push_two_digits(out, secs % 60);
 }
 
 fn number(text: &str, part: &str, what: &str) -> Result<u32> {
@@ -76,16 +109,21 @@ fn push_fraction(out: &mut String, nanos: u32) {
     if nanos == 0 {
         return;
     }
-    let digits = format!("{nanos:09}");
     out.push('.');
-    out.push_str(digits.trim_end_matches('0'));
+    let mut rest = nanos;
+    let mut divisor = 100_000_000;
+    while rest != 0 {
+        out.push(char::from(b'0' + (rest / divisor % 10) as u8));
+        rest %= divisor;
+        divisor /= 10;
+    }
 }
 
 /// `HH:MM:SS[.f]` for microseconds past midnight.
 pub fn format_micro_time(micros: i64) -> String {
     let micros = micros.rem_euclid(MICROS_PER_DAY);
-    let secs = micros / MICROS_PER_SECOND;
-    let mut out = format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
+    let mut out = String::with_capacity(15);
+    push_clock(&mut out, micros / MICROS_PER_SECOND);
     push_fraction(&mut out, (micros % MICROS_PER_SECOND) as u32 * 1000);
     out
 }
@@ -114,10 +152,12 @@ pub fn parse_micro_time(text: &str) -> Result<i64> {
         if fraction.len() > 9 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
             return Err(invalid(text, "the fraction must be 1 to 9 digits"));
         }
-        let padded = format!("{fraction:0<6}");
-        micros = padded[..6]
-            .parse()
-            .map_err(|_| invalid(text, "bad fraction"))?;
+        // Microseconds: the first six digits, padded with zeros (digits past the sixth are
+        // truncated, as Debezium does).
+        let digits = fraction.as_bytes();
+        micros = (0..6).fold(0i64, |acc, i| {
+            acc * 10 + digits.get(i).map_or(0, |d| i64::from(d - b'0'))
+        });
     }
     Ok(
         (i64::from(hours) * 3600 + i64::from(minutes) * 60 + i64::from(seconds))
@@ -131,14 +171,10 @@ pub fn parse_micro_time(text: &str) -> Result<i64> {
 pub fn format_zoned_timestamp_micros(epoch_micros: i64) -> String {
     let days = epoch_micros.div_euclid(MICROS_PER_DAY);
     let time = epoch_micros.rem_euclid(MICROS_PER_DAY);
-    let mut out = format!("{}T", format_date(days as i32));
-    let secs = time / MICROS_PER_SECOND;
-    out.push_str(&format!(
-        "{:02}:{:02}:{:02}",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    ));
+    let mut out = String::with_capacity(28);
+    push_date(&mut out, days as i32);
+    out.push('T');
+    push_clock(&mut out, time / MICROS_PER_SECOND);
     push_fraction(&mut out, (time % MICROS_PER_SECOND) as u32 * 1000);
     out.push('Z');
     out
@@ -221,6 +257,30 @@ mod tests {
             if (0..=9999).contains(&y) {
                 prop_assert_eq!(parse_date(&format_date(days)).unwrap(), days);
             }
+        }
+
+        #[test]
+        fn text_matches_the_format_macro(days in -3_000_000i32..3_000_000, micros in 0i64..86_400_000_000) {
+            let (y, m, d) = civil_from_days(days);
+            prop_assert_eq!(format_date(days), format!("{y:04}-{m:02}-{d:02}"));
+            let secs = micros / 1_000_000;
+            let nanos = (micros % 1_000_000) * 1000;
+            let mut expected = format!("{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
+            if nanos != 0 {
+                expected.push_str(format!(".{nanos:09}").trim_end_matches('0'));
+            }
+            prop_assert_eq!(format_micro_time(micros), expected.clone());
+            let epoch = i64::from(days) * 86_400_000_000 + micros;
+            prop_assert_eq!(
+                format_zoned_timestamp_micros(epoch),
+                format!("{y:04}-{m:02}-{d:02}T{expected}Z")
+            );
+        }
+
+        #[test]
+        fn fractions_are_read_to_the_microsecond(digits in "[0-9]{1,9}") {
+            let expected: i64 = format!("{digits:0<6}")[..6].parse().unwrap();
+            prop_assert_eq!(parse_micro_time(&format!("00:00:00.{digits}")).unwrap(), expected);
         }
 
         #[test]
