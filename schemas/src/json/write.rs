@@ -285,13 +285,35 @@ pub fn write_value(
                     out.push(b',');
                 }
                 out.extend_from_slice(f.json_key());
-                write_value(out, f.schema(), v, decimals, f.name())?;
+                if !write_plain(out, f.schema(), v) {
+                    write_value(out, f.schema(), v, decimals, f.name())?;
+                }
             }
             out.push(b'}');
         }
         _ => return Err(mismatch(path, schema, value)),
     }
     Ok(())
+}
+
+/// Writes the most common struct fields (integers, strings, booleans, plain nulls) in the
+/// struct's own loop, without a recursive call; returns false, having written nothing, for any
+/// other value, which [`write_value`] then writes.
+#[inline(always)]
+fn write_plain(out: &mut Vec<u8>, schema: &Schema, value: &Value) -> bool {
+    match (value, schema.schema_type()) {
+        (Value::String(s), SchemaType::String) => write_str(out, s),
+        (Value::Int64(v), SchemaType::Int64) => write_int(out, *v),
+        (Value::Int32(v), SchemaType::Int32) => write_int(out, *v),
+        (Value::Boolean(v), SchemaType::Boolean) => {
+            out.extend_from_slice(if *v { b"true" } else { b"false" })
+        }
+        (Value::Null, _) if schema.is_optional() && schema.default_value().is_none() => {
+            out.extend_from_slice(b"null")
+        }
+        _ => return false,
+    }
+    true
 }
 
 /// Reads the first byte of every separately allocated part of a struct's values (nested structs'
