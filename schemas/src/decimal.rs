@@ -286,6 +286,48 @@ pub fn decode_decimal_java(bytes: &[u8], scale: i32) -> String {
     out
 }
 
+/// Appends what [`decode_decimal_java`] returns; without allocating for the common case, an
+/// unscaled value of at most 16 bytes (up to 38 digits) written in plain notation.
+pub fn write_decimal_java(out: &mut Vec<u8>, bytes: &[u8], scale: i32) {
+    if let Some(unscaled) = small_unscaled(bytes) {
+        let mut buffer = itoa::Buffer::new();
+        let digits = buffer.format(unscaled.unsigned_abs()).as_bytes();
+        let len = digits.len() as i64;
+        let scale = i64::from(scale);
+        // Java's plain-notation condition, as in `decode_decimal_java`.
+        if scale >= 0 && len - 1 - scale >= -6 {
+            if unscaled < 0 {
+                out.push(b'-');
+            }
+            if scale == 0 {
+                out.extend_from_slice(digits);
+            } else if scale >= len {
+                out.extend_from_slice(b"0.");
+                out.resize(out.len() + (scale - len) as usize, b'0');
+                out.extend_from_slice(digits);
+            } else {
+                let int_len = (len - scale) as usize;
+                out.extend_from_slice(&digits[..int_len]);
+                out.push(b'.');
+                out.extend_from_slice(&digits[int_len..]);
+            }
+            return;
+        }
+    }
+    out.extend_from_slice(decode_decimal_java(bytes, scale).as_bytes());
+}
+
+/// The unscaled value of big-endian two's-complement bytes that fit an `i128`.
+fn small_unscaled(bytes: &[u8]) -> Option<i128> {
+    let first = *bytes.first()?;
+    if bytes.len() > 16 {
+        return None;
+    }
+    let mut be = [if first & 0x80 != 0 { 0xff } else { 0 }; 16];
+    be[16 - bytes.len()..].copy_from_slice(bytes);
+    Some(i128::from_be_bytes(be))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -363,6 +405,21 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn written_java_text_matches_decode(unscaled: i128, scale in -8i32..40, trim in 0usize..16) {
+            let full = unscaled.to_be_bytes();
+            // Sign-extended forms of any length that still hold the value, and the full form.
+            let sign = if unscaled < 0 { 0xff } else { 0 };
+            let mut redundant = full.iter().take_while(|&&b| b == sign).count().min(15);
+            if (full[redundant] & 0x80 != 0) != (unscaled < 0) {
+                redundant -= 1;
+            }
+            let bytes = &full[trim.min(redundant)..];
+            let mut out = Vec::new();
+            write_decimal_java(&mut out, bytes, scale);
+            prop_assert_eq!(String::from_utf8(out).unwrap(), decode_decimal_java(bytes, scale));
+        }
+
         #[test]
         fn i128_round_trips(v in any::<i128>(), scale in 0i32..20) {
             let bytes = encode_unscaled(v);

@@ -10,7 +10,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::DecimalFormat;
 use super::number::{write_f32, write_f64};
-use crate::decimal::decode_decimal_java;
+use crate::decimal::write_decimal_java;
 use crate::error::{Error, Result};
 use crate::logical::DECIMAL;
 use crate::schema::{Schema, SchemaType};
@@ -229,7 +229,7 @@ pub fn write_value(
         (SchemaType::Bytes, Value::Bytes(b)) => {
             if decimals == DecimalFormat::Numeric && schema.name() == Some(DECIMAL) {
                 let scale = decimal_scale(schema, path)?;
-                out.extend_from_slice(decode_decimal_java(b, scale).as_bytes());
+                write_decimal_java(out, b, scale);
             } else {
                 write_base64(out, b);
             }
