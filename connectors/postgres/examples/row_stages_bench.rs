@@ -5,7 +5,8 @@
 //! - (s) snapshot: COPY text lines → `op` `r` records ([`TableRows::record`]: cells, row and
 //!   key structs, `source` block, offset, position, envelope);
 //! - (d) stream: pgoutput Insert messages → `op` `c` records (decode, cells, structs, a
-//!   `source` block per change, the transaction's offsets), as the streamer builds them.
+//!   `source` block per change, an offset on the last record of each flush), as the
+//!   streamer builds them.
 //!
 //! `cargo run --release -p sluice-postgres --example row_stages_bench [rows]` (default
 //! 200000). Each stage prints its time per row; the records are dropped outside the timed
@@ -14,12 +15,12 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use sluice_connect::api::SourceRecord;
+use sluice_connect::api::{SharedOffsetMap, SourceRecord};
 use sluice_connect::config::Props;
 use sluice_postgres::config::PostgresConfig;
 use sluice_postgres::events::{EventFactory, Placement, SourceFacts};
 use sluice_postgres::lsn::Lsn;
-use sluice_postgres::offsets::{StreamOffsets, StreamPoint};
+use sluice_postgres::offsets::StreamPoint;
 use sluice_postgres::pgoutput::{self, Message};
 use sluice_postgres::snapshot_rows::{TablePlace, TableRows};
 use sluice_postgres::table::{Cell, TableColumn, TableMapping};
@@ -89,7 +90,7 @@ fn main() -> anyhow::Result<()> {
     let messages: Vec<Vec<u8>> = lines.iter().map(|line| insert_message(line)).collect();
     let started = Instant::now();
     let mut records = Vec::with_capacity(messages.len());
-    let mut offsets = None;
+    let mut staged = 0;
     for (index, message) in messages.iter().enumerate() {
         let index = index as u64;
         let transaction = index / 1_000;
@@ -101,9 +102,6 @@ fn main() -> anyhow::Result<()> {
             event_index: index % 1_000,
             flushable: Lsn(0x2_0000_0000 + transaction * 1_000_000),
         };
-        if point.event_index == 0 {
-            offsets = Some(StreamOffsets::new(&point));
-        }
         let Message::Insert(insert) = pgoutput::decode(message)? else {
             anyhow::bail!("not an insert");
         };
@@ -123,16 +121,27 @@ fn main() -> anyhow::Result<()> {
             xmin: None,
             last_commit: Some(Lsn(point.flushable.0.saturating_sub(8))),
         };
+        // As the streamer does: the last record of each flush (every 512 records and at
+        // each commit) gets the offset, the others none.
+        staged += 1;
+        let flushed = staged == 512 || point.event_index == 999;
+        let offset = if flushed {
+            staged = 0;
+            point.offset().into()
+        } else {
+            SharedOffsetMap::empty()
+        };
         let placement = Placement {
-            offset: offsets.as_ref().expect("set at index 0").at(&point),
+            offset,
             position: point.position(),
         };
+        let (after, key) = mapping.row_and_key(&cells)?;
         records.push(factory.change(
             &mapping,
             Op::Create,
-            mapping.key(&cells)?,
+            key,
             None,
-            Some(mapping.row(&cells)?),
+            Some(after),
             &facts,
             None,
             placement,

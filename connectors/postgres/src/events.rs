@@ -101,7 +101,7 @@ impl EventFactory {
             Value::String(Text::from_static(facts.snapshot.as_str())),
             Value::String(self.db.clone()),
             facts.lsn.map_or(Value::Null, |lsn| {
-                Value::String(sequence(facts.last_commit, lsn).into())
+                Value::String(sequence(facts.last_commit, lsn))
             }),
             Value::Int64(micros),
             Value::Int64(micros.saturating_mul(1000)),
@@ -298,19 +298,41 @@ impl EventFactory {
     }
 }
 
-/// `source.sequence`: `["<previous commit LSN>","<change LSN>"]`, `null` for the first.
-fn sequence(last_commit: Option<Lsn>, lsn: Lsn) -> String {
-    use std::fmt::Write as _;
-    let mut text = String::with_capacity(48);
-    text.push('[');
+/// `source.sequence`: `["<previous commit LSN>","<change LSN>"]`, `null` for the first —
+/// written into a stack buffer (every streamed event has one) and copied once into the text.
+fn sequence(last_commit: Option<Lsn>, lsn: Lsn) -> Text {
+    // `["` + 20 digits + `","` + 20 digits + `"]` at most.
+    let mut text = [0u8; 48];
+    let mut length = 0;
+    let mut push = |bytes: &[u8]| {
+        text[length..length + bytes.len()].copy_from_slice(bytes);
+        length += bytes.len();
+    };
+    let mut digits = [0u8; 20];
     match last_commit {
         Some(last) => {
-            let _ = write!(text, "\"{}\"", last.0);
+            push(b"[\"");
+            push(decimal(last.0, &mut digits));
+            push(b"\",\"");
         }
-        None => text.push_str("null"),
+        None => push(b"[null,\""),
     }
-    let _ = write!(text, ",\"{}\"]", lsn.0);
-    text
+    push(decimal(lsn.0, &mut digits));
+    push(b"\"]");
+    Text::new(std::str::from_utf8(&text[..length]).expect("ASCII digits and punctuation"))
+}
+
+/// `value` in decimal digits, written at the end of `buffer`.
+fn decimal(mut value: u64, buffer: &mut [u8; 20]) -> &[u8] {
+    let mut start = buffer.len();
+    loop {
+        start -= 1;
+        buffer[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            return &buffer[start..];
+        }
+    }
 }
 
 fn key_value(mapping: &TableMapping, key: Option<Struct>) -> SchemaAndValue {
@@ -340,6 +362,17 @@ mod tests {
     use sluice_schemas::source::SourceCommon;
 
     use super::*;
+
+    #[test]
+    fn sequences_print_both_lsns_in_decimal() {
+        assert_eq!(
+            sequence(Some(Lsn(650)), Lsn(700)).as_str(),
+            r#"["650","700"]"#
+        );
+        assert_eq!(sequence(None, Lsn(0)).as_str(), r#"[null,"0"]"#);
+        let widest = sequence(Some(Lsn(u64::MAX)), Lsn(u64::MAX));
+        assert_eq!(widest.as_str(), format!(r#"["{0}","{0}"]"#, u64::MAX));
+    }
 
     /// The positional source block equals the one built field by field from the shared
     /// `SourceCommon`, so a change to the source schema cannot silently shift values.

@@ -8,7 +8,7 @@
 //! - while streaming: `{"lsn_commit": C, "lsn": <change LSN>, "txId", "ts_usec",
 //!   "event_index": i, "lsn_flushable": F}` where `i` counts the records of transaction `C` and
 //!   `F` is the end of the newest transaction known complete before this one (what the slot
-//!   may be told is processed).
+//!   may be told is processed) — carried only by the last record of each queued chunk too.
 //!
 //! Positions ([`SourcePosition::from_parts`]) order every record of the task: snapshot rows
 //! are `[L, 0, t, r]` and streamed records `[C, 1, i]`; streamed transactions commit at or after
@@ -16,7 +16,7 @@
 //! and across restarts.
 
 use serde_json::{Map, Value};
-use sluice_connect::api::{OffsetMap, SharedOffsetMap, SourcePosition};
+use sluice_connect::api::{OffsetMap, SourcePosition};
 
 use crate::lsn::Lsn;
 
@@ -50,53 +50,6 @@ pub fn snapshot_offset(slot_lsn: Lsn, table: u64, row: u64, last: bool, ts_usec:
         ("last_snapshot_record", Value::Bool(last)),
         ("ts_usec", Value::from(ts_usec)),
     ])
-}
-
-/// The offsets of one transaction's streamed records: everything but the change LSN and the
-/// event index is the transaction's, so it is built once per transaction.
-#[derive(Debug, Clone)]
-pub struct StreamOffsets {
-    template: OffsetMap,
-}
-
-impl StreamOffsets {
-    /// `point`'s transaction fields (`lsn_commit`, `txId`, `ts_usec`, `lsn_flushable`).
-    pub fn new(point: &StreamPoint) -> Self {
-        Self {
-            template: point.offset(),
-        }
-    }
-
-    /// The offset of `point`, a record of this transaction (same commit, xid, time and
-    /// flushable LSN).
-    pub fn at(&self, point: &StreamPoint) -> SharedOffsetMap {
-        debug_assert_eq!(
-            (
-                self.template.get("lsn_commit"),
-                self.template.get("lsn_flushable")
-            ),
-            (
-                Some(&Value::from(point.commit.0)),
-                Some(&Value::from(point.flushable.0))
-            ),
-            "an offset of another transaction"
-        );
-        let mut offset = self.template.clone();
-        set_field(&mut offset, "lsn", Value::from(point.change_lsn.0));
-        set_field(&mut offset, "event_index", Value::from(point.event_index));
-        offset.into()
-    }
-}
-
-/// Replaces the value of a field the map already has, found by comparing the few short keys
-/// rather than hashing (the map keeps its key order, so the stored JSON is unchanged).
-fn set_field(offset: &mut OffsetMap, key: &str, value: Value) {
-    match offset.iter_mut().find(|(name, _)| name.as_str() == key) {
-        Some((_, slot)) => *slot = value,
-        None => {
-            offset.insert(key.to_string(), value);
-        }
-    }
 }
 
 /// The position of a snapshot row.
@@ -201,31 +154,5 @@ mod tests {
         };
         assert!(point.position() < next.position());
         assert_eq!(parse(&Map::new()), None);
-    }
-
-    /// The per-transaction template gives exactly the offsets built field by field (same
-    /// keys in the same order, same values), so stored offsets do not change.
-    #[test]
-    fn templates_equal_offsets_built_field_by_field() {
-        let first = StreamPoint {
-            commit: Lsn(900),
-            change_lsn: Lsn(800),
-            xid: 7,
-            commit_micros: 12,
-            event_index: 0,
-            flushable: Lsn(600),
-        };
-        let offsets = StreamOffsets::new(&first);
-        for (change_lsn, event_index) in [(800, 0), (850, 1), (899, 70_000)] {
-            let point = StreamPoint {
-                change_lsn: Lsn(change_lsn),
-                event_index,
-                ..first
-            };
-            let copied = offsets.at(&point);
-            assert_eq!(copied, point.offset());
-            assert!(copied.keys().eq(point.offset().keys()));
-            assert_eq!(parse(&copied), parse(&point.offset()));
-        }
     }
 }

@@ -24,7 +24,7 @@ use crate::events::{EventFactory, Placement, SourceFacts, estimated_size};
 use crate::lsn::Lsn;
 use crate::mapping::{MappingContext, RelationColumnFacts};
 use crate::messages::{LogicalMessages, MESSAGE_COLLECTION};
-use crate::offsets::{StreamOffsets, StreamPoint};
+use crate::offsets::StreamPoint;
 use crate::pgoutput::{self, ColumnValue, Message, OldTuple, PgTimestamp, TupleData};
 use crate::queue::QueueSender;
 use crate::slot::replication_config;
@@ -86,8 +86,6 @@ struct Transaction {
     begin_sent: bool,
     total: i64,
     per_table: Vec<(String, i64)>,
-    /// The fields its records' offsets share, built with its first record.
-    offsets: Option<StreamOffsets>,
 }
 
 /// The streaming half of the reader.
@@ -107,6 +105,11 @@ pub struct Streamer {
     resume_lsn: Lsn,
     last_queued: Option<SourcePosition>,
     last_offset: Option<SharedOffsetMap>,
+    /// The point of the newest placement handed out, until its record is staged.
+    issued: Option<StreamPoint>,
+    /// The point of the newest staged record that has no offset yet: the one whose offset
+    /// the next flush gives to its last record.
+    staged: Option<StreamPoint>,
     last_commit: Option<Lsn>,
     flushable: Lsn,
     transaction: Option<Transaction>,
@@ -149,6 +152,8 @@ impl Streamer {
             resume_lsn: start.lsn,
             last_queued: start.skip_through,
             last_offset: start.last_offset,
+            issued: None,
+            staged: None,
             last_commit: None,
             flushable: start.lsn,
             transaction: None,
@@ -283,7 +288,6 @@ impl Streamer {
                     begin_sent: false,
                     total: 0,
                     per_table: Vec::new(),
-                    offsets: None,
                 });
             }
             ReplicationEvent::XLogData {
@@ -451,7 +455,6 @@ impl Streamer {
                 begin_sent: true,
                 total: 0,
                 per_table: Vec::new(),
-                offsets: None,
             });
         }
         let block = match kind {
@@ -518,11 +521,12 @@ impl Streamer {
             return None;
         }
         transaction.last_position = Some(position.clone());
-        let offset = transaction
-            .offsets
-            .get_or_insert_with(|| StreamOffsets::new(&point))
-            .at(&point);
-        Some(Placement { offset, position })
+        // No offset yet: only the last record of each flush gets one (see `flush`).
+        self.issued = Some(point);
+        Some(Placement {
+            offset: SharedOffsetMap::empty(),
+            position,
+        })
     }
 
     /// The transaction block of the next event of `table`, opening the transaction on the
@@ -616,8 +620,7 @@ impl Streamer {
         let size = estimated_size(new.or(old.map(OldTuple::tuple)).map_or(0, tuple_bytes));
         if kind == ChangeKind::Delete {
             let old_cells = old_cells.expect("a delete carries its old tuple");
-            let before = mapping.row(&old_cells)?;
-            let key = mapping.key(&old_cells)?;
+            let (before, key) = mapping.row_and_key(&old_cells)?;
             self.emit_delete(
                 state,
                 mapping,
@@ -631,8 +634,7 @@ impl Streamer {
             return Ok(());
         }
         let new_cells = new_cells.expect("inserts and updates carry the new tuple");
-        let after = mapping.row(&new_cells)?;
-        let new_key = mapping.key(&new_cells)?;
+        let (after, new_key) = mapping.row_and_key(&new_cells)?;
         let Some(old_cells) = old_cells else {
             let op = if kind == ChangeKind::Insert {
                 Op::Create
@@ -820,19 +822,33 @@ impl Streamer {
             })
     }
 
+    /// Adds a record made with the newest placement to the records the next flush queues.
     fn stage(&mut self, record: SourceRecord, bytes: usize) {
+        if record.source_offset.is_empty() {
+            self.staged = self.issued.take();
+        }
         self.pending_bytes += bytes;
         self.pending.push(record);
     }
 
-    /// Queues the staged records (waiting for room).
+    /// Queues the staged records (waiting for room). Only the last one gets its offset: the
+    /// runtime stores the newest offset of each batch it appends, a record without one never
+    /// replaces a stored one, and `QueueReceiver::take` ends every batch at a record with an
+    /// offset — while building and storing an offset per record cost more than the rest of a
+    /// record's bookkeeping.
     async fn flush(&mut self) -> Result<()> {
         if self.pending.is_empty() {
             return Ok(());
         }
-        let records = std::mem::take(&mut self.pending);
+        let mut records = std::mem::take(&mut self.pending);
         let bytes = std::mem::take(&mut self.pending_bytes);
-        let last = records.last().expect("not empty");
+        let staged = self.staged.take();
+        let last = records.last_mut().expect("not empty");
+        if last.source_offset.is_empty()
+            && let Some(point) = staged
+        {
+            last.source_offset = point.offset().into();
+        }
         let position = last.position.clone();
         let offset = last.source_offset.clone();
         if let Some(position) = &position {
