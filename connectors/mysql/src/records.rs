@@ -24,6 +24,9 @@ pub struct RowOrigin<'a> {
     /// Where the row sits; its records are numbered from 0 within it.
     pub place: RowPlace<'a>,
     pub timestamp_ms: i64,
+    /// When the connector processed the change (the envelope's `ts_ms`/`ts_us`/`ts_ns`): the
+    /// caller reads the clock once for all the rows of one event.
+    pub processed_at: EpochNanos,
 }
 
 /// A row's place in the task's stream, which gives its records their positions.
@@ -85,7 +88,7 @@ pub fn push_change(
     let first = out.len();
     let envelope = mapping.envelope();
     let value_schema = envelope.envelope_schema().clone();
-    let now = EpochNanos::now();
+    let now = origin.processed_at;
     let mut sub = 0;
     let mut record = |key: SchemaAndValue, value: SchemaAndValue| {
         let record = SourceRecord::new(

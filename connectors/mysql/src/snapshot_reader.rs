@@ -356,6 +356,7 @@ impl Pipeline {
             offset: SharedOffsetMap::empty(),
             place: RowPlace::Snapshot(&position),
             timestamp_ms: run.started_micros / 1000,
+            processed_at: EpochNanos::now(),
         };
         let mut one = Vec::with_capacity(1);
         push_change(

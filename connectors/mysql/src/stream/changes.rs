@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use sluice_connect::api::{SharedOffsetMap, SourceRecord};
-use sluice_schemas::envelope::Op;
+use sluice_schemas::envelope::{EpochNanos, Op};
 use sluice_schemas::source::SnapshotMarker;
 
 use super::client::{LiveBody, LiveEvent};
@@ -382,6 +382,8 @@ impl ChangeBuilder {
             thread: self.group.thread,
             query: self.group.query.as_deref(),
         })?;
+        // One clock read per rows event, not per row.
+        let processed_at = EpochNanos::now();
         let mut last_emitted_row: Option<usize> = None;
         for (row_index, change) in images.into_iter().enumerate() {
             let key = RowKey {
@@ -437,6 +439,7 @@ impl ChangeBuilder {
                 offset: SharedOffsetMap::empty(),
                 place: RowPlace::Stream(key),
                 timestamp_ms: i64::from(event.timestamp) * 1000,
+                processed_at,
             };
             let first = out.len();
             if self
