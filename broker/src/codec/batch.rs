@@ -12,7 +12,8 @@
 use bytes::Bytes;
 
 use super::batch_buf::{BatchBuf, RecordSink, VectoredBatch};
-use super::compression::{self, Codec, Lz4Section};
+use super::compression::{self, Codec};
+use super::lz4_section::Lz4Section;
 use super::varint::{get_varint, get_varlong, put_varint, put_varlong, varint_len, varlong_len};
 use crate::types::{FetchedRecord, Header, Offset, Record};
 

@@ -12,12 +12,11 @@
 //! 5–20× for a few hundred MB/s of CPU per core: far less disk and page-cache traffic than
 //! the bytes it saves.
 
-use std::io::{Read, Write};
+use std::io::Read;
 
 use serde::{Deserialize, Serialize};
 
 use super::batch::DecodeError;
-use super::batch_buf::RecordSink;
 
 /// The codec bits of a batch's `attributes`.
 pub(crate) const CODEC_MASK: i16 = 0x07;
@@ -77,89 +76,13 @@ impl Codec {
     }
 }
 
-fn lz4_frame_info() -> lz4_flex::frame::FrameInfo {
-    let mut info = lz4_flex::frame::FrameInfo::new();
-    info.block_size = lz4_flex::frame::BlockSize::Max64KB;
-    info
-}
-
 /// Appends `records` (an encoded records section) to `out` as one LZ4 frame.
 #[cfg(test)]
 pub(crate) fn compress_lz4(records: &[u8], out: &mut Vec<u8>) {
-    let mut section = Lz4Section::new(std::mem::take(out));
+    use super::batch_buf::RecordSink;
+    let mut section = super::lz4_section::Lz4Section::new(std::mem::take(out));
     section.payload(records);
     *out = section.finish();
-}
-
-/// Framing staged for the LZ4 encoder is handed over once it reaches this size.
-const STAGE_LIMIT: usize = 16 << 10;
-
-/// A records section compressed while it is encoded: framing is staged in a small buffer and
-/// fields go to the encoder as they come, so the uncompressed section never exists whole (a
-/// large batch would otherwise pass through megabytes of freshly allocated memory).
-pub(crate) struct Lz4Section {
-    encoder: lz4_flex::frame::FrameEncoder<Vec<u8>>,
-    staged: Vec<u8>,
-}
-
-impl Lz4Section {
-    /// A section whose LZ4 frame is appended to `out`.
-    pub(crate) fn new(out: Vec<u8>) -> Lz4Section {
-        Lz4Section {
-            encoder: lz4_flex::frame::FrameEncoder::with_frame_info(lz4_frame_info(), out),
-            staged: Vec::with_capacity(STAGE_LIMIT + 1024),
-        }
-    }
-
-    fn hand_over(&mut self, bytes: &[u8]) {
-        // Writing into a Vec cannot fail; the encoder only reports the sink's errors.
-        self.encoder
-            .write_all(bytes)
-            .expect("an LZ4 encoder writing into memory cannot fail");
-    }
-
-    fn hand_over_staged(&mut self) {
-        if !self.staged.is_empty() {
-            let staged = std::mem::take(&mut self.staged);
-            self.hand_over(&staged);
-            self.staged = staged;
-            self.staged.clear();
-        }
-    }
-
-    /// Ends the frame; returns `out` with the frame appended.
-    pub(crate) fn finish(mut self) -> Vec<u8> {
-        self.hand_over_staged();
-        self.encoder
-            .finish()
-            .expect("an LZ4 encoder writing into memory cannot fail")
-    }
-}
-
-impl std::fmt::Debug for Lz4Section {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Lz4Section")
-            .field("staged", &self.staged.len())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<'a> RecordSink<'a> for Lz4Section {
-    fn framing(&mut self) -> &mut Vec<u8> {
-        if self.staged.len() >= STAGE_LIMIT {
-            self.hand_over_staged();
-        }
-        &mut self.staged
-    }
-
-    fn payload(&mut self, bytes: &'a [u8]) {
-        if self.staged.len() + bytes.len() <= STAGE_LIMIT {
-            self.staged.extend_from_slice(bytes);
-        } else {
-            self.hand_over_staged();
-            self.hand_over(bytes);
-        }
-    }
 }
 
 /// The records section of a batch compressed with `codec`, decompressed.
