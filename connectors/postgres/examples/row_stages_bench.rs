@@ -3,7 +3,8 @@
 //! key, varchar, numeric(10,2), timestamp(3), varchar):
 //!
 //! - (s) snapshot: COPY text lines → `op` `r` records ([`TableRows::record`]: cells, row and
-//!   key structs, `source` block, offset, position, envelope);
+//!   key structs, the shared `source` block, position, envelope; the offset is given only to
+//!   each chunk's last record, by the snapshot's writer, outside this stage);
 //! - (d) stream: pgoutput Insert messages → `op` `c` records (decode, cells, structs, a
 //!   `source` block per change, an offset on the last record of each flush), as the
 //!   streamer builds them.
