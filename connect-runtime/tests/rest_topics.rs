@@ -11,63 +11,45 @@ async fn topic_lifecycle_and_records() {
     let http = server.http.clone();
     let url = |path: &str| format!("{}{path}", server.base);
 
-    let created = http
-        .post(url("/topics"))
-        .json(&json!({"name": "orders", "partitions": 2, "config": {"retention.ms": "60000"}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(created.status(), 201);
-    let body: Value = created.json().await.unwrap();
+    let (status, body) = server
+        .post(
+            "/topics",
+            &json!({"name": "orders", "partitions": 2, "config": {"retention.ms": "60000"}}),
+        )
+        .await;
+    assert_eq!(status, 201);
     assert_eq!(body["partitions"].as_array().unwrap().len(), 2);
     assert_eq!(body["config"]["retention.ms"], 60000);
     assert_eq!(
         body["config"]["compression.type"], "lz4",
         "new topics take the worker's compression default"
     );
-    let plain: Value = http
-        .post(url("/topics"))
-        .json(&json!({"name": "plain", "config": {"compression.type": "uncompressed"}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let plain = json!({"name": "plain", "config": {"compression.type": "uncompressed"}});
+    let (_, plain) = server.post("/topics", &plain).await;
     assert_eq!(plain["config"]["compression.type"], "uncompressed");
-    let gzip = http
-        .post(url("/topics"))
-        .json(&json!({"name": "gz", "config": {"compression.type": "gzip"}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(gzip.status(), 400);
-    let error: Value = gzip.json().await.unwrap();
-    assert!(
-        error["message"].as_str().unwrap().contains("gzip"),
-        "{error}"
-    );
 
-    let again = http
-        .post(url("/topics"))
-        .json(&json!({"name": "orders"}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status(), 409);
-    let error: Value = again.json().await.unwrap();
-    assert_eq!(error["error_code"], 409);
-    assert!(error["message"].as_str().unwrap().contains("orders"));
-
-    let bad = http
-        .post(url("/topics"))
-        .json(&json!({"name": "x", "config": {"retention.mss": "1"}}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(bad.status(), 400);
-    let error: Value = bad.json().await.unwrap();
-    assert!(error["message"].as_str().unwrap().contains("retention.mss"));
+    // Refusals: the status, and a message naming what was wrong.
+    for (body, status, named) in [
+        (
+            json!({"name": "gz", "config": {"compression.type": "gzip"}}),
+            400,
+            "gzip",
+        ),
+        (json!({"name": "orders"}), 409, "orders"),
+        (
+            json!({"name": "x", "config": {"retention.mss": "1"}}),
+            400,
+            "retention.mss",
+        ),
+    ] {
+        let (answered, error) = server.post("/topics", &body).await;
+        assert_eq!(answered, status, "{body} → {error}");
+        assert_eq!(error["error_code"], status, "{error}");
+        assert!(
+            error["message"].as_str().unwrap().contains(named),
+            "{error}"
+        );
+    }
 
     let produced: Value = http
         .post(url("/topics/orders/records"))

@@ -106,6 +106,19 @@ impl TestWorker {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// POSTs `body` as JSON; the status and the JSON answer (null when it has none).
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let response = self
+            .http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
     /// Waits until `check` accepts the JSON at `path`, failing after `timeout`.
     pub async fn wait_for(
         &self,
