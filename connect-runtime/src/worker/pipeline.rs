@@ -116,7 +116,7 @@ impl SourcePipeline {
         let position = record.position.clone();
         let position_bytes = position
             .as_ref()
-            .map(|position| arena.append(|out| out.extend_from_slice(position.as_bytes())));
+            .map(|position| arena.push(position.as_bytes()));
         let transforms = &self.inner.transforms;
         // Without transforms the record is not moved through the chain (it is large).
         let record = if transforms.is_empty() {
@@ -167,10 +167,10 @@ impl BatchArena {
         }
     }
 
-    /// The range `write` appended.
-    fn append(&mut self, write: impl FnOnce(&mut Vec<u8>)) -> Range<usize> {
+    /// Appends `bytes`; their range.
+    fn push(&mut self, bytes: &[u8]) -> Range<usize> {
         let start = self.bytes.len();
-        write(&mut self.bytes);
+        self.bytes.extend_from_slice(bytes);
         start..self.bytes.len()
     }
 
