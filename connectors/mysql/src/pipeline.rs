@@ -132,7 +132,9 @@ impl Pipeline {
                     Err(error) => Err(error),
                 };
                 let _ = conn.disconnect().await;
-                if sender.send(Ok(seeded?)).await.is_err() {
+                let mut seeded = seeded?;
+                crate::history::start::unstored(&mut seeded);
+                if sender.send(Ok(seeded)).await.is_err() {
                     return Ok(());
                 }
                 let Some(point) = self.snapshot(sender, None).await? else {

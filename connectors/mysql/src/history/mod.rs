@@ -29,7 +29,7 @@ mod apply_tests;
 pub mod column_def;
 pub mod model;
 pub mod record;
-mod start;
+pub(crate) mod start;
 pub mod tokens;
 
 use std::sync::{Arc, Mutex};

@@ -2,6 +2,8 @@
 //! from a stored offset, or read it from the catalog (and write it to the topic) when a
 //! snapshot is due, when streaming starts without one, and with `snapshot.mode=recovery`.
 
+use sluice_connect::api::{SharedOffsetMap, SourceRecord};
+
 use crate::config::SnapshotMode;
 use crate::connection;
 use crate::error::Result;
@@ -13,7 +15,8 @@ impl Pipeline {
     /// Prepares the schema model before anything is read; `false` when the receiver is gone.
     pub(crate) async fn start_history(&self, sender: &BatchSender) -> Result<bool> {
         let history = &self.history;
-        // The seeds carry the offset a restart right after them should resume from.
+        // The seeds carry the offset a restart right after them should resume from (none
+        // before a snapshot: see [`unstored`]).
         let (seed_at, offset) = match &self.plan {
             StartPlan::Resume(stored) if self.config.snapshot_mode != SnapshotMode::Recovery => {
                 // Read before the topic is ensured: a deleted topic must not pass as empty.
@@ -48,7 +51,11 @@ impl Pipeline {
             .seed(&mut conn, &self.filter, &seed_at, &offset)
             .await;
         let _ = conn.disconnect().await;
-        Ok(sender.send(Ok(records?)).await.is_ok())
+        let mut records = records?;
+        if matches!(self.plan, StartPlan::Snapshot) {
+            unstored(&mut records);
+        }
+        Ok(sender.send(Ok(records)).await.is_ok())
     }
 
     async fn current_position(&self) -> Result<BinlogPosition> {
@@ -56,5 +63,16 @@ impl Pipeline {
         let position = current_position(&mut conn).await;
         let _ = conn.disconnect().await;
         position
+    }
+}
+
+/// Seeds written before a snapshot store no offset (they keep their position in their
+/// history entries): a restart before the first snapshot batch is stored takes the snapshot
+/// again either way, and an offset here would be the task's first commit, which puts the
+/// first stored snapshot cursor an offset flush interval later; a crash in between took the
+/// snapshot again and duplicated every row already appended.
+pub(crate) fn unstored(seeds: &mut [SourceRecord]) {
+    for record in seeds {
+        record.source_offset = SharedOffsetMap::default();
     }
 }
