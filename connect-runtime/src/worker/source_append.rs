@@ -568,11 +568,10 @@ mod tests {
         );
     }
 
-    /// A queue that never runs dry (a fast snapshot) still commits right after the first
-    /// append, so a crash soon after finds an offset; CI caught a kill -9 mid-snapshot that
-    /// restarted the snapshot and duplicated every row read so far.
-    #[tokio::test]
-    async fn a_queue_that_never_runs_dry_still_commits_after_the_first_append() {
+    /// Feeds 100 batches of 3 records (offsets `next` 3..=300) to an appender without letting
+    /// its queue run dry; the first batch brings no offset unless `first_has_offset`. Returns
+    /// the `next` of the first and of the last commit.
+    async fn first_and_last_commit_of_a_busy_queue(first_has_offset: bool) -> (u64, u64) {
         let dir = tempfile::tempdir().unwrap();
         let (_broker, appender) = appender_on(dir.path(), BrokerConfig::default()).await;
         let (queue, queued) = mpsc::channel(16);
@@ -580,21 +579,35 @@ mod tests {
         let running = tokio::spawn(appender.run(queued, acks));
         let producing = tokio::spawn(async move {
             for n in 0..100 {
-                queue.send(batch(n * 3..n * 3 + 3)).await.unwrap();
+                let mut next = batch(n * 3..n * 3 + 3);
+                if n == 0 && !first_has_offset {
+                    next.offsets.clear();
+                }
+                queue.send(next).await.unwrap();
             }
         });
-        let first = acked.recv().await.unwrap();
-        let next = first[0].source_offset["next"].as_u64().unwrap();
-        assert!(
-            next < 300,
-            "the first commit ({next}) came before the queue ran dry at 300"
-        );
+        let next_of =
+            |committed: Vec<CommittedOffset>| committed[0].source_offset["next"].as_u64().unwrap();
+        let first = next_of(acked.recv().await.unwrap());
         producing.await.unwrap();
         running.await.unwrap().unwrap();
-        let mut last = next;
+        let mut last = first;
         while let Ok(committed) = acked.try_recv() {
-            last = committed[0].source_offset["next"].as_u64().unwrap();
+            last = next_of(committed);
         }
+        (first, last)
+    }
+
+    /// A queue that never runs dry (a fast snapshot) still commits right after the first
+    /// append, so a crash soon after finds an offset; CI caught a kill -9 mid-snapshot that
+    /// restarted the snapshot and duplicated every row read so far.
+    #[tokio::test]
+    async fn a_queue_that_never_runs_dry_still_commits_after_the_first_append() {
+        let (first, last) = first_and_last_commit_of_a_busy_queue(true).await;
+        assert!(
+            first < 300,
+            "the first commit ({first}) came before the queue ran dry at 300"
+        );
         assert_eq!(last, 300, "everything is committed at the end");
     }
 
@@ -604,27 +617,11 @@ mod tests {
     /// mid-snapshot that found no offset after thousands of appended rows.
     #[tokio::test]
     async fn a_first_append_without_offsets_leaves_the_first_commit_due() {
-        let dir = tempfile::tempdir().unwrap();
-        let (_broker, appender) = appender_on(dir.path(), BrokerConfig::default()).await;
-        let (queue, queued) = mpsc::channel(16);
-        let (acks, mut acked) = mpsc::unbounded_channel();
-        let running = tokio::spawn(appender.run(queued, acks));
-        let mut without_offsets = batch(0..3);
-        without_offsets.offsets.clear();
-        queue.send(without_offsets).await.unwrap();
-        let producing = tokio::spawn(async move {
-            for n in 1..100 {
-                queue.send(batch(n * 3..n * 3 + 3)).await.unwrap();
-            }
-        });
-        let first = acked.recv().await.unwrap();
-        let next = first[0].source_offset["next"].as_u64().unwrap();
+        let (first, _) = first_and_last_commit_of_a_busy_queue(false).await;
         assert!(
-            next < 300,
-            "the first commit ({next}) came before the queue ran dry at 300"
+            first < 300,
+            "the first commit ({first}) came before the queue ran dry at 300"
         );
-        producing.await.unwrap();
-        running.await.unwrap().unwrap();
     }
 
     /// The first commit comes as soon as the queue runs dry; a later one waits until the
