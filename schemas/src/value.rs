@@ -235,6 +235,12 @@ impl Struct {
             known: self.schema.field_names(),
         }
     }
+
+    /// Whether another clone holds these values too (a per-table `source` block shared by many
+    /// events): the JSON converter caches the bytes of such structs.
+    pub fn values_are_shared(&self) -> bool {
+        Arc::strong_count(&self.values) > 1
+    }
 }
 
 fn join_path(prefix: &str, name: &str) -> String {

@@ -6,12 +6,14 @@
 //!
 //! - [`number`]: Java-style float text.
 //! - [`write`]: schema and payload writers.
+//! - `shared`: the bytes of shared nested structs (a table's `source` block), written once.
 //! - [`parse`]: the JSON parser of the read side.
 //! - [`read`]: JSON → schema and value.
 
 pub mod number;
 pub mod parse;
 pub mod read;
+mod shared;
 pub mod write;
 
 use std::collections::HashMap;
@@ -20,6 +22,7 @@ use std::sync::{Arc, RwLock};
 use crate::error::{Error, Result};
 use crate::schema::{Schema, SchemaRef};
 use crate::value::Value;
+use shared::SharedStructCache;
 
 /// The class name connector configs use for this converter.
 pub const JSON_CONVERTER_CLASS: &str = "org.apache.kafka.connect.json.JsonConverter";
@@ -129,6 +132,8 @@ type CachedSchemaJson = (SchemaRef, Arc<[u8]>);
 pub struct JsonConverter {
     config: JsonConverterConfig,
     cache: SchemaJsonCache,
+    /// The bytes of the newest shared nested structs (see the `shared` module).
+    shared: SharedStructCache,
 }
 
 impl JsonConverter {
@@ -136,6 +141,7 @@ impl JsonConverter {
         JsonConverter {
             config,
             cache: SchemaJsonCache::default(),
+            shared: SharedStructCache::default(),
         }
     }
 
@@ -198,7 +204,11 @@ impl JsonConverter {
 
     fn write_payload(&self, schema: &Schema, value: &Value, out: &mut Vec<u8>) -> Result<()> {
         let path = schema.name().unwrap_or("payload");
-        write::write_value(out, schema, value, self.config.decimal_format, path)
+        let writer = write::ValueWriter {
+            decimals: self.config.decimal_format,
+            shared: Some(&self.shared),
+        };
+        write::write_value_with(out, schema, value, writer, path)
     }
 
     /// The serialized record; `None` for a tombstone.

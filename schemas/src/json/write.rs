@@ -10,11 +10,12 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 
 use super::DecimalFormat;
 use super::number::{write_f32, write_f64};
+use super::shared::SharedStructCache;
 use crate::decimal::write_decimal_java;
 use crate::error::{Error, Result};
 use crate::logical::DECIMAL;
-use crate::schema::{Schema, SchemaType};
-use crate::value::Value;
+use crate::schema::{Schema, SchemaRef, SchemaType};
+use crate::value::{Struct, Value};
 
 const HEX: &[u8; 16] = b"0123456789ABCDEF";
 
@@ -196,6 +197,14 @@ fn mismatch(path: &str, schema: &Schema, value: &Value) -> Error {
     }
 }
 
+/// What, besides a value and its schema, decides how the value is written.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ValueWriter<'a> {
+    pub(crate) decimals: DecimalFormat,
+    /// Where the bytes of shared nested structs are kept, if anywhere.
+    pub(crate) shared: Option<&'a SharedStructCache>,
+}
+
 /// Appends the JSON form of `value` under `schema`. A null takes the schema's default when it has
 /// one (as Kafka's `replace.null.with.default=true`), is written `null` when optional, and is an
 /// error naming `path` otherwise.
@@ -206,9 +215,25 @@ pub fn write_value(
     decimals: DecimalFormat,
     path: &str,
 ) -> Result<()> {
+    let writer = ValueWriter {
+        decimals,
+        shared: None,
+    };
+    write_value_with(out, schema, value, writer, path)
+}
+
+/// [`write_value`], with the writer's cache of shared structs.
+pub(crate) fn write_value_with(
+    out: &mut Vec<u8>,
+    schema: &Schema,
+    value: &Value,
+    writer: ValueWriter<'_>,
+    path: &str,
+) -> Result<()> {
+    let decimals = writer.decimals;
     match (schema.schema_type(), value) {
         (_, Value::Null) => match schema.default_value() {
-            Some(default) => write_value(out, schema, default, decimals, path)?,
+            Some(default) => write_value_with(out, schema, default, writer, path)?,
             None if schema.is_optional() => out.extend_from_slice(b"null"),
             None => {
                 return Err(Error::MissingRequired {
@@ -243,7 +268,7 @@ pub fn write_value(
                 if i > 0 {
                     out.push(b',');
                 }
-                write_value(out, item_schema, item, decimals, path)?;
+                write_value_with(out, item_schema, item, writer, path)?;
             }
             out.push(b']');
         }
@@ -266,34 +291,66 @@ pub fn write_value(
                     };
                     write_str(out, k);
                     out.push(b':');
-                    write_value(out, value_schema, v, decimals, path)?;
+                    write_value_with(out, value_schema, v, writer, path)?;
                 } else {
                     out.push(b'[');
-                    write_value(out, key_schema, k, decimals, path)?;
+                    write_value_with(out, key_schema, k, writer, path)?;
                     out.push(b',');
-                    write_value(out, value_schema, v, decimals, path)?;
+                    write_value_with(out, value_schema, v, writer, path)?;
                     out.push(b']');
                 }
             }
             out.push(if object_mode { b'}' } else { b']' });
         }
-        (SchemaType::Struct, Value::Struct(s)) => {
-            start_loading_nested(s.values());
-            out.push(b'{');
-            for (i, (f, v)) in schema.fields().iter().zip(s.values()).enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                out.extend_from_slice(f.json_key());
-                if !write_plain(out, f.schema(), v) {
-                    write_value(out, f.schema(), v, decimals, f.name())?;
-                }
-            }
-            out.push(b'}');
-        }
+        (SchemaType::Struct, Value::Struct(s)) => write_struct(out, schema, s, writer)?,
         _ => return Err(mismatch(path, schema, value)),
     }
     Ok(())
+}
+
+/// Appends a struct's fields as a JSON object. A nested struct that other events share (see
+/// [`SharedStructCache`]) is copied from the writer's cache when it is there.
+fn write_struct(
+    out: &mut Vec<u8>,
+    schema: &Schema,
+    value: &Struct,
+    writer: ValueWriter<'_>,
+) -> Result<()> {
+    start_loading_nested(value.values());
+    out.push(b'{');
+    for (i, (f, v)) in schema.fields().iter().zip(value.values()).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(f.json_key());
+        if write_plain(out, f.schema(), v) {
+            continue;
+        }
+        match (v, writer.shared) {
+            (Value::Struct(nested), Some(cache))
+                if nested.values_are_shared() && f.schema().schema_type() == SchemaType::Struct =>
+            {
+                write_shared_struct(out, f.schema(), nested, writer, cache)?
+            }
+            _ => write_value_with(out, f.schema(), v, writer, f.name())?,
+        }
+    }
+    out.push(b'}');
+    Ok(())
+}
+
+/// A shared nested struct: its cached bytes, or written and cached.
+#[inline(never)]
+fn write_shared_struct(
+    out: &mut Vec<u8>,
+    schema: &SchemaRef,
+    value: &Struct,
+    writer: ValueWriter<'_>,
+    cache: &SharedStructCache,
+) -> Result<()> {
+    cache.write(out, value, schema, writer.decimals, |out| {
+        write_struct(out, schema, value, writer)
+    })
 }
 
 /// Writes the most common struct fields (integers, strings, booleans, plain nulls) in the
