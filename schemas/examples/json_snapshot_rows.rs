@@ -7,7 +7,8 @@
 //! event), and the thread's CPU time per event of each is printed. Only the writing is timed,
 //! not the building of the events.
 //!
-//! Run: `cargo run --release -p sluice-schemas --example json_snapshot_rows [rows]`.
+//! Run: `cargo run --release -p sluice-schemas --example json_snapshot_rows [rows] [mode]`;
+//! mode `compare` (default), or `payload` / `with-schema` to time that converter alone.
 
 use std::hint::black_box;
 
@@ -94,17 +95,35 @@ fn thread_cpu_nanos() -> u64 {
     (t.tv_sec as u64) * 1_000_000_000 + t.tv_nsec as u64
 }
 
+/// What the run times (the second argument).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Mode {
+    /// `compare` (default): the converter (payload only) and the uncached writer, in turns.
+    Compare,
+    /// `payload` or `with-schema`: that converter alone (for a profiler).
+    ConverterOnly(SchemaEnvelope),
+}
+
 fn main() {
     let rows: usize = std::env::args()
         .nth(1)
         .map(|a| a.parse().expect("the row count, a number"))
         .unwrap_or(1_000_000);
+    let mode = match std::env::args().nth(2).as_deref() {
+        None | Some("compare") => Mode::Compare,
+        Some("payload") => Mode::ConverterOnly(SchemaEnvelope::PayloadOnly),
+        Some("with-schema") => Mode::ConverterOnly(SchemaEnvelope::WithSchema),
+        Some(other) => panic!("unknown mode `{other}`: use compare, payload or with-schema"),
+    };
     let t = table();
     let source = source(&t);
     let schema = t.envelope_schema().clone();
     let decimals = DecimalFormat::Base64;
     let converter = JsonConverter::new(JsonConverterConfig {
-        schemas: SchemaEnvelope::PayloadOnly,
+        schemas: match mode {
+            Mode::Compare => SchemaEnvelope::PayloadOnly,
+            Mode::ConverterOnly(schemas) => schemas,
+        },
         decimal_format: decimals,
         ..Default::default()
     });
@@ -119,6 +138,9 @@ fn main() {
         // Alternates which writer goes first, so neither always finds the batch warmer.
         let cached_first = (done / BATCH).is_multiple_of(2);
         for cached in [cached_first, !cached_first] {
+            if mode != Mode::Compare && !cached {
+                continue;
+            }
             let started = thread_cpu_nanos();
             for value in &events {
                 out.clear();
@@ -141,13 +163,22 @@ fn main() {
         }
         done += count;
     }
-    assert_eq!(bytes, 0, "cached and uncached writes differ in length");
     let per_row = |nanos: u64| nanos as f64 / rows as f64;
-    println!(
-        "{rows} events: converter (shared source cached) {:.0} ns/event, uncached writer {:.0} \
-         ns/event, ratio {:.2}",
-        per_row(cached_nanos),
-        per_row(uncached_nanos),
-        cached_nanos as f64 / uncached_nanos as f64
-    );
+    match mode {
+        Mode::Compare => {
+            assert_eq!(bytes, 0, "cached and uncached writes differ in length");
+            println!(
+                "{rows} events: converter (shared source cached) {:.0} ns/event, uncached \
+                 writer {:.0} ns/event, ratio {:.2}",
+                per_row(cached_nanos),
+                per_row(uncached_nanos),
+                cached_nanos as f64 / uncached_nanos as f64
+            );
+        }
+        Mode::ConverterOnly(schemas) => println!(
+            "{rows} events: converter ({schemas:?}) {:.0} ns/event, {} bytes/event",
+            per_row(cached_nanos),
+            bytes / rows
+        ),
+    }
 }

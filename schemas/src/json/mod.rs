@@ -169,6 +169,20 @@ impl JsonConverter {
         Ok(json)
     }
 
+    /// Appends the JSON of `schema`: copied from the cache under its read lock (no reference
+    /// count to change on the shared `Arc` per record), or built once and cached.
+    fn append_schema_json(&self, schema: &SchemaRef, out: &mut Vec<u8>) -> Result<()> {
+        let address = Arc::as_ptr(schema) as usize;
+        if let Ok(entries) = self.cache.entries.read()
+            && let Some((_, json)) = entries.get(&address)
+        {
+            out.extend_from_slice(json);
+            return Ok(());
+        }
+        out.extend_from_slice(&self.schema_json(schema)?);
+        Ok(())
+    }
+
     /// Appends the serialized record to `out`. Returns `false` (and writes nothing) for a record
     /// with neither schema nor value — a tombstone, whose Kafka value is null.
     pub fn write(
@@ -192,7 +206,7 @@ impl JsonConverter {
         match self.config.schemas {
             SchemaEnvelope::WithSchema => {
                 out.extend_from_slice(b"{\"schema\":");
-                out.extend_from_slice(&self.schema_json(schema)?);
+                self.append_schema_json(schema, out)?;
                 out.extend_from_slice(b",\"payload\":");
                 self.write_payload(schema, value, out)?;
                 out.push(b'}');

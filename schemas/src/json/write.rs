@@ -316,7 +316,7 @@ fn write_struct(
     value: &Struct,
     writer: ValueWriter<'_>,
 ) -> Result<()> {
-    start_loading_nested(value.values());
+    start_loading_nested(value.values(), writer);
     out.push(b'{');
     for (i, (f, v)) in schema.fields().iter().zip(value.values()).enumerate() {
         if i > 0 {
@@ -380,10 +380,15 @@ fn write_plain(out: &mut Vec<u8>, schema: &Schema, value: &Value) -> bool {
 /// its caches, and writing them field by field would wait for one memory fetch after another.
 /// These loads do not depend on each other, so the CPU issues them together and the fetches
 /// overlap; by the time the writer reaches a nested struct its first line is (being) loaded.
-fn start_loading_nested(values: &[Value]) {
+///
+/// A shared nested struct is skipped when the writer caches them: its bytes will most likely be
+/// copied from the cache, and its values are in the CPU caches anyway, being written for event
+/// after event.
+fn start_loading_nested(values: &[Value], writer: ValueWriter<'_>) {
     let mut touched = 0u8;
     for value in values {
         touched ^= match value {
+            Value::Struct(s) if writer.shared.is_some() && s.values_are_shared() => 0,
             Value::Struct(s) => s
                 .values()
                 .iter()
