@@ -175,10 +175,37 @@ impl TableEnvelope {
     pub fn key(&self, values: Vec<Value>) -> Result<Struct> {
         match &self.key {
             Some(schema) => Struct::from_values(schema.clone(), values),
-            None => Err(Error::InvalidSchema {
-                name: self.envelope.name().map(str::to_string),
-                reason: "the table has no primary key, so its events have no key".to_string(),
-            }),
+            None => Err(self.no_key()),
+        }
+    }
+
+    /// A row struct from column values in field order that the caller converted by the row
+    /// schema's own field schemas, in one allocation (see [`Struct::from_built_values`]: only
+    /// the count is checked in release builds).
+    pub fn built_row<I>(&self, values: I) -> Result<Struct>
+    where
+        I: IntoIterator<Item = Value>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        Struct::from_built_values(self.row.clone(), values)
+    }
+
+    /// A key struct from key-column values in field order, built as [`TableEnvelope::built_row`].
+    pub fn built_key<I>(&self, values: I) -> Result<Struct>
+    where
+        I: IntoIterator<Item = Value>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        match &self.key {
+            Some(schema) => Struct::from_built_values(schema.clone(), values),
+            None => Err(self.no_key()),
+        }
+    }
+
+    fn no_key(&self) -> Error {
+        Error::InvalidSchema {
+            name: self.envelope.name().map(str::to_string),
+            reason: "the table has no primary key, so its events have no key".to_string(),
         }
     }
 
@@ -214,7 +241,7 @@ impl TableEnvelope {
         let transaction = match transaction {
             Some(t) => Value::Struct(Struct::from_trusted_values(
                 self.transaction.clone(),
-                vec![
+                [
                     Value::String(t.id.as_str().into()),
                     Value::Int64(t.total_order),
                     Value::Int64(t.data_collection_order),
@@ -223,7 +250,8 @@ impl TableEnvelope {
             None => Value::Null,
         };
         let nanos = processed_at.0;
-        let values = vec![
+        // An array: the envelope's values are allocated once, in the struct.
+        let values = [
             before.map_or(Value::Null, Value::Struct),
             after.map_or(Value::Null, Value::Struct),
             Value::Struct(source),
@@ -334,6 +362,21 @@ mod tests {
     }
 
     #[test]
+    fn built_rows_and_keys_equal_checked_ones() {
+        let t = customers();
+        let values = [Value::from(1001), Value::from("a@b")];
+        assert_eq!(
+            t.built_row(values.iter().cloned()).unwrap(),
+            t.row(values.to_vec()).unwrap()
+        );
+        assert_eq!(
+            t.built_key([Value::from(1001)]).unwrap(),
+            t.key(vec![Value::from(1001)]).unwrap()
+        );
+        assert!(t.built_row([Value::from(1001)]).is_err());
+    }
+
+    #[test]
     fn foreign_rows_are_rejected() {
         let t = customers();
         let other = SchemaBuilder::struct_()
@@ -348,6 +391,7 @@ mod tests {
         let keyless = TableEnvelope::new("p.d.t", &[], &[], SourceSchemaBuilder::postgres());
         assert!(keyless.key_schema().is_none());
         assert!(keyless.key(vec![]).is_err());
+        assert!(keyless.built_key([]).is_err());
         assert_eq!(Op::from_code("t"), Some(Op::Truncate));
     }
 }

@@ -125,27 +125,8 @@ impl Struct {
 
     /// A struct from values in field order, each checked against its field's schema.
     pub fn from_values(schema: SchemaRef, values: Vec<Value>) -> Result<Struct> {
-        if schema.schema_type() != SchemaType::Struct {
-            return Err(mismatch(
-                schema.name().unwrap_or("struct"),
-                "struct",
-                &schema.describe(),
-            ));
-        }
-        if values.len() != schema.fields().len() {
-            return Err(Error::ValueMismatch {
-                path: schema.name().unwrap_or("struct").to_string(),
-                expected: format!(
-                    "{} values ({})",
-                    schema.fields().len(),
-                    schema.field_names()
-                ),
-                found: format!("{} values", values.len()),
-            });
-        }
-        for (field, value) in schema.fields().iter().zip(&values) {
-            validate_value(field.schema(), value, field.name())?;
-        }
+        check_shape(&schema, values.len())?;
+        check_fields(&schema, &values)?;
         Ok(Struct {
             schema,
             values: values.into(),
@@ -153,13 +134,40 @@ impl Struct {
     }
 
     /// A struct from values its builder already knows to fit (field count and types), skipping
-    /// validation: for code that makes many events from one schema it owns.
-    pub(crate) fn from_trusted_values(schema: SchemaRef, values: Vec<Value>) -> Struct {
-        debug_assert!(Struct::from_values(schema.clone(), values.clone()).is_ok());
-        Struct {
-            schema,
-            values: values.into(),
+    /// validation: for code that makes many events from one schema it owns. An array of values
+    /// becomes the struct's shared values in one allocation (a `Vec` is copied into a new one).
+    pub(crate) fn from_trusted_values(
+        schema: SchemaRef,
+        values: impl Into<Arc<[Value]>>,
+    ) -> Struct {
+        let values = values.into();
+        debug_assert!(check_fields(&schema, &values).is_ok());
+        Struct { schema, values }
+    }
+
+    /// A struct from values in field order that their producer built from the schema's own
+    /// field schemas (a connector converting each column by its field schema), made in one
+    /// allocation: `values` gives exactly one value per field — drain a buffer kept between
+    /// rows (`values.drain(..)`), or map over a slice — and the values move straight into the
+    /// struct, where collecting a `Vec` first would allocate it and copy it once more.
+    ///
+    /// Only the schema's type and the field count are checked (an error as
+    /// [`Struct::from_values`] gives); each value's fit to its field schema is checked in
+    /// debug builds only, since the producer derived it from that schema.
+    pub fn from_built_values<I>(schema: SchemaRef, values: I) -> Result<Struct>
+    where
+        I: IntoIterator<Item = Value>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        let values = values.into_iter();
+        check_shape(&schema, values.len())?;
+        // `Arc<[Value]>` from an iterator of trusted length (a drain, a mapped slice) allocates
+        // once, at its exact size.
+        let values: Arc<[Value]> = values.collect();
+        if cfg!(debug_assertions) {
+            check_fields(&schema, &values)?;
         }
+        Ok(Struct { schema, values })
     }
 
     pub fn schema(&self) -> &SchemaRef {
@@ -241,6 +249,37 @@ impl Struct {
     pub fn values_are_shared(&self) -> bool {
         Arc::strong_count(&self.values) > 1
     }
+}
+
+/// Checks that `schema` is a struct schema with `count` fields.
+fn check_shape(schema: &Schema, count: usize) -> Result<()> {
+    if schema.schema_type() != SchemaType::Struct {
+        return Err(mismatch(
+            schema.name().unwrap_or("struct"),
+            "struct",
+            &schema.describe(),
+        ));
+    }
+    if count != schema.fields().len() {
+        return Err(Error::ValueMismatch {
+            path: schema.name().unwrap_or("struct").to_string(),
+            expected: format!(
+                "{} values ({})",
+                schema.fields().len(),
+                schema.field_names()
+            ),
+            found: format!("{count} values"),
+        });
+    }
+    Ok(())
+}
+
+/// Checks each of a struct's values (one per field, in field order) against its field schema.
+fn check_fields(schema: &Schema, values: &[Value]) -> Result<()> {
+    for (field, value) in schema.fields().iter().zip(values) {
+        validate_value(field.schema(), value, field.name())?;
+    }
+    Ok(())
 }
 
 fn join_path(prefix: &str, name: &str) -> String {
@@ -420,6 +459,43 @@ mod tests {
         copy.put_at(0, 2).unwrap();
         assert!(std::ptr::eq(before, copy.values().as_ptr()));
         assert_eq!(copy.get("id"), Some(&Value::Int32(2)));
+    }
+
+    #[test]
+    fn built_values_make_the_same_struct_in_one_allocation() {
+        let values = [Value::Int32(1), Value::Null, Value::from("e")];
+        let checked = Struct::from_values(person(), values.to_vec()).unwrap();
+        let mut buffer = values.to_vec();
+        let capacity = buffer.capacity();
+        let built = Struct::from_built_values(person(), buffer.drain(..)).unwrap();
+        assert_eq!(built, checked);
+        assert!(buffer.is_empty());
+        assert_eq!(
+            buffer.capacity(),
+            capacity,
+            "the drained buffer is kept for reuse"
+        );
+        let mapped = Struct::from_built_values(person(), values.iter().cloned()).unwrap();
+        assert_eq!(mapped, checked);
+
+        let short = Struct::from_built_values(person(), [Value::Int32(1)]).unwrap_err();
+        assert!(
+            short
+                .to_string()
+                .contains("expected 3 values (id, name, email)"),
+            "{short}"
+        );
+        let not_a_struct = Struct::from_built_values(INT32_SCHEMA.clone(), []).unwrap_err();
+        assert!(
+            not_a_struct.to_string().contains("expected struct"),
+            "{not_a_struct}"
+        );
+        // Debug builds still check each value against its field schema.
+        if cfg!(debug_assertions) {
+            let wrong = [Value::from("one"), Value::Null, Value::from("e")];
+            let err = Struct::from_built_values(person(), wrong).unwrap_err();
+            assert!(err.to_string().contains("`id`"), "{err}");
+        }
     }
 
     #[test]

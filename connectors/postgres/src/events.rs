@@ -46,6 +46,15 @@ pub struct Rows {
     pub after: Option<Struct>,
 }
 
+/// The two times of a change event.
+#[derive(Debug, Clone, Copy)]
+pub struct EventTiming {
+    /// When the change happened (the record's timestamp), in microseconds since the epoch.
+    pub event_micros: i64,
+    /// When the connector processed it (the envelope's `ts_ms/us/ns`).
+    pub processed_at: EpochNanos,
+}
+
 /// Where a record goes in the task's stream.
 #[derive(Debug, Clone)]
 pub struct Placement {
@@ -130,15 +139,11 @@ impl EventFactory {
     ) -> Result<SourceRecord> {
         let source = self.source(facts)?;
         let rows = Rows { key, before, after };
-        self.change_with_source(
-            mapping,
-            op,
-            rows,
-            source,
-            facts.event_micros,
-            transaction,
-            placement,
-        )
+        let timing = EventTiming {
+            event_micros: facts.event_micros,
+            processed_at: EpochNanos::now(),
+        };
+        self.change_with_source(mapping, op, rows, source, timing, transaction, placement)
     }
 
     /// A change event with a `source` block made by [`EventFactory::source`] — for events
@@ -150,7 +155,7 @@ impl EventFactory {
         op: Op,
         rows: Rows,
         source: Struct,
-        event_micros: i64,
+        timing: EventTiming,
         transaction: Option<&TransactionBlock>,
         placement: Placement,
     ) -> Result<SourceRecord> {
@@ -161,14 +166,14 @@ impl EventFactory {
                 rows.before,
                 rows.after,
                 source,
-                EpochNanos::now(),
+                timing.processed_at,
                 transaction,
             )
             .map_err(|source| event_error(mapping.topic(), source))?;
         let key = key_value(mapping, rows.key);
         let value =
             SchemaAndValue::with_schema(envelope.envelope_schema().clone(), Value::Struct(value));
-        Ok(self.record(mapping.topic(), key, value, placement, event_micros))
+        Ok(self.record(mapping.topic(), key, value, placement, timing.event_micros))
     }
 
     /// The tombstone (null value) that follows a delete.

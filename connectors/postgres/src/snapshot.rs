@@ -104,6 +104,7 @@ pub async fn run(
         chunk_last: None,
         emitted_any: false,
         started_micros,
+        processed_at: EpochNanos::now(),
     };
     for (index, table) in plan.tables.iter().enumerate() {
         let index = index as u64;
@@ -156,6 +157,11 @@ struct Writer<'a, 'p> {
     chunk_last: Option<(u64, u64)>,
     emitted_any: bool,
     started_micros: i64,
+    /// The rows' processing time (`ts_ms/us/ns`), read from the clock when a table starts and
+    /// after each queued chunk rather than per row: Debezium's `ts_ms` is processing time, and
+    /// a value at most one chunk's reading old (about a millisecond) tells the same. Reading
+    /// it after the queue accepted the chunk keeps a wait on back-pressure out of it.
+    processed_at: EpochNanos,
 }
 
 impl Writer<'_, '_> {
@@ -190,6 +196,7 @@ impl Writer<'_, '_> {
             },
         )?;
         self.progress(&name, 0, table.estimated_rows, SnapshotPhase::Running);
+        self.processed_at = EpochNanos::now();
         while let Some(chunk) = stream.next().await {
             let chunk =
                 chunk.map_err(|source| Error::postgres(format!("read table {name}"), source))?;
@@ -211,7 +218,7 @@ impl Writer<'_, '_> {
                     table: name.clone(),
                     reason: "a row is not UTF-8; use a UTF8 database encoding".into(),
                 })?;
-                let record = rows.record(this_row, text)?;
+                let record = rows.record(this_row, text, self.processed_at)?;
                 self.push(record, index, this_row, text.len()).await?;
                 if row.is_multiple_of(PROGRESS_EVERY) {
                     self.progress(&name, row, table.estimated_rows, SnapshotPhase::Running);
@@ -290,7 +297,9 @@ impl Writer<'_, '_> {
             .queue
             .send(records, bytes)
             .await
-            .map_err(|_| Error::Stopped)
+            .map_err(|_| Error::Stopped)?;
+        self.processed_at = EpochNanos::now();
+        Ok(())
     }
 
     async fn finish(&mut self) -> Result<()> {

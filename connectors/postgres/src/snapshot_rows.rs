@@ -1,7 +1,8 @@
 //! One snapshot table's rows as change events: each COPY text line becomes an `op` `r` record
 //! with its position. What the rows of a table share — the `source` block, the table's name,
 //! the cells' list — is built once per table ([`TableRows::new`]); per row only the row and
-//! key structs and the record itself are made.
+//! key structs and the record itself are made, the row's values converted in a buffer kept
+//! between rows.
 //!
 //! Records are built without a source offset: the snapshot gives one only to the last record
 //! of each chunk it queues, since the runtime commits the newest
@@ -9,15 +10,15 @@
 
 use sluice_connect::api::{SharedOffsetMap, SourceRecord};
 use sluice_schemas::Struct;
-use sluice_schemas::envelope::Op;
+use sluice_schemas::envelope::{EpochNanos, Op};
 use sluice_schemas::source::SnapshotMarker;
 
 use crate::copy_text::split_cells;
 use crate::error::{Error, Result};
-use crate::events::{EventFactory, Placement, Rows, SourceFacts};
+use crate::events::{EventFactory, EventTiming, Placement, Rows, SourceFacts};
 use crate::lsn::Lsn;
 use crate::offsets::snapshot_position;
-use crate::table::{Cell, TableMapping};
+use crate::table::{Cell, RowBuffer, TableMapping};
 use crate::tables::CapturedTable;
 
 /// Where a snapshot table sits and when its rows were read.
@@ -46,6 +47,8 @@ pub struct TableRows<'a> {
     /// The cells' list, kept between rows so a row does not allocate one (empty between
     /// calls; see [`recycle`]).
     cells: Vec<Cell<'static>>,
+    /// The converted values, kept between rows as well.
+    values: RowBuffer,
 }
 
 impl<'a> TableRows<'a> {
@@ -72,19 +75,27 @@ impl<'a> TableRows<'a> {
             place,
             source,
             cells: Vec::with_capacity(mapping.column_count()),
+            values: RowBuffer::default(),
         })
     }
 
     /// The record of row number `row` (from 0), whose COPY text (without its line end) is
-    /// `text`; it has no source offset (see the module doc).
-    pub fn record(&mut self, row: u64, text: &str) -> Result<SourceRecord> {
+    /// `text`, processed at `processed_at` (the envelope's `ts_ms/us/ns`; the snapshot reads
+    /// the clock once per queued chunk, not per row); it has no source offset (see the module
+    /// doc).
+    pub fn record(
+        &mut self,
+        row: u64,
+        text: &str,
+        processed_at: EpochNanos,
+    ) -> Result<SourceRecord> {
         let mut unescaped = Vec::new();
         let mut cells = recycle(std::mem::take(&mut self.cells));
         split_cells(text, &mut unescaped, &mut cells).map_err(|reason| Error::CopyFormat {
             table: self.name.clone(),
             reason,
         })?;
-        let (after, key) = self.mapping.row_and_key(&cells)?;
+        let (after, key) = self.mapping.row_and_key_in(&cells, &mut self.values)?;
         self.cells = recycle(cells);
         let rows = Rows {
             after: Some(after),
@@ -100,7 +111,10 @@ impl<'a> TableRows<'a> {
             Op::Read,
             rows,
             self.source.clone(),
-            self.place.started_micros,
+            EventTiming {
+                event_micros: self.place.started_micros,
+                processed_at,
+            },
             None,
             placement,
         )

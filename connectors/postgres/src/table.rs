@@ -87,6 +87,13 @@ pub fn apply_message_key_columns(
     Ok(())
 }
 
+/// The converted values of a row, kept by whoever converts many rows so that each row reuses
+/// one buffer: the values move from it into the row struct's single allocation.
+#[derive(Debug, Default)]
+pub struct RowBuffer {
+    values: Vec<Value>,
+}
+
 /// A column that is part of the events: where it sits in the row, and its field schema.
 #[derive(Debug, Clone)]
 struct MappedColumn {
@@ -228,11 +235,9 @@ impl TableMapping {
 
     /// The row struct (`….Value`) from all of the table's cells in column order.
     pub fn row(&self, cells: &[Cell]) -> Result<Struct> {
-        let values = self.convert(&self.value_columns, cells)?;
-        self.envelope.row(values).map_err(|source| Error::Schema {
-            context: format!("building a row of table {}", self.table),
-            source,
-        })
+        let mut buffer = RowBuffer::default();
+        self.convert(&self.value_columns, cells, &mut buffer)?;
+        self.built_row(&mut buffer)
     }
 
     /// The key struct from all of the table's cells; `None` for tables without key columns.
@@ -240,42 +245,68 @@ impl TableMapping {
         if self.envelope.key_schema().is_none() {
             return Ok(None);
         }
-        let values = self.convert(&self.key_columns, cells)?;
+        let mut buffer = RowBuffer::default();
+        self.convert(&self.key_columns, cells, &mut buffer)?;
+        self.built_key(buffer.values.drain(..)).map(Some)
+    }
+
+    /// [`row`](Self::row) and [`key`](Self::key) of the same cells, converting each cell
+    /// once: the key's values are copies of the row's.
+    pub fn row_and_key(&self, cells: &[Cell]) -> Result<(Struct, Option<Struct>)> {
+        self.row_and_key_in(cells, &mut RowBuffer::default())
+    }
+
+    /// [`row_and_key`](Self::row_and_key) converting into `buffer`, a [`RowBuffer`] the caller
+    /// keeps between rows: then the row and key structs are a row's only allocations besides
+    /// its long strings.
+    pub fn row_and_key_in(
+        &self,
+        cells: &[Cell],
+        buffer: &mut RowBuffer,
+    ) -> Result<(Struct, Option<Struct>)> {
+        self.convert(&self.value_columns, cells, buffer)?;
+        let key = match self.envelope.key_schema() {
+            None => None,
+            Some(_) => {
+                let values = &buffer.values;
+                Some(self.built_key(self.key_in_value.iter().map(|&at| values[at].clone()))?)
+            }
+        };
+        Ok((self.built_row(buffer)?, key))
+    }
+
+    /// The row struct of the values converted into `buffer` (left empty).
+    fn built_row(&self, buffer: &mut RowBuffer) -> Result<Struct> {
         self.envelope
-            .key(values)
-            .map(Some)
+            .built_row(buffer.values.drain(..))
+            .map_err(|source| Error::Schema {
+                context: format!("building a row of table {}", self.table),
+                source,
+            })
+    }
+
+    fn built_key<I>(&self, values: I) -> Result<Struct>
+    where
+        I: IntoIterator<Item = Value>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        self.envelope
+            .built_key(values)
             .map_err(|source| Error::Schema {
                 context: format!("building a key of table {}", self.table),
                 source,
             })
     }
 
-    /// [`row`](Self::row) and [`key`](Self::key) of the same cells, converting each cell
-    /// once: the key's values are copies of the row's.
-    pub fn row_and_key(&self, cells: &[Cell]) -> Result<(Struct, Option<Struct>)> {
-        let values = self.convert(&self.value_columns, cells)?;
-        let key = match self.envelope.key_schema() {
-            None => None,
-            Some(_) => {
-                let key_values = self.key_in_value.iter().map(|&at| values[at].clone());
-                let key =
-                    self.envelope
-                        .key(key_values.collect())
-                        .map_err(|source| Error::Schema {
-                            context: format!("building a key of table {}", self.table),
-                            source,
-                        })?;
-                Some(key)
-            }
-        };
-        let row = self.envelope.row(values).map_err(|source| Error::Schema {
-            context: format!("building a row of table {}", self.table),
-            source,
-        })?;
-        Ok((row, key))
-    }
-
-    fn convert(&self, columns: &[MappedColumn], cells: &[Cell]) -> Result<Vec<Value>> {
+    /// Converts the cells of `columns` into `buffer` (emptied first), in their order.
+    fn convert(
+        &self,
+        columns: &[MappedColumn],
+        cells: &[Cell],
+        buffer: &mut RowBuffer,
+    ) -> Result<()> {
+        let values = &mut buffer.values;
+        values.clear();
         if cells.len() != self.column_count {
             return Err(Error::RowShapeMismatch {
                 table: self.table.clone(),
@@ -283,17 +314,26 @@ impl TableMapping {
                 actual: cells.len(),
             });
         }
-        columns
-            .iter()
-            .map(|column| {
-                self.cell_value(column, cells[column.index])
-                    .map_err(|source| Error::ColumnConversion {
-                        table: self.table.clone(),
-                        column: column.name.clone(),
-                        source: Box::new(source),
-                    })
-            })
-            .collect()
+        values.reserve(columns.len());
+        for column in columns {
+            match self.cell_value(column, cells[column.index]) {
+                Ok(value) => values.push(value),
+                Err(source) => {
+                    values.clear();
+                    return Err(self.conversion_error(column, source));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    #[cold]
+    fn conversion_error(&self, column: &MappedColumn, source: Error) -> Error {
+        Error::ColumnConversion {
+            table: self.table.clone(),
+            column: column.name.clone(),
+            source: Box::new(source),
+        }
     }
 
     fn cell_value(&self, column: &MappedColumn, cell: Cell) -> Result<Value> {
