@@ -246,6 +246,38 @@ fn a_struct_larger_than_an_entry_is_written_each_time() {
     assert_eq!(converter.shared.len(), 0);
 }
 
+#[test]
+fn threads_sharing_one_converter_all_get_the_right_bytes() {
+    let source_schema = source_schema();
+    let schema = event_schema(&source_schema);
+    let converter = converter(SchemaEnvelope::PayloadOnly, DecimalFormat::Numeric);
+    let shared: Vec<Struct> = (0..2)
+        .map(|n| source(&source_schema, n, Some("orders"), Some(vec![n as u8, 7])))
+        .collect();
+    std::thread::scope(|scope| {
+        for thread in 0..4i64 {
+            let (converter, schema, shared) = (&converter, &schema, &shared);
+            let source_schema = &source_schema;
+            scope.spawn(move || {
+                for id in 0..300i64 {
+                    // Mostly the shared sources (the cache is busy and often taken by another
+                    // thread), now and then a fresh one.
+                    let source = match id % 5 {
+                        4 => source(source_schema, thread * 1000 + id, None, None),
+                        pick => shared[(pick % 2) as usize].clone(),
+                    };
+                    let value = event(schema, id, source);
+                    assert_eq!(
+                        payload(converter, schema, &value),
+                        uncached(schema, &value, DecimalFormat::Numeric),
+                        "thread {thread}, event {id}"
+                    );
+                }
+            });
+        }
+    });
+}
+
 proptest! {
     #[test]
     fn cached_output_equals_uncached_output(
