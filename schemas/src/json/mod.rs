@@ -2,7 +2,8 @@
 //! `schemas.enable=true` writes `{"schema":…,"payload":…}`, `false` the payload alone;
 //! `decimal.format` BASE64 (default) or NUMERIC. A schema's JSON is built once per schema
 //! instance and cached (keyed by the `Arc`), so per event only the payload is written, straight
-//! into the caller's buffer.
+//! into the caller's buffer. Within the payload, a nested struct that many events share (a
+//! snapshot table's `source` block) is written once and its bytes copied for the next events.
 //!
 //! - [`number`]: Java-style float text.
 //! - [`write`]: schema and payload writers.
