@@ -9,8 +9,8 @@
 //!   `source` block per change, an offset on the last record of each flush), as the
 //!   streamer builds them.
 //!
-//! `cargo run --release -p sluice-postgres --example row_stages_bench [rows]` (default
-//! 200000). Each stage prints its wall time and the building thread's CPU time per row. As in
+//! `cargo run --release -p sluice-postgres --example row_stages_bench [rows [s|d]]` (default
+//! 200000 rows, both stages; `s` or `d` runs one). Each stage prints its wall time and the building thread's CPU time per row. As in
 //! the real pipeline, records leave in chunks of 512 for another thread, which drops them
 //! (the converter frees what the reader allocated): holding every record until the end would
 //! add page faults the pipeline does not have. Small and deterministic, so it also suits
@@ -27,7 +27,7 @@ use sluice_postgres::lsn::Lsn;
 use sluice_postgres::offsets::StreamPoint;
 use sluice_postgres::pgoutput::{self, Message};
 use sluice_postgres::snapshot_rows::{TablePlace, TableRows};
-use sluice_postgres::table::{Cell, TableColumn, TableMapping};
+use sluice_postgres::table::{Cell, RowBuffer, TableColumn, TableMapping};
 use sluice_postgres::tables::CapturedTable;
 use sluice_postgres::types::{ColumnFilter, TypeCatalog, TypeOptions};
 use sluice_schemas::envelope::{EpochNanos, Op};
@@ -60,8 +60,22 @@ fn main() -> anyhow::Result<()> {
     let factory = EventFactory::new(&config);
     let mapping = orders_mapping(&factory)?;
     let lines: Vec<String> = (1..=rows).map(copy_line).collect();
+    let stage = std::env::args().nth(2);
+    if stage.as_deref() != Some("d") {
+        snapshot_rows(&factory, &mapping, &lines)?;
+    }
+    if stage.as_deref() != Some("s") {
+        streamed_inserts(&factory, &mapping, &lines)?;
+    }
+    Ok(())
+}
 
-    // (s) Snapshot rows.
+/// (s) Snapshot rows.
+fn snapshot_rows(
+    factory: &EventFactory,
+    mapping: &TableMapping,
+    lines: &[String],
+) -> anyhow::Result<()> {
     let table = CapturedTable {
         oid: RELATION,
         schema: "public".into(),
@@ -69,7 +83,7 @@ fn main() -> anyhow::Result<()> {
         has_primary_key: true,
         replica_identity: 'd',
         has_identity_index: false,
-        estimated_rows: Some(rows),
+        estimated_rows: Some(lines.len() as u64),
     };
     let place = TablePlace {
         slot_lsn: Lsn(0x1_0000_0000),
@@ -77,7 +91,7 @@ fn main() -> anyhow::Result<()> {
         started_micros: 1_700_000_000_000_000,
         transaction_id: 777,
     };
-    let mut builder = TableRows::new(&factory, &mapping, &table, place)?;
+    let mut builder = TableRows::new(factory, mapping, &table, place)?;
     let mut chunks = Chunks::start();
     // The snapshot reads the clock once per queued chunk.
     let mut processed_at = EpochNanos::now();
@@ -88,10 +102,19 @@ fn main() -> anyhow::Result<()> {
         chunks.push(builder.record(row as u64, line, processed_at)?);
     }
     chunks.report("(s) snapshot: COPY line → record");
+    Ok(())
+}
 
-    // (d) Streamed inserts, in transactions of 1,000 as drain_bench writes them.
+/// (d) Streamed inserts, in transactions of 1,000 as drain_bench writes them.
+fn streamed_inserts(
+    factory: &EventFactory,
+    mapping: &TableMapping,
+    lines: &[String],
+) -> anyhow::Result<()> {
     let messages: Vec<Vec<u8>> = lines.iter().map(|line| insert_message(line)).collect();
     let mut chunks = Chunks::start();
+    let mut cells = Vec::new();
+    let mut row_values = RowBuffer::default();
     let mut staged = 0;
     for (index, message) in messages.iter().enumerate() {
         let index = index as u64;
@@ -107,12 +130,11 @@ fn main() -> anyhow::Result<()> {
         let Message::Insert(insert) = pgoutput::decode(message)? else {
             anyhow::bail!("not an insert");
         };
-        let cells = insert
-            .new
-            .columns
-            .iter()
-            .map(Cell::try_from)
-            .collect::<Result<Vec<_>, _>>()?;
+        // As the streamer does: the cells' list and the row's values are kept between rows.
+        cells.clear();
+        for column in &insert.new.columns {
+            cells.push(Cell::try_from(column)?);
+        }
         let facts = SourceFacts {
             snapshot: SnapshotMarker::False,
             event_micros: point.commit_micros,
@@ -137,9 +159,9 @@ fn main() -> anyhow::Result<()> {
             offset,
             position: point.position(),
         };
-        let (after, key) = mapping.row_and_key(&cells)?;
+        let (after, key) = mapping.row_and_key_in(&cells, &mut row_values)?;
         chunks.push(factory.change(
-            &mapping,
+            mapping,
             Op::Create,
             key,
             None,

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use sluice_connect::api::{SchemaAndValue, SharedOffsetMap, SourcePosition, SourceRecord};
+use sluice_connect::api::{Headers, SchemaAndValue, SharedOffsetMap, SourcePosition, SourceRecord};
 use sluice_schemas::envelope::{EpochNanos, Op, TransactionBlock};
 use sluice_schemas::records::{KeyedRecord, TransactionSchemas, heartbeat};
 use sluice_schemas::source::{SnapshotMarker, SourceSchemaBuilder};
@@ -99,10 +99,11 @@ impl EventFactory {
 
     /// The `source` block, its values written straight in the field order of
     /// [`SourceSchemaBuilder::postgres`] (the common fields, then `schema, table, txId, lsn,
-    /// xmin`): one checked struct per event instead of a by-name lookup per field.
+    /// xmin`; a test compares it with the block built field by field): one struct in one
+    /// allocation per event instead of a by-name lookup per field.
     pub(crate) fn source(&self, facts: &SourceFacts<'_>) -> Result<Struct> {
         let micros = facts.event_micros;
-        let values = vec![
+        let values = [
             Value::String(self.version.clone()),
             Value::String(Text::from_static(CONNECTOR)),
             Value::String(self.prefix.clone()),
@@ -120,7 +121,7 @@ impl EventFactory {
             facts.lsn.map_or(Value::Null, |l| Value::Int64(l.0 as i64)),
             facts.xmin.map_or(Value::Null, Value::Int64),
         ];
-        Struct::from_values(self.source_schema.clone(), values)
+        Struct::from_built_values(self.source_schema.clone(), values)
             .map_err(|source| event_error(facts.table, source))
     }
 
@@ -291,15 +292,19 @@ impl EventFactory {
         placement: Placement,
         micros: i64,
     ) -> SourceRecord {
-        SourceRecord::new(
-            self.partition.clone(),
-            placement.offset,
-            topic.clone(),
+        // Written out rather than `SourceRecord::new(…).with_position(…)…`, whose builder
+        // steps each move the whole record once more (measurable at a million rows).
+        SourceRecord {
+            source_partition: self.partition.clone(),
+            source_offset: placement.offset,
+            position: Some(placement.position),
+            topic: topic.clone(),
+            kafka_partition: None,
             key,
             value,
-        )
-        .with_position(placement.position)
-        .with_timestamp_ms(micros.div_euclid(1000))
+            headers: Headers::new(),
+            timestamp_ms: Some(micros.div_euclid(1000)),
+        }
     }
 }
 

@@ -18,7 +18,7 @@ use crate::error::{Error, Result};
 use crate::events::{EventFactory, EventTiming, Placement, Rows, SourceFacts};
 use crate::lsn::Lsn;
 use crate::offsets::snapshot_position;
-use crate::table::{Cell, RowBuffer, TableMapping};
+use crate::table::{Cell, RowBuffer, TableMapping, recycle_cells};
 use crate::tables::CapturedTable;
 
 /// Where a snapshot table sits and when its rows were read.
@@ -45,7 +45,7 @@ pub struct TableRows<'a> {
     /// The `source` block every row of the table carries (`snapshot` = `true`).
     source: Struct,
     /// The cells' list, kept between rows so a row does not allocate one (empty between
-    /// calls; see [`recycle`]).
+    /// calls; see [`recycle_cells`]).
     cells: Vec<Cell<'static>>,
     /// The converted values, kept between rows as well.
     values: RowBuffer,
@@ -90,13 +90,13 @@ impl<'a> TableRows<'a> {
         processed_at: EpochNanos,
     ) -> Result<SourceRecord> {
         let mut unescaped = Vec::new();
-        let mut cells = recycle(std::mem::take(&mut self.cells));
+        let mut cells = recycle_cells(std::mem::take(&mut self.cells));
         split_cells(text, &mut unescaped, &mut cells).map_err(|reason| Error::CopyFormat {
             table: self.name.clone(),
             reason,
         })?;
         let (after, key) = self.mapping.row_and_key_in(&cells, &mut self.values)?;
-        self.cells = recycle(cells);
+        self.cells = recycle_cells(cells);
         let rows = Rows {
             after: Some(after),
             key,
@@ -118,28 +118,5 @@ impl<'a> TableRows<'a> {
             None,
             placement,
         )
-    }
-}
-
-/// An emptied list of cells, its allocation kept, for cells of another lifetime: the
-/// in-place `collect` of a vector into one of a same-sized type reuses its buffer.
-fn recycle<'b>(mut cells: Vec<Cell<'_>>) -> Vec<Cell<'b>> {
-    cells.clear();
-    cells.into_iter().map(|_| Cell::Null).collect()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn recycled_cells_keep_their_allocation() {
-        let mut cells = Vec::with_capacity(7);
-        cells.push(Cell::Text("x"));
-        let pointer = cells.as_ptr() as usize;
-        let recycled: Vec<Cell<'static>> = recycle(cells);
-        assert!(recycled.is_empty());
-        assert_eq!(recycled.capacity(), 7);
-        assert_eq!(recycled.as_ptr() as usize, pointer);
     }
 }

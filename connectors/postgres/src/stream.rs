@@ -28,7 +28,7 @@ use crate::offsets::StreamPoint;
 use crate::pgoutput::{self, ColumnValue, Message, OldTuple, PgTimestamp, TupleData};
 use crate::queue::QueueSender;
 use crate::slot::replication_config;
-use crate::table::{Cell, TableMapping};
+use crate::table::{Cell, RowBuffer, TableMapping, recycle_cells};
 use crate::tables::TableFilter;
 
 /// Records per queued chunk inside a large transaction.
@@ -117,6 +117,10 @@ pub struct Streamer {
     pending_bytes: usize,
     last_heartbeat: Instant,
     xmin: XminFetch,
+    /// A new tuple's cells and a row's converted values, kept between row changes so that
+    /// a change allocates only its structs.
+    spare_cells: Vec<Cell<'static>>,
+    row_values: RowBuffer,
 }
 
 /// The slot's `catalog_xmin` for `source.xmin`, re-read every `xmin.fetch.interval.ms`
@@ -161,6 +165,8 @@ impl Streamer {
             pending_bytes: 0,
             last_heartbeat: Instant::now(),
             xmin: XminFetch::default(),
+            spare_cells: Vec::new(),
+            row_values: RowBuffer::default(),
         }
     }
 
@@ -591,16 +597,22 @@ impl Streamer {
         new: Option<&TupleData<'_>>,
     ) -> Result<()> {
         let state = self.relation(oid)?;
-        self.row_change_of(&state, change_lsn, kind, old, new)
+        let mut cells = recycle_cells(std::mem::take(&mut self.spare_cells));
+        let result = self.row_change_of(&state, change_lsn, kind, old, new, &mut cells);
+        self.spare_cells = recycle_cells(cells);
+        result
     }
 
-    fn row_change_of(
+    /// The events of one row change; `cells` is an empty list (kept between changes) for the
+    /// new tuple's cells.
+    fn row_change_of<'m>(
         &mut self,
         state: &RelationState,
         change_lsn: Lsn,
         kind: ChangeKind,
-        old: Option<&OldTuple<'_>>,
-        new: Option<&TupleData<'_>>,
+        old: Option<&OldTuple<'m>>,
+        new: Option<&TupleData<'m>>,
+        cells: &mut Vec<Cell<'m>>,
     ) -> Result<()> {
         let Some(mapping) = &state.mapping else {
             return Ok(());
@@ -608,7 +620,13 @@ impl Streamer {
         let qualified = state.qualified.as_str();
         let old_cells = old.map(|o| cells_of(o.tuple())).transpose()?;
         let full_old = matches!(old, Some(OldTuple::Full(_)));
-        let mut new_cells = new.map(cells_of).transpose()?;
+        let mut new_cells = match new {
+            Some(tuple) => {
+                fill_cells(tuple, cells)?;
+                Some(cells)
+            }
+            None => None,
+        };
         // An unchanged TOASTed value is not sent; the full old row has it.
         if let (Some(new_cells), Some(old_cells), true) = (&mut new_cells, &old_cells, full_old) {
             for (cell, old_cell) in new_cells.iter_mut().zip(old_cells) {
@@ -620,7 +638,7 @@ impl Streamer {
         let size = estimated_size(new.or(old.map(OldTuple::tuple)).map_or(0, tuple_bytes));
         if kind == ChangeKind::Delete {
             let old_cells = old_cells.expect("a delete carries its old tuple");
-            let (before, key) = mapping.row_and_key(&old_cells)?;
+            let (before, key) = mapping.row_and_key_in(&old_cells, &mut self.row_values)?;
             self.emit_delete(
                 state,
                 mapping,
@@ -634,7 +652,7 @@ impl Streamer {
             return Ok(());
         }
         let new_cells = new_cells.expect("inserts and updates carry the new tuple");
-        let (after, new_key) = mapping.row_and_key(&new_cells)?;
+        let (after, new_key) = mapping.row_and_key_in(new_cells, &mut self.row_values)?;
         let Some(old_cells) = old_cells else {
             let op = if kind == ChangeKind::Insert {
                 Op::Create
@@ -924,6 +942,14 @@ fn transaction_id(transaction: &Transaction) -> String {
 
 fn cells_of<'a>(tuple: &TupleData<'a>) -> Result<Vec<Cell<'a>>> {
     tuple.columns.iter().map(Cell::try_from).collect()
+}
+
+/// The cells of `tuple` in `cells` (which must be empty).
+fn fill_cells<'a>(tuple: &TupleData<'a>, cells: &mut Vec<Cell<'a>>) -> Result<()> {
+    for column in &tuple.columns {
+        cells.push(Cell::try_from(column)?);
+    }
+    Ok(())
 }
 
 fn tuple_bytes(tuple: &TupleData<'_>) -> usize {

@@ -61,6 +61,14 @@ impl<'a> TryFrom<&ColumnValue<'a>> for Cell<'a> {
     }
 }
 
+/// An emptied list of cells, its allocation kept, for cells of another lifetime (a list kept
+/// between rows whose cells borrow each row's text): the in-place `collect` of a vector into
+/// one of a same-sized type reuses its buffer.
+pub(crate) fn recycle_cells<'b>(mut cells: Vec<Cell<'_>>) -> Vec<Cell<'b>> {
+    cells.clear();
+    cells.into_iter().map(|_| Cell::Null).collect()
+}
+
 /// Marks the columns `message.key.columns` names for `schema.table` as the key (and no others).
 /// A named column the table does not have is an error.
 pub fn apply_message_key_columns(

@@ -307,3 +307,55 @@ fn unchanged_toast_in_arrays_like_debezium() {
             .is_err()
     );
 }
+
+#[test]
+fn a_kept_buffer_converts_row_after_row_and_survives_errors() {
+    let m = mapping(columns(), &TypeOptions::default(), &ColumnFilter::All);
+    let mut buffer = RowBuffer::default();
+    for (id, name) in [("1", "a"), ("2", "b")] {
+        let cells = [
+            Cell::Text(id),
+            Cell::Text(name),
+            Cell::Null,
+            Cell::Null,
+            Cell::Text("0.5"),
+        ];
+        let built = m.row_and_key_in(&cells, &mut buffer).unwrap();
+        assert_eq!(built, m.row_and_key(&cells).unwrap());
+        assert!(buffer.values.is_empty(), "the values moved into the row");
+        assert!(
+            buffer.values.capacity() >= 4,
+            "the buffer keeps its allocation"
+        );
+    }
+    // A row that fails half-way leaves nothing behind for the next one.
+    let bad = [
+        Cell::Text("3"),
+        Cell::Text("c"),
+        Cell::Null,
+        Cell::Null,
+        Cell::Text("not a number"),
+    ];
+    assert!(m.row_and_key_in(&bad, &mut buffer).is_err());
+    let good = [
+        Cell::Text("4"),
+        Cell::Null,
+        Cell::Null,
+        Cell::Null,
+        Cell::Text("1"),
+    ];
+    let (row, key) = m.row_and_key_in(&good, &mut buffer).unwrap();
+    assert_eq!(row.get("id"), Some(&Value::Int32(4)));
+    assert_eq!(key.unwrap().values(), &[Value::Int32(4)]);
+}
+
+#[test]
+fn recycled_cells_keep_their_allocation() {
+    let mut cells = Vec::with_capacity(7);
+    cells.push(Cell::Text("x"));
+    let pointer = cells.as_ptr() as usize;
+    let recycled: Vec<Cell<'static>> = recycle_cells(cells);
+    assert!(recycled.is_empty());
+    assert_eq!(recycled.capacity(), 7);
+    assert_eq!(recycled.as_ptr() as usize, pointer);
+}
