@@ -38,20 +38,28 @@ const MERGE_MAX_RECORDS: usize = 20_000;
 /// pause in the stream still stores its offsets within this long.
 const MIN_COMMIT_SPACING: Duration = Duration::from_millis(100);
 
-impl Batch {
-    /// Appends `next`, polled after this batch, to it: records in order, each source
-    /// partition's offset kept newest (later offsets are noted after earlier ones), queue
-    /// bytes held until the merged batch is appended.
-    fn absorb(&mut self, next: Batch) {
-        self.records.extend(next.records);
-        self.offsets.extend(next.offsets);
-        self.newest_event_ms = self.newest_event_ms.max(next.newest_event_ms);
-        self.bytes += next.bytes;
-        match (&mut self.permit, next.permit) {
-            (Some(held), Some(more)) => held.merge(more),
-            (held @ None, more) => *held = more,
-            (Some(_), None) => {}
+/// Batches that queued up while the previous append was being made durable, appended
+/// together: one append and one fsync per partition instead of one per poll. The batches are
+/// kept as they came (their records are not moved into one vector); their queue bytes stay
+/// held until the whole merge is appended.
+#[derive(Debug)]
+struct MergedBatches {
+    batches: Vec<Batch>,
+    records: usize,
+}
+
+impl MergedBatches {
+    fn new(first: Batch) -> Self {
+        Self {
+            records: first.records.len(),
+            batches: vec![first],
         }
+    }
+
+    /// Adds `next`, polled after the batches already merged.
+    fn push(&mut self, next: Batch) {
+        self.records += next.records.len();
+        self.batches.push(next);
     }
 }
 
@@ -101,16 +109,15 @@ impl Appender {
                     }
                 }
             };
-            let Some(mut batch) = received else { break };
-            // Batches that queued up while the last append was being made durable go out
-            // together: one append and one fsync per partition instead of one per poll.
-            while batch.records.len() < MERGE_MAX_RECORDS {
+            let Some(batch) = received else { break };
+            let mut merged = MergedBatches::new(batch);
+            while merged.records < MERGE_MAX_RECORDS {
                 match batches.try_recv() {
-                    Ok(next) => batch.absorb(next),
+                    Ok(next) => merged.push(next),
                     Err(_) => break,
                 }
             }
-            self.append(batch, &mut pending).await?;
+            self.append(merged, &mut pending).await?;
             // The first commit follows the first append that brought an offset, even when the
             // queue never runs dry (a fast snapshot): a crash must find an offset to resume
             // from, not start over. A due commit with nothing to store stays due: sources give
@@ -124,19 +131,36 @@ impl Appender {
         self.commit(&mut pending, &committed).await.map(drop)
     }
 
-    async fn append(&mut self, batch: Batch, pending: &mut PendingOffsets) -> Result<()> {
-        let queued = batch.bytes as i64;
-        let appended = self.append_records(batch, pending).await;
-        self.metrics.queued(-queued);
+    async fn append(&mut self, merged: MergedBatches, pending: &mut PendingOffsets) -> Result<()> {
+        let queued: u64 = merged.batches.iter().map(|batch| batch.bytes).sum();
+        // The permits (queue bytes) are released when the batches are dropped, after the
+        // append.
+        let mut held = Vec::with_capacity(merged.batches.len());
+        let appended = self.append_records(merged, pending, &mut held).await;
+        self.metrics.queued(-(queued as i64));
+        drop(held);
         appended
     }
 
-    async fn append_records(&mut self, batch: Batch, pending: &mut PendingOffsets) -> Result<()> {
+    async fn append_records(
+        &mut self,
+        merged: MergedBatches,
+        pending: &mut PendingOffsets,
+        held: &mut Vec<Option<OwnedSemaphorePermit>>,
+    ) -> Result<()> {
         let mut groups: Vec<TargetGroup> = Vec::new();
         let (mut delivered, mut bytes) = (0u64, 0u64);
-        let polled = batch.records.len();
+        let polled = merged.records;
         let mut route: Option<TopicRoute> = None;
-        for (prepared, position) in batch.records {
+        let mut offsets = Vec::new();
+        let mut newest_event_ms = None;
+        let records = merged.batches.into_iter().flat_map(|batch| {
+            held.push(batch.permit);
+            offsets.push(batch.offsets);
+            newest_event_ms = newest_event_ms.max(batch.newest_event_ms);
+            batch.records
+        });
+        for (prepared, position) in records {
             let partition = match prepared.partition {
                 Some(partition) => partition,
                 None => self.partition_for(&prepared, &mut route).await?,
@@ -198,12 +222,11 @@ impl Appender {
                 self.filter.stored(&topic, group.partition, position);
             }
         }
-        for offset in batch.offsets {
+        for offset in offsets.into_iter().flatten() {
             pending.note(offset);
         }
         if delivered > 0 {
-            self.metrics
-                .delivered(delivered, bytes, batch.newest_event_ms);
+            self.metrics.delivered(delivered, bytes, newest_event_ms);
         }
         Ok(())
     }
