@@ -83,16 +83,34 @@ impl SourcePipeline {
         let inner = &*self.inner;
         let mut arena = BatchArena::with_capacity(records.len(), inner.record_size.expected());
         let mut staged = Vec::with_capacity(records.len());
-        for record in records {
-            let mark = arena.bytes.len();
-            match self.stage(record, &mut arena).await {
-                Ok(Some(record)) => staged.push(record),
-                Ok(None) => arena.bytes.truncate(mark),
-                Err(error) if inner.tolerance == ErrorTolerance::All => {
-                    arena.bytes.truncate(mark);
-                    skipped(&error);
+        let mut settle =
+            |outcome: Result<Option<StagedRecord>>, mark: usize, arena: &mut BatchArena| {
+                match outcome {
+                    Ok(Some(record)) => staged.push(record),
+                    Ok(None) => arena.bytes.truncate(mark),
+                    Err(error) if inner.tolerance == ErrorTolerance::All => {
+                        arena.bytes.truncate(mark);
+                        skipped(&error);
+                    }
+                    Err(error) => return Err(error),
                 }
-                Err(error) => return Err(error),
+                Ok(())
+            };
+        if inner.transforms.is_empty() {
+            // Converted where they lie: a record (a few hundred bytes) is not moved into each
+            // step; the batch's records are dropped together afterwards.
+            for record in &records {
+                let mark = arena.bytes.len();
+                let position = self.position(record, &mut arena);
+                let outcome = self.convert(record, position, &mut arena).await.map(Some);
+                settle(outcome, mark, &mut arena)?;
+            }
+            drop(records);
+        } else {
+            for record in records {
+                let mark = arena.bytes.len();
+                let outcome = self.transform_and_convert(record, &mut arena).await;
+                settle(outcome, mark, &mut arena)?;
             }
         }
         if !staged.is_empty() {
@@ -106,27 +124,41 @@ impl SourcePipeline {
             .collect())
     }
 
-    /// Runs one record through the transforms and writes its position, key and value into
-    /// `arena`; `None` when a transform dropped it.
-    async fn stage(
+    /// The record's position, and its bytes written into `arena`: taken from the record as
+    /// the source made it, before any transform.
+    fn position(
+        &self,
+        record: &SourceRecord,
+        arena: &mut BatchArena,
+    ) -> (Option<SourcePosition>, Option<Range<usize>>) {
+        let position = record.position.clone();
+        let bytes = position
+            .as_ref()
+            .map(|position| arena.push(position.as_bytes()));
+        (position, bytes)
+    }
+
+    /// Runs one record through the transforms, then [`convert`](Self::convert)s it; `None`
+    /// when a transform dropped it.
+    async fn transform_and_convert(
         &self,
         record: SourceRecord,
         arena: &mut BatchArena,
     ) -> Result<Option<StagedRecord>> {
-        let position = record.position.clone();
-        let position_bytes = position
-            .as_ref()
-            .map(|position| arena.push(position.as_bytes()));
-        let transforms = &self.inner.transforms;
-        // Without transforms the record is not moved through the chain (it is large).
-        let record = if transforms.is_empty() {
-            record
-        } else {
-            match transforms.apply(record)? {
-                Some(record) => record,
-                None => return Ok(None),
-            }
-        };
+        let position = self.position(&record, arena);
+        match self.inner.transforms.apply(record)? {
+            Some(record) => self.convert(&record, position, arena).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Writes the record's key and value into `arena` with the connector's converters.
+    async fn convert(
+        &self,
+        record: &SourceRecord,
+        (position, position_bytes): (Option<SourcePosition>, Option<Range<usize>>),
+        arena: &mut BatchArena,
+    ) -> Result<StagedRecord> {
         let converters = &self.inner.converters;
         let key = arena
             .encode(&*converters.key, &record.topic, &record.key)
@@ -141,8 +173,8 @@ impl SourcePipeline {
                 value: header_bytes(header),
             });
         }
-        Ok(Some(StagedRecord {
-            topic: record.topic,
+        Ok(StagedRecord {
+            topic: record.topic.clone(),
             partition: record.kafka_partition.map(PartitionId),
             timestamp_ms: record.timestamp_ms,
             key,
@@ -150,7 +182,7 @@ impl SourcePipeline {
             headers,
             position,
             position_bytes,
-        }))
+        })
     }
 }
 
