@@ -15,7 +15,9 @@
 use std::sync::Arc;
 
 use futures_util::StreamExt;
-use sluice_connect::api::{SnapshotPhase, SnapshotProgress, SourceRecord, SourceTaskContext};
+use sluice_connect::api::{
+    OffsetMap, SnapshotPhase, SnapshotProgress, SourceRecord, SourceTaskContext,
+};
 use sluice_schemas::envelope::EpochNanos;
 use sluice_schemas::source::SnapshotMarker;
 use sluice_schemas::{Struct, Value};
@@ -98,10 +100,10 @@ pub async fn run(
         transaction_id,
         sinks,
         plan,
-        held: None,
-        chunk: Vec::with_capacity(CHUNK),
+        chunk: Vec::with_capacity(CHUNK + 1),
         chunk_bytes: 0,
-        chunk_last: None,
+        newest: None,
+        before_newest: None,
         emitted_any: false,
         started_micros,
         processed_at: EpochNanos::now(),
@@ -136,13 +138,12 @@ pub async fn run(
     Ok(())
 }
 
-/// A built record waiting to learn whether it is the snapshot's last.
-#[derive(Debug)]
-struct Held {
-    record: SourceRecord,
-    bytes: usize,
+/// Which row a built record is, and its share of the queue's byte bound.
+#[derive(Debug, Clone, Copy)]
+struct RowMark {
     table: u64,
     row: u64,
+    bytes: usize,
 }
 
 struct Writer<'a, 'p> {
@@ -150,11 +151,15 @@ struct Writer<'a, 'p> {
     transaction_id: i64,
     sinks: SnapshotSinks<'a>,
     plan: &'p SnapshotPlan,
-    held: Option<Held>,
+    /// Built records not queued yet. The newest stays behind when the others are queued: it
+    /// waits to learn whether it is the snapshot's last (kept in the list, so a record is
+    /// moved once on its way to the queue).
     chunk: Vec<SourceRecord>,
     chunk_bytes: usize,
-    /// The (table, row) of the chunk's last record, which gets the chunk's offset.
-    chunk_last: Option<(u64, u64)>,
+    /// The newest record in `chunk`, and the one before it (the last record the next
+    /// [`Writer::flush`] queues, which gets the chunk's offset).
+    newest: Option<RowMark>,
+    before_newest: Option<RowMark>,
     emitted_any: bool,
     started_micros: i64,
     /// The rows' processing time (`ts_ms/us/ns`), read from the clock when a table starts and
@@ -219,7 +224,14 @@ impl Writer<'_, '_> {
                     reason: "a row is not UTF-8; use a UTF8 database encoding".into(),
                 })?;
                 let record = rows.record(this_row, text, self.processed_at)?;
-                self.push(record, index, this_row, text.len()).await?;
+                let mark = RowMark {
+                    table: index,
+                    row: this_row,
+                    bytes: estimated_size(text.len()),
+                };
+                if self.push(record, mark) == Chunk::Full {
+                    self.flush().await?;
+                }
                 if row.is_multiple_of(PROGRESS_EVERY) {
                     self.progress(&name, row, table.estimated_rows, SnapshotPhase::Running);
                 }
@@ -249,50 +261,83 @@ impl Writer<'_, '_> {
         });
     }
 
-    async fn push(
-        &mut self,
-        mut record: SourceRecord,
-        table: u64,
-        row: u64,
-        text: usize,
-    ) -> Result<()> {
+    /// Adds a built record to the chunk (synchronous: an `async` step here would copy every
+    /// record into its future once more).
+    fn push(&mut self, mut record: SourceRecord, mark: RowMark) -> Chunk {
         if !self.emitted_any && self.plan.resume_after.is_none() {
             set_marker(&mut record, SnapshotMarker::First);
         }
         self.emitted_any = true;
-        let held = Held {
-            record,
-            bytes: estimated_size(text),
-            table,
-            row,
-        };
-        if let Some(previous) = self.held.replace(held) {
-            self.chunk_bytes += previous.bytes;
-            self.chunk.push(previous.record);
-            self.chunk_last = Some((previous.table, previous.row));
-            if self.chunk.len() >= CHUNK {
-                self.flush().await?;
-            }
+        self.chunk.push(record);
+        self.chunk_bytes += mark.bytes;
+        self.before_newest = self.newest.replace(mark);
+        // Full when CHUNK records can go besides the newest one, which stays.
+        if self.chunk.len() > CHUNK {
+            Chunk::Full
+        } else {
+            Chunk::Filling
         }
-        Ok(())
     }
 
-    /// Queues the chunk, its last record carrying the offset of the whole chunk: the others
-    /// have none (building and storing an offset per row cost more than any other part of a
-    /// row's bookkeeping), and a record without an offset leaves the stored one in place.
-    /// `QueueReceiver::take` ends each batch at a record with an offset.
+    /// Queues the chunk but its newest record, the last one queued carrying the offset of
+    /// the whole chunk: the others have none (building and storing an offset per row cost
+    /// more than any other part of a row's bookkeeping), and a record without an offset
+    /// leaves the stored one in place. `QueueReceiver::take` ends each batch at a record
+    /// with an offset.
     async fn flush(&mut self) -> Result<()> {
-        let mut records = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK));
-        if let (Some(last), Some((table, row))) = (records.last_mut(), self.chunk_last.take())
-            && last.source_offset.is_empty()
-        {
-            last.source_offset =
-                snapshot_offset(self.plan.slot_lsn, table, row, false, self.started_micros).into();
-        }
-        if let Some(position) = records.last().and_then(|r| r.position.as_ref()) {
-            self.sinks.tracker.emitted(position);
+        let (Some(newest), Some(last)) = (self.newest, self.before_newest.take()) else {
+            return Ok(());
+        };
+        let held = self.chunk.pop().expect("the newest record is in the chunk");
+        let records = std::mem::replace(&mut self.chunk, Vec::with_capacity(CHUNK + 1));
+        self.chunk.push(held);
+        let bytes = std::mem::replace(&mut self.chunk_bytes, newest.bytes) - newest.bytes;
+        let offset = snapshot_offset(
+            self.plan.slot_lsn,
+            last.table,
+            last.row,
+            false,
+            self.started_micros,
+        );
+        self.queue(records, offset, bytes).await
+    }
+
+    /// Queues every record left, the newest marked as the snapshot's last and carrying the
+    /// offset that marks the snapshot complete.
+    async fn finish(&mut self) -> Result<()> {
+        let Some(newest) = self.newest.take() else {
+            return Ok(());
+        };
+        self.before_newest = None;
+        let mut records = std::mem::take(&mut self.chunk);
+        if let Some(last) = records.last_mut() {
+            set_marker(last, SnapshotMarker::Last);
         }
         let bytes = std::mem::take(&mut self.chunk_bytes);
+        let offset = snapshot_offset(
+            self.plan.slot_lsn,
+            newest.table,
+            newest.row,
+            true,
+            self.started_micros,
+        );
+        self.queue(records, offset, bytes).await
+    }
+
+    /// Sends `records`, the last one given `offset`, then reads the clock for the next rows.
+    async fn queue(
+        &mut self,
+        mut records: Vec<SourceRecord>,
+        offset: OffsetMap,
+        bytes: usize,
+    ) -> Result<()> {
+        let Some(last) = records.last_mut() else {
+            return Ok(());
+        };
+        last.source_offset = offset.into();
+        if let Some(position) = &last.position {
+            self.sinks.tracker.emitted(position);
+        }
         self.sinks
             .queue
             .send(records, bytes)
@@ -301,26 +346,13 @@ impl Writer<'_, '_> {
         self.processed_at = EpochNanos::now();
         Ok(())
     }
+}
 
-    async fn finish(&mut self) -> Result<()> {
-        if let Some(mut last) = self.held.take() {
-            set_marker(&mut last.record, SnapshotMarker::Last);
-            last.record.source_offset = snapshot_offset(
-                self.plan.slot_lsn,
-                last.table,
-                last.row,
-                true,
-                self.started_micros,
-            )
-            .into();
-            self.chunk_bytes += last.bytes;
-            self.chunk.push(last.record);
-        }
-        if !self.chunk.is_empty() {
-            self.flush().await?;
-        }
-        Ok(())
-    }
+/// Whether the chunk has a full batch to queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Chunk {
+    Filling,
+    Full,
 }
 
 /// Rewrites `source.snapshot` of a built change event.
