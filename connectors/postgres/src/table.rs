@@ -324,7 +324,17 @@ impl TableMapping {
         }
         values.reserve(columns.len());
         for column in columns {
-            match self.cell_value(column, cells[column.index]) {
+            // Text, by far the most common cell, is decoded here with a small error type; the
+            // rest (and every error) goes through `cell_value`.
+            let converted = match cells[column.index] {
+                Cell::Text(text) => match column.ty.decode(text, &self.options) {
+                    Ok(Value::Struct(value)) => Ok(with_field_schema(value, &column.schema)),
+                    Ok(value) => Ok(value),
+                    Err(reason) => Err(column.ty.invalid_text(text, reason)),
+                },
+                cell => self.cell_value(column, cell),
+            };
+            match converted {
                 Ok(value) => values.push(value),
                 Err(source) => {
                     values.clear();
@@ -346,10 +356,10 @@ impl TableMapping {
 
     fn cell_value(&self, column: &MappedColumn, cell: Cell) -> Result<Value> {
         match cell {
-            Cell::Text(text) => {
-                let value = column.ty.decode_text(text, &self.options)?;
-                Ok(with_field_schema(value, &column.schema))
-            }
+            Cell::Text(text) => match column.ty.decode_text(text, &self.options)? {
+                Value::Struct(value) => Ok(with_field_schema(value, &column.schema)),
+                value => Ok(value),
+            },
             // A NOT NULL column can still arrive as NULL: the non-key columns of a key-only old
             // tuple. Debezium fills those with the type's zero value; so do we.
             Cell::Null if column.schema.is_optional() => Ok(Value::Null),
@@ -402,14 +412,12 @@ fn key_positions(key_columns: &[MappedColumn], value_columns: &[MappedColumn]) -
 
 /// Struct values (VariableScaleDecimal, Point) are decoded with an optional schema; a NOT NULL
 /// column's field schema is required, and structs must carry their field's exact schema.
-fn with_field_schema(value: Value, schema: &SchemaRef) -> Value {
-    match value {
-        Value::Struct(s) if **s.schema() != **schema => {
-            Struct::from_values(schema.clone(), s.values().to_vec())
-                .map_or(Value::Struct(s), Value::Struct)
-        }
-        other => other,
+fn with_field_schema(value: Struct, schema: &SchemaRef) -> Value {
+    if **value.schema() == **schema {
+        return Value::Struct(value);
     }
+    Struct::from_values(schema.clone(), value.values().to_vec())
+        .map_or(Value::Struct(value), Value::Struct)
 }
 
 /// `unavailable.value.placeholder` in a column's schema: the text for strings, its bytes for

@@ -25,14 +25,23 @@ impl ColumnType {
     /// `binary.handling.mode` (bytes by default) when `include.unknown.datatypes` is on.
     pub fn decode_text(&self, text: &str, opts: &TypeOptions) -> Result<Value> {
         self.decode(text, opts)
-            .map_err(|reason| Error::InvalidColumnValue {
-                type_name: self.name().to_string(),
-                text: shorten(text),
-                reason,
-            })
+            .map_err(|reason| self.invalid_text(text, reason))
     }
 
-    fn decode(&self, text: &str, opts: &TypeOptions) -> Result<Value, String> {
+    /// The error [`ColumnType::decode_text`] gives for `text` that [`ColumnType::decode`]
+    /// refused for `reason`.
+    #[cold]
+    pub(crate) fn invalid_text(&self, text: &str, reason: String) -> Error {
+        Error::InvalidColumnValue {
+            type_name: self.name().to_string(),
+            text: shorten(text),
+            reason,
+        }
+    }
+
+    /// [`ColumnType::decode_text`] with only the reason as the error: a small result for
+    /// the per-cell hot path, which builds the full error when there is one.
+    pub(crate) fn decode(&self, text: &str, opts: &TypeOptions) -> Result<Value, String> {
         let value = match self.kind() {
             TypeKind::Int16 => Value::Int16(parse_number(text)?),
             TypeKind::Int32 => Value::Int32(parse_number(text)?),
