@@ -7,6 +7,19 @@ use std::borrow::Cow;
 
 use crate::table::Cell;
 
+/// The complete rows at the start of `data` (COPY output as it arrives, possibly ending
+/// mid-row) as text, each row ending in `\n`, and their length in bytes: what follows waits for
+/// the next message. The rows are checked as UTF-8 at once, and are then split with `str`'s
+/// memchr search (`split_terminator('\n')`) rather than byte by byte.
+pub fn complete_rows(data: &[u8]) -> Result<(&str, usize), std::str::Utf8Error> {
+    // PostgreSQL sends a row per message, so the last byte is normally the `\n`.
+    let complete = data
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |end| end + 1);
+    Ok((std::str::from_utf8(&data[..complete])?, complete))
+}
+
 /// Splits one row (without its trailing newline) into its fields, borrowing the text when a
 /// field has no escapes. `None` is SQL NULL.
 pub fn split_row(line: &str) -> Result<Vec<Option<Cow<'_, str>>>, String> {
@@ -161,6 +174,22 @@ mod tests {
         assert!(matches!(fields[0], Some(Cow::Borrowed(_))));
         assert_eq!(split_row("").unwrap(), vec![Some(Cow::Borrowed(""))]);
         assert!(split_row("bad\\").is_err());
+    }
+
+    #[test]
+    fn complete_rows_stop_at_the_last_line_end() {
+        assert_eq!(complete_rows(b"1\ta\n").unwrap(), ("1\ta\n", 4));
+        assert_eq!(complete_rows(b"1\n2\n3").unwrap(), ("1\n2\n", 4));
+        assert_eq!(complete_rows(b"partial").unwrap(), ("", 0));
+        // A row cut inside a multi-byte character waits whole for its end.
+        let text = "1\t\u{e4}\n2\t\u{f6}\n";
+        let cut = text.len() - 2;
+        assert_eq!(
+            complete_rows(&text.as_bytes()[..cut]).unwrap(),
+            ("1\t\u{e4}\n", 5)
+        );
+        assert!(complete_rows(b"1\t\xff\n").is_err());
+        assert_eq!(complete_rows(b"\n").unwrap(), ("\n", 1));
     }
 
     #[test]

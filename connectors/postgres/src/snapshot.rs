@@ -26,6 +26,7 @@ use tokio_postgres::Client;
 use crate::ack::AckTracker;
 use crate::catalog::describe_columns;
 use crate::connection::{quote_ident, quote_literal};
+use crate::copy_text::complete_rows;
 use crate::error::{Error, Result};
 use crate::events::{EventFactory, estimated_size};
 use crate::lsn::Lsn;
@@ -210,19 +211,16 @@ impl Writer<'_, '_> {
                 carry.extend_from_slice(&chunk);
             }
             let data: &[u8] = if joined { &carry } else { &chunk };
-            let mut start = 0;
-            while let Some(end) = data[start..].iter().position(|b| *b == b'\n') {
-                let line = &data[start..start + end];
-                start += end + 1;
+            let (rows_text, complete) = complete_rows(data).map_err(|_| Error::CopyFormat {
+                table: name.clone(),
+                reason: "a row is not UTF-8; use a UTF8 database encoding".into(),
+            })?;
+            for text in rows_text.split_terminator('\n') {
                 let this_row = row;
                 row += 1;
                 if skip_through.is_some_and(|done| this_row <= done) {
                     continue;
                 }
-                let text = std::str::from_utf8(line).map_err(|_| Error::CopyFormat {
-                    table: name.clone(),
-                    reason: "a row is not UTF-8; use a UTF8 database encoding".into(),
-                })?;
                 let record = rows.record(this_row, text, self.processed_at)?;
                 let mark = RowMark {
                     table: index,
@@ -237,9 +235,9 @@ impl Writer<'_, '_> {
                 }
             }
             if joined {
-                carry.drain(..start);
+                carry.drain(..complete);
             } else {
-                carry.extend_from_slice(&chunk[start..]);
+                carry.extend_from_slice(&chunk[complete..]);
             }
         }
         if !carry.is_empty() {
