@@ -9,7 +9,8 @@
 //! - [`types`]: Postgres data types → Debezium Connect schemas and values (type catalog,
 //!   text-format decoding, `decimal.handling.mode` & co., column filter, message key columns).
 //! - [`table`]: [`table::TableMapping`], one captured table's Key/Value/Envelope schemas and
-//!   row/key structs from a row's cells.
+//!   row/key structs from a row's cells (converted in a [`table::RowBuffer`] the snapshot and
+//!   the stream keep between rows, so each struct is one allocation).
 //! - [`connector`]: [`connector::PostgresConnector`], registered by [`register`].
 //! - [`config`]: Debezium's configuration keys ([`config::config_def`]) and the typed
 //!   [`config::PostgresConfig`].
@@ -24,8 +25,8 @@
 //!   exported snapshot, dropping.
 //! - [`plan`]: where a starting task begins (snapshot mode × stored offset × slot).
 //! - [`task`]: [`task::PostgresTask`] — start, poll, commit, stop — and its background reader.
-//! - [`snapshot`]: the consistent initial snapshot streamed with COPY; [`copy_text`] parses
-//!   COPY's text rows; [`snapshot_rows`] turns one table's rows into records.
+//! - [`snapshot`]: the consistent initial snapshot streamed with COPY; [`copy_text`] finds
+//!   and parses COPY's text rows; [`snapshot_rows`] turns one table's rows into records.
 //! - [`stream`]: the replication session: pgoutput → change events, confirmations, heartbeats,
 //!   reconnection.
 //! - [`events`]: change events, tombstones, transaction and heartbeat records.
