@@ -20,11 +20,7 @@ const TOPIC: &str = "bench.shop.orders";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let rows: i64 = std::env::args()
-        .nth(1)
-        .map(|n| n.parse())
-        .transpose()?
-        .unwrap_or(500_000);
+    let rows = common::rows_arg(500_000)?;
     let (maria, mut conn) = common::start_shop().await?;
 
     let worker = SluiceProcess::start().await?;

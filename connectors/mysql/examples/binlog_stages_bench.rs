@@ -58,11 +58,7 @@ fn report(stage: &str, took: Duration, rows: i64) {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let rows: i64 = std::env::args()
-        .nth(1)
-        .map(|n| n.parse())
-        .transpose()?
-        .unwrap_or(500_000);
+    let rows = common::rows_arg(500_000)?;
     let (maria, mut conn) = common::start_shop().await?;
     common::insert_orders(&mut conn, rows).await?;
     let files = common::binlog_files(&mut conn).await?;

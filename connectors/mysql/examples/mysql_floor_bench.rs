@@ -75,6 +75,33 @@ impl Side {
     }
 }
 
+/// Measures a [`Side`] run by this process: wall time, this process's CPU, the server's CPU.
+struct Stopwatch<'a> {
+    server_pid: &'a std::path::Path,
+    client_before: Duration,
+    server_before: Duration,
+    started: Instant,
+}
+
+impl<'a> Stopwatch<'a> {
+    fn start(server_pid: &'a std::path::Path) -> Self {
+        Self {
+            server_pid,
+            client_before: own_cpu(),
+            server_before: process_cpu(server_pid),
+            started: Instant::now(),
+        }
+    }
+
+    fn stop(self) -> Side {
+        Side {
+            wall: self.started.elapsed(),
+            client_cpu: own_cpu() - self.client_before,
+            server_cpu: process_cpu(self.server_pid) - self.server_before,
+        }
+    }
+}
+
 fn best(a: Side, b: Side) -> Side {
     if a.wall <= b.wall { a } else { b }
 }
@@ -117,9 +144,7 @@ async fn stream_rows(
     server_pid: &std::path::Path,
 ) -> anyhow::Result<(Side, u64)> {
     let mut conn = mysql_async::Conn::new(maria.opts_for("shop")).await?;
-    let client_before = own_cpu();
-    let server_before = process_cpu(server_pid);
-    let started = Instant::now();
+    let stopwatch = Stopwatch::start(server_pid);
     let mut result = conn.query_iter("SELECT * FROM orders").await?;
     let mut count = 0u64;
     if let Some(mut rows) = result.stream::<mysql_async::Row>().await? {
@@ -128,11 +153,7 @@ async fn stream_rows(
             count += 1;
         }
     }
-    let side = Side {
-        wall: started.elapsed(),
-        client_cpu: own_cpu() - client_before,
-        server_cpu: process_cpu(server_pid) - server_before,
-    };
+    let side = stopwatch.stop();
     drop(result);
     conn.disconnect().await?;
     Ok((side, count))
@@ -147,9 +168,7 @@ async fn stream_binlog(
 ) -> anyhow::Result<(Side, u64)> {
     let mut conn = mysql_async::Conn::new(maria.opts()).await?;
     conn.query_drop("SET @mariadb_slave_capability=4").await?;
-    let client_before = own_cpu();
-    let server_before = process_cpu(server_pid);
-    let started = Instant::now();
+    let stopwatch = Stopwatch::start(server_pid);
     let request = BinlogStreamRequest::new(9_001)
         .with_filename(first_file.as_bytes())
         .with_pos(4)
@@ -160,11 +179,7 @@ async fn stream_binlog(
         std::hint::black_box(event?);
         events += 1;
     }
-    let side = Side {
-        wall: started.elapsed(),
-        client_cpu: own_cpu() - client_before,
-        server_cpu: process_cpu(server_pid) - server_before,
-    };
+    let side = stopwatch.stop();
     stream.close().await?;
     Ok((side, events))
 }
@@ -179,11 +194,7 @@ fn cores_needed(side: Side, reference: Side) -> f64 {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let rows: i64 = std::env::args()
-        .nth(1)
-        .map(|n| n.parse())
-        .transpose()?
-        .unwrap_or(1_000_000);
+    let rows = common::rows_arg(1_000_000)?;
     let (maria, mut conn) = common::start_shop().await?;
     common::insert_orders(&mut conn, rows).await?;
     let files = common::binlog_files(&mut conn).await?;
