@@ -131,14 +131,21 @@ impl Appender {
         self.commit(&mut pending, &committed).await.map(drop)
     }
 
-    async fn append(&mut self, merged: MergedBatches, pending: &mut PendingOffsets) -> Result<()> {
+    async fn append(
+        &mut self,
+        mut merged: MergedBatches,
+        pending: &mut PendingOffsets,
+    ) -> Result<()> {
         let queued: u64 = merged.batches.iter().map(|batch| batch.bytes).sum();
-        // The permits (queue bytes) are released when the batches are dropped, after the
-        // append.
-        let mut held = Vec::with_capacity(merged.batches.len());
-        let appended = self.append_records(merged, pending, &mut held).await;
+        // The batches' queue bytes stay held until the whole merge is appended.
+        let permits: Vec<_> = merged
+            .batches
+            .iter_mut()
+            .map(|batch| batch.permit.take())
+            .collect();
+        let appended = self.append_records(merged, pending).await;
         self.metrics.queued(-(queued as i64));
-        drop(held);
+        drop(permits);
         appended
     }
 
@@ -146,21 +153,23 @@ impl Appender {
         &mut self,
         merged: MergedBatches,
         pending: &mut PendingOffsets,
-        held: &mut Vec<Option<OwnedSemaphorePermit>>,
     ) -> Result<()> {
         let mut groups: Vec<TargetGroup> = Vec::new();
         let (mut delivered, mut bytes) = (0u64, 0u64);
         let polled = merged.records;
         let mut route: Option<TopicRoute> = None;
+        let newest_event_ms = merged
+            .batches
+            .iter()
+            .filter_map(|batch| batch.newest_event_ms)
+            .max();
         let mut offsets = Vec::new();
-        let mut newest_event_ms = None;
-        let records = merged.batches.into_iter().flat_map(|batch| {
-            held.push(batch.permit);
-            offsets.push(batch.offsets);
-            newest_event_ms = newest_event_ms.max(batch.newest_event_ms);
-            batch.records
-        });
-        for (prepared, position) in records {
+        let mut records = Vec::with_capacity(merged.batches.len());
+        for batch in merged.batches {
+            offsets.extend(batch.offsets);
+            records.push(batch.records);
+        }
+        for (prepared, position) in records.into_iter().flatten() {
             let partition = match prepared.partition {
                 Some(partition) => partition,
                 None => self.partition_for(&prepared, &mut route).await?,
@@ -222,7 +231,7 @@ impl Appender {
                 self.filter.stored(&topic, group.partition, position);
             }
         }
-        for offset in offsets.into_iter().flatten() {
+        for offset in offsets {
             pending.note(offset);
         }
         if delivered > 0 {
