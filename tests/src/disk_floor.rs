@@ -20,6 +20,17 @@ use anyhow::Context;
 
 use crate::SluiceProcess;
 
+/// Flushes every dirty page of the machine to disk (`sync`), so that the writeback of a
+/// benchmark's set-up — the rows it just wrote, the files of the run before it — does not
+/// land on whichever side is being timed. Call it right before the timed part.
+pub fn settle() -> anyhow::Result<()> {
+    let status = std::process::Command::new("sync")
+        .status()
+        .context("cannot run sync")?;
+    anyhow::ensure!(status.success(), "sync failed: {status}");
+    Ok(())
+}
+
 /// The size of each write: large enough that syscall cost is negligible next to the copy.
 const CHUNK: usize = 8 * 1024 * 1024;
 

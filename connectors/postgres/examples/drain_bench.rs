@@ -71,6 +71,9 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let worker = SluiceProcess::start().await?;
+    // The set-up's writes reach the disk before either side is timed.
+    client.batch_execute("CHECKPOINT").await?;
+    sluice_tests::disk_floor::settle()?;
 
     let (reference, reference_cpu) = common::time_program(
         "pg_recvlogical",

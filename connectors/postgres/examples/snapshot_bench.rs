@@ -35,6 +35,9 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let worker = SluiceProcess::start().await?;
+    // The set-up's writes reach the disk before either side is timed.
+    client.batch_execute("CHECKPOINT").await?;
+    sluice_tests::disk_floor::settle()?;
 
     let copy_args = [
         "--no-psqlrc".to_string(),
