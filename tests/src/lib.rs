@@ -33,10 +33,12 @@
 //!   dies without unwinding (SIGKILL, abort, Ctrl-C).
 //! - `identifier`: validation of names spliced into SQL.
 //! - [`sluice`]: a real `sluice serve` process (built on demand) to kill and restart.
+//! - [`bench_args`]: the row-count argument of the benchmark examples.
 //! - [`cpu`]: CPU time of a worker and of finished reference programs, for benchmarks.
 //! - [`disk_floor`]: how long the disk alone takes to make a benchmark's log durable.
 //! - [`error`]: the harness's error type.
 
+pub mod bench_args;
 pub mod binaries;
 pub mod cpu;
 pub mod disk_floor;

@@ -20,7 +20,7 @@ const TOPIC: &str = "bench.shop.orders";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let rows = common::rows_arg(500_000)?;
+    let rows = sluice_tests::bench_args::rows_arg(500_000)?;
     let (maria, mut conn) = common::start_shop().await?;
 
     let worker = SluiceProcess::start().await?;

@@ -58,7 +58,7 @@ fn report(stage: &str, took: Duration, rows: i64) {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let rows = common::rows_arg(500_000)?;
+    let rows = sluice_tests::bench_args::rows_arg(500_000)?;
     let (maria, mut conn) = common::start_shop().await?;
     common::insert_orders(&mut conn, rows).await?;
     let files = common::binlog_files(&mut conn).await?;

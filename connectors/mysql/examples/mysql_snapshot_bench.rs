@@ -47,7 +47,7 @@ fn report(label: &str, took: Duration, rows: i64) {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let rows = common::rows_arg(1_000_000)?;
+    let rows = sluice_tests::bench_args::rows_arg(1_000_000)?;
     let (maria, mut conn) = common::start_shop().await?;
     common::insert_orders(&mut conn, rows).await?;
     conn.disconnect().await?;

@@ -28,7 +28,7 @@ const PER_TRANSACTION: i64 = 1_000;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let rows = common::rows_arg(500_000)?;
+    let rows = sluice_tests::bench_args::rows_arg(500_000)?;
     let pg = PostgresServer::start().await?;
     let client = pg.client().await?;
     common::create_table(&client).await?;

@@ -17,7 +17,7 @@ use sluice_tests::{PostgresServer, SluiceProcess};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let rows = common::rows_arg(1_000_000)?;
+    let rows = sluice_tests::bench_args::rows_arg(1_000_000)?;
     let pg = PostgresServer::start().await?;
     let client = pg.client().await?;
     common::create_table(&client).await?;

@@ -42,15 +42,6 @@ pub async fn insert_orders(conn: &mut mysql_async::Conn, rows: i64) -> anyhow::R
     Ok(())
 }
 
-/// The first command-line argument as a row count, or `default`.
-pub fn rows_arg(default: i64) -> anyhow::Result<i64> {
-    Ok(std::env::args()
-        .nth(1)
-        .map(|n| n.parse())
-        .transpose()?
-        .unwrap_or(default))
-}
-
 /// `SHOW BINARY LOGS`.
 pub async fn binlog_files(conn: &mut mysql_async::Conn) -> anyhow::Result<BinlogFiles> {
     let files = conn

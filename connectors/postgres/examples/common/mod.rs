@@ -94,15 +94,6 @@ pub async fn time_connector(
     Ok((elapsed, worker_cpu(worker)? - cpu_before))
 }
 
-/// The first command-line argument as a row count, or `default`.
-pub fn rows_arg(default: i64) -> anyhow::Result<i64> {
-    Ok(std::env::args()
-        .nth(1)
-        .map(|n| n.parse())
-        .transpose()?
-        .unwrap_or(default))
-}
-
 /// One side of a benchmark: what ran, its wall time and CPU time.
 #[derive(Debug, Clone, Copy)]
 pub struct Side<'a> {
